@@ -1,0 +1,252 @@
+"""The ``helioport`` command line.
+
+Errors print one line (``helioport: error: ...``, no traceback) and exit 2;
+``--debug`` shows tracebacks and debug logging.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+from . import __version__
+from .errors import HelioportError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="helioport",
+        description="Find, download, cache, load and search heliophysics mission data.",
+    )
+    p.add_argument("--version", action="version", version=f"helioport {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    sub.add_parser("missions", help="list the installed missions")
+
+    sp = sub.add_parser("products", help="list a mission's products (stored L2 and derived L3)")
+    sp.add_argument("mission")
+
+    lp = sub.add_parser("load", help="load products and print, save (-o) or plot (--plot) them")
+    lp.add_argument("mission")
+    lp.add_argument("start", help="ISO time, e.g. 2010-01-01 or 2015-10-16T13:05:24")
+    lp.add_argument("end", help="ISO time (exclusive)")
+    lp.add_argument("-p", "--products", nargs="+", required=True, metavar="PRODUCT")
+    lp.add_argument("--probes", nargs="+", metavar="PROBE")
+    lp.add_argument("--coords", help="coordinate system, e.g. gse, gsm")
+    lp.add_argument("--mode", help="data rate / resolution, e.g. 1min, hourly, brst")
+    lp.add_argument("--version", dest="file_version", help="file version: latest, 4.18 (pinned), >=4.18")
+    lp.add_argument("--offline", action="store_true", default=None, help="use the local cache only")
+    lp.add_argument("--base-url", help="mirror of the mission's archive (https://, file:// or a folder)")
+    lp.add_argument("--cache-dir", help="cache folder (default: HELIOPORT_CACHE_DIR or the user cache)")
+    lp.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                    help="plugin option, e.g. hourly_source=cdf (repeatable)")
+    lp.add_argument("-o", "--output", help="write to .nc (NetCDF) or .csv")
+    lp.add_argument("--plot", help="write a quick-look PNG")
+
+    cp = sub.add_parser("cache", help="show or clear the local cache")
+    cp.add_argument("action", choices=["info", "clear"])
+    cp.add_argument("--mission", help="clear only this mission's files")
+    cp.add_argument("--cache-dir")
+    cp.add_argument("--yes", action="store_true", help="do not ask before clearing")
+
+    dp = sub.add_parser("demo", help="run the whole path offline on a built-in sample archive")
+    dp.add_argument("--workdir", help="keep the sample archive, cache and outputs here")
+    dp.add_argument("--mission", action="append", help="only these missions (default: every installed one)")
+
+    ep = sub.add_parser("events", help="search a mission's data for events")
+    ep.add_argument("mission")
+    ep.add_argument("start")
+    ep.add_argument("end")
+    ep.add_argument("--criteria", required=True, help='e.g. "dc_mag_tot < 5 and abs(i_bulkv_x) > 400"')
+    ep.add_argument("--window", default="120s")
+    ep.add_argument("--step", default="60s")
+    ep.add_argument("--probes", nargs="+")
+    ep.add_argument("--mode")
+    ep.add_argument("--coords")
+    ep.add_argument("--require", default="any", help="any, all, or a fraction such as 0.5")
+    ep.add_argument("--merge-gap", default="0s")
+    ep.add_argument("--min-duration", default="0s")
+    ep.add_argument("--chunk", default="30D")
+    ep.add_argument("--offline", action="store_true", default=None)
+    ep.add_argument("--base-url")
+    ep.add_argument("-o", "--output", help="catalog file: .txt (AIDApy), .csv, .json, .xml/.vot (VOTable)")
+    ep.add_argument("--plot", help="summary plot PNG")
+    return p
+
+
+def _options(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise HelioportError(f"--option {pair!r} must look like KEY=VALUE")
+        k, v = pair.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _cmd_missions(args) -> int:
+    from .registry import get_registry
+
+    reg = get_registry()
+    for name, spec in sorted(reg.missions().items()):
+        probes = f" probes: {', '.join(spec.probes)}" if spec.probes else ""
+        print(f"{name:<12} {spec.title} ({spec.distribution}){probes}")
+    if not reg.missions():
+        print("no mission installed; install a plugin, e.g. pip install helioport-omni")
+    for name, err in reg.broken.items():
+        print(f"(plugin {name} failed to load: {err})")
+    return 0
+
+
+def _cmd_products(args) -> int:
+    from .api import mission_info, products
+
+    spec = mission_info(args.mission)
+    print(f"{spec.name}: modes {', '.join(spec.modes)} (default {spec.default_mode}); "
+          f"coords {', '.join(spec.coords) or '-'}; probes {', '.join(spec.probes) or '-'}")
+    for p in products(args.mission):
+        extra = f" from {', '.join(p.inputs)}" if p.inputs else ""
+        modes = f" [{', '.join(p.modes)}]" if p.modes is not None and p.modes != spec.modes else ""
+        print(f"  {p.name:<20} {p.level} {p.kind:<12} {p.units or '-':<18} {p.description}{extra}{modes}")
+    return 0
+
+
+def _cmd_load(args) -> int:
+    from .api import load
+
+    ds = load(
+        args.mission,
+        args.start,
+        args.end,
+        products=args.products,
+        probes=args.probes,
+        coords=args.coords,
+        mode=args.mode,
+        offline=args.offline,
+        version=args.file_version,
+        base_url=args.base_url,
+        cache_dir=args.cache_dir,
+        **_options(args.option),
+    )
+    if args.output:
+        from .io import write
+
+        print(f"wrote {write(ds, args.output)}")
+    if args.plot:
+        from .plot import quicklook
+
+        quicklook(ds, args.plot)
+        print(f"wrote {args.plot}")
+    if not args.output and not args.plot:
+        print(ds)
+    return 0
+
+
+def _cmd_cache(args) -> int:
+    from .config import Config
+    from .transport import Transport
+
+    cfg = Config.load(cache_dir=args.cache_dir)
+    t = Transport(cfg)
+    if args.action == "info":
+        info = t.cache_info()
+        for k, v in info.items():
+            print(f"{k}: {v}")
+        return 0
+    target = f"the {args.mission} files in {cfg.cache_dir}" if args.mission else f"everything in {cfg.cache_dir}"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise HelioportError(f"refusing to delete {target} without --yes (no terminal to ask)")
+        if input(f"delete {target}? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 0
+    removed = t.clear(args.mission)
+    print(f"removed {removed / 1e6:.1f} MB from {cfg.cache_dir}")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(workdir=args.workdir, missions=args.mission)
+
+
+def _cmd_events(args) -> int:
+    from .events import find_events, summary_plot
+
+    try:
+        require: str | float = float(args.require)
+    except ValueError:
+        require = args.require
+    source = {
+        "mission": args.mission,
+        "start": args.start,
+        "end": args.end,
+        "probes": args.probes,
+        "mode": args.mode,
+        "coords": args.coords,
+        "offline": args.offline,
+        "base_url": args.base_url,
+    }
+    catalog = find_events(
+        {k: v for k, v in source.items() if v is not None},
+        args.criteria,
+        window=args.window,
+        step=args.step,
+        mode=require,
+        merge_gap=args.merge_gap,
+        min_duration=args.min_duration,
+        chunk=args.chunk,
+    )
+    print(f"{len(catalog)} event(s)")
+    for ev in catalog:
+        print(f"  {ev.start.isoformat()}  {ev.stop.isoformat()}")
+    if args.output:
+        catalog.write(args.output)
+        print(f"wrote {args.output}")
+    if args.plot:
+        from .api import load
+
+        names = sorted({p for p, _ in catalog.required_products()}) if hasattr(catalog, "required_products") else None
+        data = load(args.mission, args.start, args.end, products=names, probes=args.probes, mode=args.mode,
+                    coords=args.coords, offline=args.offline, base_url=args.base_url) if names else None
+        summary_plot(catalog, data, path=args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+_COMMANDS = {
+    "missions": _cmd_missions,
+    "products": _cmd_products,
+    "load": _cmd_load,
+    "cache": _cmd_cache,
+    "demo": _cmd_demo,
+    "events": _cmd_events,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return _COMMANDS[args.command](args)
+    except HelioportError as exc:
+        if args.debug:
+            raise
+        print(f"helioport: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("helioport: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""``helioport demo``: the real path end to end, offline, on a generated sample archive.
+
+For every installed mission whose plugin can write a sample archive
+(hook ``helioport_sample_archive``), the demo
+
+1. writes the sample (real layout, names and variables) into a work folder;
+2. serves it over HTTP on 127.0.0.1 with :class:`helioport.testing.ArchiveServer`;
+3. loads the sample's request through that server into a fresh cache and
+   reports what crossed the network (listings, downloads);
+4. loads again: one conditional request, no download;
+5. publishes a newer version of a file and loads again: the new version is used;
+6. stops the server and loads offline from the cache;
+7. writes a quick-look PNG and a NetCDF file and prints the Dataset.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from .api import load
+from .io import to_netcdf
+from .plot import quicklook
+from .registry import get_registry
+
+__all__ = ["run_demo", "publish_new_version"]
+
+_VERSION = re.compile(r"_[vV](\d+(?:\.\d+)*)(\.[A-Za-z0-9]+)$")
+
+
+def publish_new_version(root: Path) -> tuple[Path, Path] | None:
+    """Copy the newest versioned file under ``root`` to the next version number.
+
+    ``..._v01.cdf`` becomes ``..._v02.cdf``; ``..._v4.18.1.cdf`` becomes
+    ``..._v4.18.2.cdf``. Returns ``(old, new)`` or ``None`` when no file carries
+    a version.
+    """
+    candidates = sorted(p for p in root.rglob("*") if p.is_file() and _VERSION.search(p.name))
+    if not candidates:
+        return None
+    old = candidates[0]
+    m = _VERSION.search(old.name)
+    parts = m.group(1).split(".")
+    width = len(parts[-1])
+    parts[-1] = str(int(parts[-1]) + 1).zfill(width)
+    new = old.with_name(old.name[: m.start(1)] + ".".join(parts) + m.group(2))
+    shutil.copy2(old, new)
+    return old, new
+
+
+def _traffic(server, since: int) -> str:
+    entries = server.log[since:]
+    listings = sum(1 for e in entries if e.path.endswith("/") or "file_info" in e.path)
+    bodies = [e for e in entries if e.status == 200 and not e.path.endswith("/") and "file_info" not in e.path]
+    not_modified = sum(1 for e in entries if e.status == 304)
+    size = sum(e.bytes_sent for e in bodies)
+    return (f"{len(entries)} request(s): {listings} listing(s), {not_modified} answered 304, "
+            f"{len(bodies)} file download(s) ({size / 1e6:.2f} MB)")
+
+
+def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> int:
+    """Run the demo; returns the exit status (0 when every step worked)."""
+    from .testing import ArchiveServer
+
+    reg = get_registry()
+    names = missions or sorted(reg.missions())
+    base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="helioport-demo-"))
+    base.mkdir(parents=True, exist_ok=True)
+    archive, cache, out = base / "archive", base / "cache", base / "output"
+    for folder in (archive, cache):
+        if folder.exists():
+            shutil.rmtree(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"helioport demo: work folder {base}")
+    done = 0
+    for mission in names:
+        spec = reg.mission(mission)
+        t0 = time.perf_counter()
+        sample = reg.call("helioport_sample_archive", mission, mission=mission, root=archive / mission)
+        if sample is None:  # the plugin ships no sample archive
+            continue
+        print(f"\n[{mission}] sample archive written in {time.perf_counter() - t0:.1f} s: "
+              f"{sum(1 for p in (archive / mission).rglob('*') if p.is_file())} file(s) in the real layout")
+        request = dict(sample)
+        source = request.pop("source", spec.sources[0].key)
+        criteria = request.pop("criteria", None)
+        with ArchiveServer(archive) as server:
+            url = server.url_for(f"{mission}/")
+            kw = dict(request, base_url={source: url}, cache_dir=str(cache))
+            print(f"[{mission}] serving it at {url}")
+            n = len(server.log)
+            ds = load(mission, **kw)
+            print(f"[{mission}] first load : {_traffic(server, n)}")
+            n = len(server.log)
+            ds = load(mission, **kw)
+            print(f"[{mission}] second load: {_traffic(server, n)}")
+            published = publish_new_version(archive / mission)
+            if published:
+                print(f"[{mission}] server publishes {published[1].name} (newer than {published[0].name})")
+                n = len(server.log)
+                ds = load(mission, **kw)
+                print(f"[{mission}] third load : {_traffic(server, n)}")
+                used = {v for name in ds.data_vars for v in str(ds[name].attrs.get('files', '')).split(', ')}
+                print(f"[{mission}] files used now: {', '.join(sorted(u for u in used if u))}")
+        ds = load(mission, **dict(kw, offline=True))
+        print(f"[{mission}] server stopped; offline load from the cache: {len(ds.data_vars)} variable(s)")
+        png = out / f"{mission}_quicklook.png"
+        nc = out / f"{mission}.nc"
+        quicklook(ds, png)
+        to_netcdf(ds, nc)
+        print(f"[{mission}] wrote {png} and {nc}")
+        print(ds)
+        done += 1
+        if criteria:
+            _demo_events(mission, ds, out, criteria)
+    if not done:
+        print("no installed mission provides a sample archive; install helioport-omni")
+        return 1
+    print(f"\nhelioport demo: done ({done} mission(s)); outputs in {out}")
+    return 0
+
+
+def _demo_events(mission: str, ds, out: Path, criteria: str) -> None:
+    """Search the loaded sample for events, when the event machinery is installed."""
+    try:
+        from .events import find_events, summary_plot
+    except ImportError:  # pragma: no cover
+        return
+    catalog = find_events(ds, criteria, window="10min", step="5min")
+    path = out / f"{mission}_events.txt"
+    catalog.write(path)
+    summary_plot(catalog, ds, path=out / f"{mission}_events.png")
+    print(f"[{mission}] event search {criteria!r}: {len(catalog)} event(s) -> {path}")

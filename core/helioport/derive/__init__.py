@@ -1,0 +1,31 @@
+"""helioport's built-in derived (L3) products.
+
+Science is pure numpy (:func:`curlometer`, :func:`plasma_beta`,
+:func:`mag_elev_angle`); thin wrappers turn labelled inputs into labelled
+outputs, and :mod:`helioport.derive.plugin` registers them through the
+``helioport_derivations`` hook like any third-party plugin.
+
+Examples
+--------
+>>> import numpy as np
+>>> from helioport.derive import mag_elev_angle
+>>> mag_elev_angle(np.array([[1.0, 0.0, 1.0]]))
+array([45.])
+"""
+
+from __future__ import annotations
+
+from .beta import e_beta, i_beta, plasma_beta
+from .curlometer import curlometer, j_curl, tetrahedron_shape
+from .elevation import mag_elev_angle, mag_elev_angle_product
+
+__all__ = [
+    "curlometer",
+    "e_beta",
+    "i_beta",
+    "j_curl",
+    "mag_elev_angle",
+    "mag_elev_angle_product",
+    "plasma_beta",
+    "tetrahedron_shape",
+]

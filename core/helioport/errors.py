@@ -1,0 +1,72 @@
+"""The helioport exception hierarchy.
+
+Every failure a user can act on has a class of its own, all under
+:class:`HelioportError`, so ``except helioport.HelioportError`` catches
+everything helioport raises on purpose. Messages say what was asked, what is
+possible and what to do next.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "HelioportError",
+    "ConfigError",
+    "PluginError",
+    "UnknownMissionError",
+    "UnknownProductError",
+    "InvalidRequestError",
+    "DataNotFoundError",
+    "DownloadError",
+    "OfflineError",
+    "CorruptFileError",
+    "DerivationError",
+    "CriteriaError",
+]
+
+
+class HelioportError(Exception):
+    """Base class of every error helioport raises on purpose."""
+
+
+class ConfigError(HelioportError, ValueError):
+    """A configuration value (file, environment or keyword) is invalid."""
+
+
+class PluginError(HelioportError):
+    """A plugin misbehaved (bad hook result, conflicting mission names)."""
+
+
+class InvalidRequestError(HelioportError, ValueError):
+    """The request itself is malformed: times, probes, coordinates, modes, versions."""
+
+
+class UnknownMissionError(InvalidRequestError, LookupError):
+    """No installed plugin serves the mission asked for."""
+
+
+class UnknownProductError(InvalidRequestError, LookupError):
+    """The mission has no product of that name."""
+
+
+class DataNotFoundError(HelioportError, LookupError):
+    """The archive holds no file for the requested product and time range."""
+
+
+class DownloadError(HelioportError, IOError):
+    """A file or listing could not be fetched after all retries."""
+
+
+class OfflineError(DownloadError):
+    """Offline mode is on (or the network is down) and the data is not cached."""
+
+
+class CorruptFileError(DownloadError):
+    """A fetched or cached file is truncated, the wrong size, or not what it claims."""
+
+
+class DerivationError(HelioportError):
+    """A derived product cannot be computed from its inputs."""
+
+
+class CriteriaError(HelioportError, ValueError):
+    """An event-search criterion is malformed or not allowed."""

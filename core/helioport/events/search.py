@@ -1,0 +1,551 @@
+"""``find_events``: search a Dataset or a (long) request for events.
+
+The search puts every criterion variable on one regular time grid, evaluates
+the criterion, slides windows of ``window`` every ``step`` over the grid
+(vectorised with cumulative sums; the final, partial windows count), merges
+hit windows into events and measures each event. Requests are processed
+chunk by chunk (sequentially with a progress bar, or as dask tasks), each
+chunk loaded with one window of overlap; the chunk summaries merge exactly,
+so the result does not depend on the chunk size. See :mod:`.windows` for the
+precise definitions of hits, event start/stop, merging and durations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..errors import CriteriaError, DataNotFoundError, InvalidRequestError, UnknownProductError
+from ..times import format_time, parse_time
+from .catalog import Event, EventCatalog
+from .criteria import Criterion, CriteriaLike, parse_criteria
+from .engine import Grid, ProbeResult, assemble, evaluate_chunk
+from .resolve import MARGIN_EXTRA_NS, cadence_ns, infer_probes, resolve_series, series_to_grid
+
+__all__ = ["find_events", "to_timedelta_ns", "helioport_version"]
+
+log = logging.getLogger(__name__)
+_REQUEST_KEYS = ("mission", "start", "end", "probes", "mode", "coords")
+
+
+def helioport_version() -> str:
+    """The installed helioport version (``"unknown"`` when not installed)."""
+    try:
+        from importlib.metadata import version
+
+        return version("helioport")
+    except Exception:  # noqa: BLE001 - not installed, or broken metadata
+        return "unknown"
+
+
+def to_timedelta_ns(value: Any, what: str = "duration") -> int:
+    """A duration in ns from ``"120s"``, ``"30D"``, seconds, or a timedelta.
+
+    Examples
+    --------
+    >>> to_timedelta_ns("2min"), to_timedelta_ns(1.5)
+    (120000000000, 1500000000)
+    """
+    try:
+        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            td = pd.Timedelta(seconds=float(value))
+        else:
+            td = pd.Timedelta(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequestError(
+            f"{what}: cannot read {value!r} as a duration; use e.g. '120s', '2min', '30D' or seconds"
+        ) from exc
+    if td is pd.NaT or td.value < 0:
+        raise InvalidRequestError(f"{what} must be a positive duration, not {value!r}")
+    return int(td.value)
+
+
+def _seconds_text(ns: int) -> str:
+    return f"{ns / 1e9:g}s"
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True)
+class _Request:
+    mission: str
+    start: int  # ns
+    end: int
+    probes: tuple[str, ...]
+    coords: str | None
+    mode: str | None
+    extra: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    criterion: Criterion
+    grid: Grid
+    chunk: int  # samples per chunk, a multiple of the step
+    mode: str | float
+    probes: tuple[str | None, ...]
+    margin: int  # ns of data loaded beyond each chunk edge
+    request: _Request | None = None
+    loader: Callable[..., xr.Dataset] | None = None
+    products: tuple[str, ...] = ()
+    with_position: bool = True
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.grid.n // self.chunk)
+
+    def bounds(self, j: int) -> tuple[int, int, int, int]:
+        """Loaded ``[lo, hi)`` and owned ``[own_lo, own_hi)`` samples of chunk ``j``."""
+        own_lo, own_hi = j * self.chunk, min((j + 1) * self.chunk, self.grid.n)
+        lo = max(0, own_lo - self.grid.window)
+        hi = min(self.grid.n, own_hi + self.grid.window)
+        return lo, hi, own_lo, own_hi
+
+
+@dataclass
+class _ChunkOut:
+    results: dict[str | None, ProbeResult]
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _normalise_source(source: Any) -> _Request:
+    if hasattr(source, "mission") and hasattr(source, "start") and not isinstance(source, Mapping):
+        source = {k: getattr(source, k, None) for k in _REQUEST_KEYS}
+    elif isinstance(source, (tuple, list)):
+        if len(source) < 3:
+            raise InvalidRequestError(
+                f"a request tuple is (mission, start, end[, probes[, mode[, coords]]]), got {source!r}"
+            )
+        source = dict(zip(_REQUEST_KEYS, source))
+    if not isinstance(source, Mapping):
+        raise InvalidRequestError(
+            f"source must be an xarray.Dataset or a request (dict, tuple or Request), "
+            f"not {type(source).__name__}"
+        )
+    d = dict(source)
+    d.setdefault("start", d.pop("start_time", None))
+    d.setdefault("end", d.pop("end_time", None))
+    if not d.get("mission"):
+        raise InvalidRequestError(f"the request names no mission: {source!r}")
+    start = parse_time(d.pop("start"), what="start")
+    end = parse_time(d.pop("end"), what="end")
+    if end <= start:
+        raise InvalidRequestError(f"start {format_time(start)} is not before end {format_time(end)}")
+    probes = d.pop("probes", None) or ()
+    probes = (probes,) if isinstance(probes, (str, int)) else tuple(probes)
+    extra = {k: v for k, v in d.items() if k not in ("mission", "mode", "coords", "products", "prod")}
+    return _Request(
+        mission=str(d["mission"]),
+        start=_ns(start),
+        end=_ns(end),
+        probes=tuple(str(p) for p in probes),
+        coords=d.get("coords"),
+        mode=d.get("mode"),
+        extra=extra,
+    )
+
+
+def _ns(t: dt.datetime) -> int:
+    return int(pd.Timestamp(t).value)
+
+
+def _dt(ns: int) -> dt.datetime:
+    return pd.Timestamp(ns, tz="UTC").to_pydatetime(warn=False)
+
+
+# --------------------------------------------------------------------------- chunks
+
+
+def _load(plan: _Plan, lo: int, hi: int) -> xr.Dataset | None:
+    req, g = plan.request, plan.grid
+    assert req is not None and plan.loader is not None
+    t0 = max(req.start, g.origin + lo * g.dt - plan.margin)
+    t1 = min(req.end, g.origin + hi * g.dt + plan.margin)
+    products = list(plan.products) + (["sc_pos"] if plan.with_position else [])
+    kwargs = dict(products=products, probes=list(req.probes), coords=req.coords, mode=req.mode, **req.extra)
+    try:
+        return plan.loader(req.mission, _dt(t0), _dt(t1), **kwargs)
+    except UnknownProductError:
+        if not plan.with_position:
+            raise
+        kwargs["products"] = list(plan.products)
+        try:
+            return plan.loader(req.mission, _dt(t0), _dt(t1), **kwargs)
+        except DataNotFoundError:
+            return None
+    except DataNotFoundError as exc:
+        log.info("no data for %s %s..%s: %s", req.mission, format_time(_dt(t0)), format_time(_dt(t1)), exc)
+        return None
+
+
+def _grid_arrays(
+    ds: xr.Dataset | None, plan: _Plan, probe: str | None, lo: int, hi: int, info: dict[str, Any]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    g, crit = plan.grid, plan.criterion
+    arrays: dict[str, np.ndarray] = {}
+    clip = (plan.request.start, plan.request.end) if plan.request else None
+    for name, (product, comp) in zip(crit.names, crit.required_variables()):
+        series = resolve_series(ds, name, product, comp, probe) if ds is not None else None
+        if series is None:
+            if plan.request is None:
+                raise CriteriaError(
+                    f"criterion variable {name!r}: no {product!r} or {product}_{probe} in the data; "
+                    f"variables present: {', '.join(map(str, ds.data_vars)) if ds is not None else 'none'}"
+                )
+            arrays[name] = np.full(hi - lo, np.nan)
+            continue
+        if clip is not None:
+            keep = (series.times >= clip[0]) & (series.times <= clip[1])
+            series = replace(series, times=series.times[keep], values=series.values[keep])
+        arrays[name], method = series_to_grid(series, g.origin, g.dt, lo, hi, plan.margin)
+        info.setdefault("resampling", {})[name] = method
+        var = ds[series.variable]
+        meta = info.setdefault("variables", {}).setdefault(series.variable, {})
+        for key in ("units", "versions", "dataset"):
+            if key in var.attrs:
+                meta[key] = _jsonable(var.attrs[key])
+    positions = None
+    if plan.with_position and ds is not None:
+        pos = {c: resolve_series(ds, f"sc_pos_{c}", "sc_pos", c, probe) for c in ("x", "y", "z")}
+        if all(p is not None for p in pos.values()):
+            positions = {c: series_to_grid(s, g.origin, g.dt, lo, hi, plan.margin)[0] for c, s in pos.items()}
+    if plan.with_position and positions is None and plan.request is not None:
+        positions = {c: np.full(hi - lo, np.nan) for c in ("x", "y", "z")}
+    return arrays, positions
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    return str(v)
+
+
+def _run_chunk(plan: _Plan, j: int, ds: xr.Dataset | None = None) -> _ChunkOut:
+    """Load (request mode) and summarise chunk ``j``: a top-level function for dask."""
+    lo, hi, own_lo, own_hi = plan.bounds(j)
+    if ds is None and plan.loader is not None:
+        ds = _load(plan, lo, hi)
+    out = _ChunkOut({})
+    for probe in plan.probes:
+        arrays, positions = _grid_arrays(ds, plan, probe, lo, hi, out.info)
+        out.results[probe] = evaluate_chunk(
+            plan.criterion, arrays, positions, plan.grid, lo, own_lo, own_hi, plan.mode
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def _check_mode(mode: Any) -> str | float:
+    if mode in ("any", "all"):
+        return mode
+    try:
+        f = float(mode)
+    except (TypeError, ValueError):
+        f = float("nan")
+    if not 0 < f <= 1:
+        raise InvalidRequestError(f"mode must be 'any', 'all' or a fraction in (0, 1], not {mode!r}")
+    return f
+
+
+def _want_dask(use_dask: bool | None) -> bool:
+    if use_dask is False:
+        return False
+    if use_dask is None:
+        if "distributed" not in sys.modules:
+            return False
+        try:
+            from distributed import default_client
+
+            default_client()
+            return True
+        except (ImportError, ValueError):
+            return False
+    try:
+        import dask  # noqa: F401
+    except ImportError:
+        raise InvalidRequestError(
+            "use_dask=True needs dask: pip install 'dask[distributed]' (or leave use_dask=None)"
+        ) from None
+    return True
+
+
+def _match_probes(asked: tuple[str, ...], found: list[str | None]) -> tuple[str | None, ...]:
+    if not asked or found == [None]:
+        return tuple(found)
+    out = []
+    for p in asked:
+        hit = [f for f in found if f is not None and (f == p or f.endswith(str(p)))]
+        if not hit:
+            raise InvalidRequestError(f"probe {p!r} is not in the data; probes present: {found}")
+        out.append(hit[0])
+    return tuple(dict.fromkeys(out))
+
+
+def _series_extent(ds: xr.Dataset, crit: Criterion, probes) -> tuple[int, int, int]:
+    """Grid origin, latest sample time and coarsest cadence of the criterion variables.
+
+    The origin is the first sample of the coarsest variable (the grid is its
+    time base), or the earliest sample when all have one sample.
+    """
+    t_min, t_max, coarse, first_of_coarse = None, None, -1, None
+    for probe in probes:
+        for name, (product, comp) in zip(crit.names, crit.required_variables()):
+            s = resolve_series(ds, name, product, comp, probe)
+            if s is None:
+                raise CriteriaError(
+                    f"criterion variable {name!r}: no {product!r} or '{product}_{probe}' in the data; "
+                    f"variables present: {', '.join(map(str, ds.data_vars))}"
+                )
+            if s.times.size:
+                t_min = s.times[0] if t_min is None else min(t_min, s.times[0])
+                t_max = s.times[-1] if t_max is None else max(t_max, s.times[-1])
+                if s.cadence > coarse or (s.cadence == coarse and s.times[0] < first_of_coarse):
+                    coarse, first_of_coarse = s.cadence, s.times[0]
+    if t_min is None:
+        raise CriteriaError("the criterion variables hold no samples")
+    origin = first_of_coarse if coarse > 0 else t_min
+    return int(origin), int(t_max), int(max(coarse, 0))
+
+
+def _default_loader() -> Callable[..., xr.Dataset]:
+    from helioport.api import load  # lazy: the loader pulls in the registry and plugins
+
+    return load
+
+
+def _probe_dataset(req: _Request, loader, products: tuple[str, ...], chunk_ns: int) -> xr.Dataset:
+    """The first chunk-length slice of the request holding data (for cadence and probes)."""
+    t = req.start
+    kwargs = dict(probes=list(req.probes), coords=req.coords, mode=req.mode, **req.extra)
+    while t < req.end:
+        t1 = min(req.end, t + chunk_ns)
+        try:
+            return loader(req.mission, _dt(t), _dt(t1), products=list(products), **kwargs)
+        except DataNotFoundError:
+            t = t1
+    raise DataNotFoundError(
+        f"no data for {', '.join(products)} of {req.mission!r} between "
+        f"{format_time(_dt(req.start))} and {format_time(_dt(req.end))}: nothing to search"
+    )
+
+
+def _dask_batch() -> int:
+    try:
+        from distributed import default_client
+
+        return max(2, 2 * sum(default_client().nthreads().values()))
+    except (ImportError, ValueError):
+        return max(2, 2 * (os.cpu_count() or 1))
+
+
+def _execute(plan: _Plan, ds: xr.Dataset | None, progress: bool | None, dask_on: bool) -> list[_ChunkOut]:
+    from tqdm.auto import tqdm
+
+    n = 1 if ds is not None else plan.n_chunks
+    bar = tqdm(total=n, desc="find_events", unit="chunk", disable=None if progress is None else not progress,
+               leave=False)
+    outs: list[_ChunkOut] = []
+    try:
+        if ds is not None:
+            outs.append(_run_chunk(plan, 0, ds))
+            bar.update(1)
+        elif dask_on:
+            import dask
+
+            plan_d = dask.delayed(plan, pure=True)
+            size = _dask_batch()
+            for b in range(0, n, size):
+                tasks = [dask.delayed(_run_chunk, pure=True)(plan_d, j) for j in range(b, min(n, b + size))]
+                outs.extend(dask.compute(*tasks))
+                bar.update(len(tasks))
+        else:
+            for j in range(n):
+                outs.append(_run_chunk(plan, j))
+                bar.update(1)
+    finally:
+        bar.close()
+    return outs
+
+
+def find_events(
+    source: xr.Dataset | Mapping[str, Any] | tuple | Any,
+    criteria: CriteriaLike,
+    window: Any = "120s",
+    step: Any = "60s",
+    *,
+    probes: str | list[str] | None = None,
+    sample_freq: float | None = None,
+    mode: str | float = "any",
+    merge_gap: Any = "0s",
+    min_duration: Any = "0s",
+    chunk: Any = "30D",
+    loader: Callable[..., xr.Dataset] | None = None,
+    progress: bool | None = None,
+    use_dask: bool | None = None,
+) -> EventCatalog:
+    """Search data for time intervals where a criterion holds.
+
+    Parameters
+    ----------
+    source
+        A Dataset from :func:`helioport.load`, or a request: a dict with
+        ``mission, start, end`` and optionally ``probes, mode, coords`` (and
+        other loader keywords), a tuple ``(mission, start, end[, probes[, mode[,
+        coords]]])``, or a :class:`helioport.schema.Request`.
+    criteria
+        An expression string (``"dc_mag_tot < 5 and abs(e_bulkv_x) > 4000"``)
+        or a callable whose parameter names are products with an optional
+        component suffix (see :mod:`helioport.events.criteria`).
+    window, step
+        Window length and spacing (``"120s"``, seconds, timedelta), rounded to
+        whole grid samples.
+    probes
+        Probes to search (each separately); default: every probe whose data
+        holds all criterion variables.
+    sample_freq
+        Grid frequency in Hz; default the coarsest cadence among the criterion
+        variables. Finer variables are averaged per grid cell, coarser ones take
+        the nearest sample (stated in ``settings["resampling"]``).
+    mode
+        For sample-level criteria, when a window counts: ``"any"`` sample
+        holds, ``"all"`` samples with data hold, or a fraction in (0, 1].
+    merge_gap
+        Events closer than this (``next.start - previous.stop``) merge;
+        overlapping events always merge.
+    min_duration
+        Events with ``stop - start`` shorter than this are dropped.
+    chunk
+        Request mode: length of the pieces loaded one at a time (memory
+        bound); each piece also loads one window beyond its edges.
+    loader
+        ``loader(mission, start, end, products=, probes=, coords=, mode=)``
+        returning a Dataset; default :func:`helioport.api.load`.
+    progress
+        Show a tqdm progress bar over chunks (``None``: only on a terminal).
+    use_dask
+        Run chunks as dask tasks (``None``: when a ``dask.distributed`` client
+        is active). Results are identical to the sequential run.
+
+    Returns
+    -------
+    EventCatalog
+        Events (start/stop = first/last grid sample where the criterion holds
+        within the merged hit windows; for window-level criteria the first and
+        last sample of the merged windows), with the min/max of each criterion
+        variable and the mean ``sc_pos`` (km) during each event, the search
+        settings and the provenance.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, xarray as xr
+    >>> t = pd.date_range("2020-01-01", periods=60, freq="1min").values
+    >>> b = np.full((60, 3), 10.0); b[30:33] = 1.0
+    >>> ds = xr.Dataset({"dc_mag": (("time_dc_mag", "component"), b)},
+    ...                 coords={"time_dc_mag": t, "component": ["x", "y", "z"]})
+    >>> cat = find_events(ds, "dc_mag_tot < 5", window="5min", step="1min", progress=False)
+    >>> [(str(e.start.time()), str(e.stop.time())) for e in cat]
+    [('00:30:00', '00:32:00')]
+    """
+    crit = parse_criteria(criteria)
+    mode = _check_mode(mode)
+    window_ns, step_ns = to_timedelta_ns(window, "window"), to_timedelta_ns(step, "step")
+    gap_ns, mindur_ns = to_timedelta_ns(merge_gap, "merge_gap"), to_timedelta_ns(min_duration, "min_duration")
+    chunk_ns = to_timedelta_ns(chunk, "chunk")
+    if not window_ns or not step_ns or not chunk_ns:
+        raise InvalidRequestError("window, step and chunk must be longer than zero")
+    asked = (probes,) if isinstance(probes, (str, int)) else tuple(probes or ())
+    asked = tuple(str(p) for p in asked)
+    products = tuple(dict.fromkeys(p for p, _ in crit.required_variables()))
+    req = None
+    if isinstance(source, xr.Dataset):
+        ds0: xr.Dataset = source
+        mission = ds0.attrs.get("mission")
+    else:
+        req = _normalise_source(source)
+        if asked:
+            req = replace(req, probes=asked)
+        loader = loader or _default_loader()
+        ds0 = _probe_dataset(req, loader, products, chunk_ns)
+        mission = req.mission
+    probe_list = _match_probes(asked or (req.probes if req else ()), infer_probes(ds0, list(products)))
+    t_first, t_max, coarse = _series_extent(ds0, crit, probe_list)
+    if sample_freq is not None:
+        if not float(sample_freq) > 0:
+            raise InvalidRequestError(f"sample_freq must be a positive frequency in Hz, not {sample_freq!r}")
+        dt_ns = max(1, int(round(1e9 / float(sample_freq))))
+    else:
+        dt_ns = coarse or window_ns
+    if req is None:
+        origin, n = t_first, (t_max - t_first) // dt_ns + 1
+    else:
+        origin, n = req.start, -(-(req.end - req.start) // dt_ns)
+    w, s = max(1, round(window_ns / dt_ns)), max(1, round(step_ns / dt_ns))
+    grid = Grid(origin=int(origin), dt=int(dt_ns), n=int(n), window=int(w), step=int(s))
+    per_chunk = -(-grid.n // s) * s if req is None else max(s, round(chunk_ns / dt_ns / s) * s)
+    plan = _Plan(
+        criterion=crit, grid=grid, chunk=int(per_chunk), mode=mode, probes=probe_list,
+        margin=2 * dt_ns + MARGIN_EXTRA_NS, request=req, loader=loader if req else None,
+        products=products, with_position=True,
+    )
+    dask_on = req is not None and _want_dask(use_dask)
+    outs = _execute(plan, ds0 if req is None else None, progress, dask_on)
+    events: list[Event] = []
+    for probe in probe_list:
+        for raw in assemble([o.results[probe] for o in outs], grid, gap_ns, mindur_ns):
+            events.append(Event(
+                start=pd.Timestamp(grid.origin + raw.first * grid.dt, tz="UTC"),
+                stop=pd.Timestamp(grid.origin + raw.last * grid.dt, tz="UTC"),
+                values=raw.values, location=raw.location, probe=probe,
+            ))
+    events.sort(key=lambda e: (e.start, e.probe or ""))
+    info: dict[str, Any] = {}
+    for o in outs:
+        for k, v in o.info.items():
+            info.setdefault(k, {}).update(v)
+    level = next((r.level for o in outs for r in o.results.values()), crit.level)
+    settings = {
+        "criteria": crit.text,
+        "variables": list(crit.names),
+        "level": {"loop": "window"}.get(level, level),
+        "window": _seconds_text(window_ns),
+        "step": _seconds_text(step_ns),
+        "window_s": w * dt_ns / 1e9,
+        "step_s": s * dt_ns / 1e9,
+        "mode": mode,
+        "sample_freq": 1e9 / dt_ns,
+        "resampling": info.get("resampling", {}),
+        "merge_gap": _seconds_text(gap_ns),
+        "min_duration": _seconds_text(mindur_ns),
+        "chunk": _seconds_text(per_chunk * dt_ns) if req is not None else None,
+        "event_times": "first/last grid sample where the criterion holds within the merged hit windows",
+    }
+    end_ns = req.end if req is not None else grid.origin + (grid.n - 1) * grid.dt
+    provenance = {
+        "mission": mission,
+        "probes": [p for p in probe_list if p is not None],
+        "products": list(products),
+        "coords": req.coords if req is not None else ds0.attrs.get("coords"),
+        "data_mode": req.mode if req is not None else None,
+        "start": format_time(_dt(grid.origin)),
+        "end": format_time(_dt(end_ns)),
+        "variables": info.get("variables", {}),
+        "source": "request" if req is not None else "dataset",
+        "created": format_time(dt.datetime.now(dt.timezone.utc)),
+        "helioport_version": helioport_version(),
+    }
+    return EventCatalog(events=events, settings=settings, provenance=provenance)

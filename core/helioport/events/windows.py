@@ -1,0 +1,201 @@
+"""Pure numpy window logic: window counts, hits, runs, event merging, segments.
+
+Everything works on integer sample indices of a regular grid; no Python loop
+runs over windows or samples.
+
+Definitions (``S`` step and ``W`` window in samples, ``N`` grid samples):
+
+- window ``k`` covers samples ``[k*S, min(k*S + W, N))``; windows exist for
+  every ``k`` with ``k*S < N``, so the last, partial windows are kept;
+- with a sample-level criterion a window is a *hit* when the number of samples
+  where the criterion holds is ``> 0`` (``mode="any"``), equals the number of
+  samples with finite data (``"all"``), or is at least ``fraction`` of it;
+- hit windows with consecutive indices (or overlapping spans) form a run; an
+  event spans from the first to the last sample where the criterion holds
+  inside its run's windows (window-level criteria: the run's first and last
+  samples);
+- events whose gap (``next.start - previous.stop``) is ``<= 0`` or
+  ``< merge_gap`` merge; events with ``stop - start < min_duration`` are dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "window_hits",
+    "runs_of",
+    "next_true",
+    "prev_true",
+    "merge_runs",
+    "merge_close",
+    "segment_edges",
+    "segment_reduce",
+]
+
+Mode = str | float
+
+
+def window_hits(
+    truth: np.ndarray, valid: np.ndarray, starts: np.ndarray, width: int, mode: Mode
+) -> np.ndarray:
+    """Whether each window ``[s, s + width)`` (clipped to the arrays) is a hit.
+
+    Examples
+    --------
+    >>> t = np.array([0, 1, 1, 0, 0, 1], bool)
+    >>> window_hits(t, np.ones(6, bool), np.array([0, 1, 4]), 2, "all")
+    array([False,  True, False])
+    >>> window_hits(t, np.ones(6, bool), np.array([0, 2, 4, 5]), 2, "any")
+    array([ True,  True,  True,  True])
+    """
+    n = truth.size
+    a = np.clip(starts, 0, n)
+    b = np.clip(starts + width, 0, n)
+    c_true = np.concatenate(([0], np.cumsum(truth, dtype=np.int64)))
+    count = c_true[b] - c_true[a]
+    if mode == "any":
+        return count > 0
+    c_valid = np.concatenate(([0], np.cumsum(valid, dtype=np.int64)))
+    nvalid = c_valid[b] - c_valid[a]
+    if mode == "all":
+        return (count > 0) & (count == nvalid)
+    return (count > 0) & (count >= float(mode) * nvalid - 1e-9)
+
+
+def mode_over_window(res: np.ndarray, inside: np.ndarray, mode: Mode) -> np.ndarray:
+    """Window hits from ``(n_windows, width)`` booleans (window-level criteria)."""
+    count = np.sum(res & inside, axis=1)
+    if mode == "any":
+        return count > 0
+    nvalid = np.sum(inside, axis=1)
+    if mode == "all":
+        return (count > 0) & (count == nvalid)
+    return (count > 0) & (count >= float(mode) * nvalid - 1e-9)
+
+
+def runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last index (inclusive) of each run of ``True``.
+
+    Examples
+    --------
+    >>> runs_of(np.array([1, 1, 0, 1, 0, 0, 1], bool))
+    (array([0, 3, 6]), array([1, 3, 6]))
+    """
+    m = np.concatenate(([False], mask.astype(bool), [False]))
+    d = np.diff(m.astype(np.int8))
+    return np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1
+
+
+def next_true(truth: np.ndarray) -> np.ndarray:
+    """Index of the first ``True`` at or after each position (``len`` if none)."""
+    n = truth.size
+    idx = np.where(truth, np.arange(n), n)
+    return np.minimum.accumulate(idx[::-1])[::-1]
+
+
+def prev_true(truth: np.ndarray) -> np.ndarray:
+    """Index of the last ``True`` at or before each position (``-1`` if none)."""
+    idx = np.where(truth, np.arange(truth.size), -1)
+    return np.maximum.accumulate(idx)
+
+
+def _groups(new_group: np.ndarray) -> np.ndarray:
+    """Start positions of groups given a 'starts a new group' mask (first is True)."""
+    return np.flatnonzero(new_group)
+
+
+def merge_runs(runs: np.ndarray) -> np.ndarray:
+    """Merge run rows ``[k0, k1, first, last]`` with consecutive or overlapping windows.
+
+    Rows may come from several chunks, in any order; returns merged rows
+    sorted by ``k0`` (``first``/``last`` the extremes of the merged rows).
+
+    Examples
+    --------
+    >>> merge_runs(np.array([[5, 6, 52, 61], [0, 2, 3, 20], [3, 3, 30, 31]]))
+    array([[ 0,  3,  3, 31],
+           [ 5,  6, 52, 61]])
+    """
+    if runs.size == 0:
+        return runs.reshape(0, 4)
+    runs = runs[np.argsort(runs[:, 0], kind="stable")]
+    reach = np.maximum.accumulate(runs[:, 1])
+    new = np.ones(len(runs), bool)
+    new[1:] = runs[1:, 0] > reach[:-1] + 1
+    starts = _groups(new)
+    return np.column_stack(
+        [
+            runs[starts, 0],
+            np.maximum.reduceat(runs[:, 1], starts),
+            np.minimum.reduceat(runs[:, 2], starts),
+            np.maximum.reduceat(runs[:, 3], starts),
+        ]
+    )
+
+
+def merge_close(first: np.ndarray, last: np.ndarray, gap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Merge events (sample indices) that overlap or are closer than ``gap`` samples.
+
+    Examples
+    --------
+    >>> merge_close(np.array([0, 10, 13]), np.array([5, 11, 20]), 3)
+    (array([ 0, 10]), array([ 5, 20]))
+    """
+    if first.size == 0:
+        return first, last
+    order = np.argsort(first, kind="stable")
+    first, last = first[order], last[order]
+    reach = np.maximum.accumulate(last)
+    d = first[1:] - reach[:-1]
+    new = np.ones(first.size, bool)
+    new[1:] = (d > 0) & ~(d < gap)
+    starts = _groups(new)
+    return first[starts], np.maximum.reduceat(last, starts)
+
+
+def segment_edges(
+    truth: np.ndarray,
+    coverage: np.ndarray,
+    lo: int,
+    own_lo: int,
+    own_hi: int,
+) -> np.ndarray:
+    """Sorted global sample indices cutting ``[own_lo, own_hi)`` into segments.
+
+    Cuts are made wherever an event can start or stop: where ``truth`` changes
+    inside or at the edge of ``coverage`` (samples covered by hit windows) and
+    where the coverage itself starts or stops. ``truth`` and ``coverage`` hold
+    samples ``lo..``; the result always contains ``own_lo`` and ``own_hi``.
+    """
+    cuts = [np.array([own_lo, own_hi], dtype=np.int64)]
+    if truth.size > 1:
+        change = np.flatnonzero(truth[1:] != truth[:-1]) + 1
+        near = coverage[change] | coverage[change - 1]
+        cuts.append(change[near] + lo)
+        cov_change = np.flatnonzero(coverage[1:] != coverage[:-1]) + 1
+        cuts.append(cov_change + lo)
+    if coverage.size and coverage[-1]:
+        cuts.append(np.array([lo + coverage.size], dtype=np.int64))
+    if coverage.size and coverage[0]:
+        cuts.append(np.array([lo], dtype=np.int64))
+    edges = np.unique(np.concatenate(cuts))
+    return edges[(edges >= own_lo) & (edges <= own_hi)]
+
+
+def segment_reduce(values: np.ndarray, starts: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-segment ``min``, ``max`` (NaN ignored), ``sum`` and ``count`` of finite values.
+
+    ``starts`` are segment starts relative to ``values`` (each segment runs to
+    the next start, the last to the end).
+    """
+    finite = np.isfinite(values)
+    if values.size == 0 or starts.size == 0:
+        empty = np.zeros(0)
+        return {"min": empty, "max": empty, "sum": empty, "count": empty}
+    return {
+        "min": np.fmin.reduceat(values, starts),
+        "max": np.fmax.reduceat(values, starts),
+        "sum": np.add.reduceat(np.where(finite, values, 0.0), starts),
+        "count": np.add.reduceat(finite.astype(np.int64), starts),
+    }

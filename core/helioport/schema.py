@@ -1,0 +1,419 @@
+"""Pydantic models shared by the core and the plugins.
+
+- :class:`ProductSpec` and :class:`MissionSpec` describe what a plugin serves;
+- :class:`Request` is one validated, normalised data request;
+- :class:`RemoteFile` is one file an archive holds;
+- :class:`Derivation` is an L3 recipe (name, inputs, function).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Callable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .errors import InvalidRequestError, UnknownProductError
+from .times import format_time, parse_time
+
+__all__ = [
+    "ProductSpec",
+    "SourceSpec",
+    "MissionSpec",
+    "VersionPolicy",
+    "Request",
+    "RemoteFile",
+    "Derivation",
+]
+
+Kind = Literal["scalar", "vector", "tensor", "spectrum", "distribution", "image", "table"]
+
+
+class ProductSpec(BaseModel):
+    """One product a mission serves (stored L2 or derived L3).
+
+    Attributes
+    ----------
+    name : generic name (``dc_mag``, ``i_dens``); the variable name in the output.
+    kind : scalar, vector, tensor, spectrum, distribution, image or table.
+    level : ``"L2"`` for archived data, ``"L3"`` for derivations.
+    units : physical units of the values.
+    description : one line a researcher understands.
+    instrument : instrument or dataset family (``fgm``, ``fpi``, ``hro``).
+    components : labels of the component dimension (``["x", "y", "z", "tot"]``).
+    coords : frames it exists in (``["gse", "gsm"]``); empty for frame-less data.
+    modes : modes it exists in; ``None`` means every mode of the mission.
+    inputs : for L3 products, the products it is derived from.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: Kind = "scalar"
+    level: str = "L2"
+    units: str | None = None
+    description: str = ""
+    instrument: str | None = None
+    components: list[str] | None = None
+    coords: list[str] = Field(default_factory=list)
+    modes: list[str] | None = None
+    inputs: list[str] = Field(default_factory=list)
+
+
+class SourceSpec(BaseModel):
+    """An archive a plugin reads from, with its replaceable base URL.
+
+    ``env`` is the environment variable naming a mirror
+    (``HELIOPORT_OMNI_URL``); ``key`` is the name used in the config file's
+    ``[urls]`` table and in the ``base_url=`` keyword (``"omni"``, ``"mms_sdc"``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    url: str
+    env: str
+    description: str = ""
+
+
+class MissionSpec(BaseModel):
+    """What one plugin serves for one mission: probes, frames, modes and products."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    title: str = ""
+    distribution: str = ""
+    probes: list[str] = Field(default_factory=list)
+    default_probes: list[str] | None = None
+    coords: list[str] = Field(default_factory=list)
+    default_coords: str | None = None
+    modes: list[str] = Field(default_factory=list)
+    default_mode: str | None = None
+    mode_aliases: dict[str, str] = Field(default_factory=dict)
+    products: list[ProductSpec] = Field(default_factory=list)
+    sources: list[SourceSpec] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", v):
+            raise ValueError(f"mission name {v!r} must be lower-case letters, digits and '_'")
+        return v
+
+    def product(self, name: str) -> ProductSpec:
+        """The :class:`ProductSpec` called ``name``, or :class:`UnknownProductError`."""
+        for p in self.products:
+            if p.name == name:
+                return p
+        raise UnknownProductError(
+            f"mission {self.name!r} has no product {name!r}; its products are: "
+            f"{', '.join(p.name for p in self.products)}. "
+            f"See helioport.products({self.name!r}) or `helioport products {self.name}`."
+        )
+
+    @property
+    def product_names(self) -> list[str]:
+        return [p.name for p in self.products]
+
+
+_VERSION_RE = re.compile(r"^\s*(>=)?\s*v?(\d+(?:\.\d+)*)\s*$")
+
+
+class VersionPolicy(BaseModel):
+    """Which file version to use: the newest (default), a pinned one, or a minimum.
+
+    Built from the ``version=`` argument of :func:`helioport.load`:
+    ``None`` or ``"latest"`` for the newest, ``"4.18"`` to pin (every version
+    starting with 4.18, newest of those), ``">=4.18"`` for a minimum.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["latest", "pinned", "minimum"] = "latest"
+    value: tuple[int, ...] = ()
+
+    @classmethod
+    def parse(cls, spec: Any) -> "VersionPolicy":
+        if spec is None or isinstance(spec, VersionPolicy):
+            return spec or cls()
+        if isinstance(spec, (int, float)):
+            spec = str(spec)
+        if not isinstance(spec, str):
+            raise InvalidRequestError(f"version must be a string such as '4.18' or '>=4.18', not {spec!r}")
+        if spec.strip().lower() in ("", "latest", "newest"):
+            return cls()
+        m = _VERSION_RE.match(spec)
+        if not m:
+            raise InvalidRequestError(
+                f"version {spec!r} is not understood; use 'latest', a pinned version such as "
+                "'4.18' or 'v4.18.1', or a minimum such as '>=4.18'"
+            )
+        return cls(kind="minimum" if m.group(1) else "pinned", value=tuple(int(x) for x in m.group(2).split(".")))
+
+    def __str__(self) -> str:
+        v = ".".join(map(str, self.value))
+        return {"latest": "latest", "pinned": v, "minimum": f">={v}"}[self.kind]
+
+
+class Request(BaseModel):
+    """One validated, normalised data request.
+
+    Build it with :meth:`Request.for_mission`, which checks products, probes,
+    coordinates and modes against the mission's :class:`MissionSpec` and lists
+    the valid choices in its errors.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mission: str
+    start: dt.datetime
+    end: dt.datetime
+    products: tuple[str, ...] = ()
+    probes: tuple[str, ...] = ()
+    coords: str | None = None
+    mode: str | None = None
+    version: VersionPolicy = VersionPolicy()
+    offline: bool = False
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _time(cls, v: Any, info) -> dt.datetime:
+        return parse_time(v, what=info.field_name)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, v: Any) -> VersionPolicy:
+        return VersionPolicy.parse(v)
+
+    @model_validator(mode="after")
+    def _order(self) -> "Request":
+        if self.start >= self.end:
+            raise InvalidRequestError(
+                f"start {format_time(self.start)} is not before end {format_time(self.end)}: "
+                "give a start earlier than the end"
+            )
+        return self
+
+    @classmethod
+    def for_mission(
+        cls,
+        spec: MissionSpec,
+        start: Any,
+        end: Any,
+        products: Any = None,
+        probes: Any = None,
+        coords: str | None = None,
+        mode: str | None = None,
+        *,
+        known_products: list[str] | None = None,
+        **kw: Any,
+    ) -> "Request":
+        """Validate a request against a mission and fill in its defaults.
+
+        ``known_products`` lists the names valid besides the mission's stored
+        products (derived products the registry can compute).
+        """
+        start_t = parse_time(start, what="start")
+        end_t = parse_time(end, what="end")
+        if start_t >= end_t:
+            raise InvalidRequestError(
+                f"start {format_time(start_t)} is not before end {format_time(end_t)}: "
+                "give a start earlier than the end"
+            )
+        names = _as_list(products, "products")
+        valid = list(spec.product_names) + [p for p in (known_products or []) if p not in spec.product_names]
+        if not names:
+            raise InvalidRequestError(
+                f"no product asked for; mission {spec.name!r} serves: {', '.join(valid)}"
+            )
+        for name in names:
+            if name not in valid:
+                raise UnknownProductError(
+                    f"mission {spec.name!r} has no product {name!r}; valid products: {', '.join(valid)}"
+                )
+        probe_list = [p.lower() for p in _as_list(probes, "probes")]
+        if spec.probes:
+            if not probe_list:
+                probe_list = list(spec.default_probes or spec.probes[:1])
+            probe_list = [_normalise_probe(p, spec) for p in probe_list]
+            bad = [p for p in probe_list if p not in spec.probes]
+            if bad:
+                raise InvalidRequestError(
+                    f"mission {spec.name!r} has no probe {', '.join(map(repr, bad))}; "
+                    f"valid probes: {', '.join(spec.probes)}"
+                )
+            probe_list = list(dict.fromkeys(probe_list))
+        elif probe_list:
+            raise InvalidRequestError(
+                f"mission {spec.name!r} has no probes; leave probes out (got {probe_list})"
+            )
+        if coords is not None:
+            coords = str(coords).lower()
+            if spec.coords and coords not in spec.coords:
+                raise InvalidRequestError(
+                    f"mission {spec.name!r} has no coordinate system {coords!r}; "
+                    f"valid: {', '.join(spec.coords)}"
+                )
+            if not spec.coords:
+                raise InvalidRequestError(f"mission {spec.name!r} takes no coordinate system (got {coords!r})")
+        else:
+            coords = spec.default_coords
+        if mode is not None:
+            mode = str(mode).lower()
+            mode = spec.mode_aliases.get(mode, mode)
+            if mode not in spec.modes:
+                allowed = list(spec.modes) + list(spec.mode_aliases)
+                raise InvalidRequestError(
+                    f"mission {spec.name!r} has no mode {mode!r}; valid modes: {', '.join(allowed)}"
+                )
+        else:
+            mode = spec.default_mode
+        return cls(
+            mission=spec.name,
+            start=start_t,
+            end=end_t,
+            products=tuple(dict.fromkeys(names)),
+            probes=tuple(probe_list),
+            coords=coords,
+            mode=mode,
+            **kw,
+        )
+
+    def replace(self, **changes: Any) -> "Request":
+        """A copy with some fields changed (validated again)."""
+        data = self.model_dump()
+        data.update(changes)
+        return Request(**data)
+
+    def describe(self) -> str:
+        """A one-line text of the request, used in attrs and messages."""
+        parts = [
+            f"mission={self.mission}",
+            f"start={format_time(self.start)}",
+            f"end={format_time(self.end)}",
+            f"products={','.join(self.products)}",
+        ]
+        if self.probes:
+            parts.append(f"probes={','.join(self.probes)}")
+        if self.coords:
+            parts.append(f"coords={self.coords}")
+        if self.mode:
+            parts.append(f"mode={self.mode}")
+        parts.append(f"version={self.version}")
+        return " ".join(parts)
+
+
+def _normalise_probe(p: str, spec: MissionSpec) -> str:
+    """Accept ``1`` for ``mms1``/``c1`` when the mission's probes share a prefix."""
+    if p in spec.probes:
+        return p
+    for full in spec.probes:
+        if full.endswith(p) and full[: -len(p)].isalpha():
+            return full
+    return p
+
+
+def _as_list(value: Any, what: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (str, int)):
+        value = [value]
+    try:
+        return [str(v).strip() for v in value if str(v).strip()]
+    except TypeError as exc:
+        raise InvalidRequestError(f"{what} must be a name or a list of names, not {value!r}") from exc
+
+
+class RemoteFile(BaseModel):
+    """One file in an archive, as a plugin describes it to the transport.
+
+    Attributes
+    ----------
+    url : where to fetch it (``https://``, ``file://`` or a local path).
+    relpath : its path inside the mission's cache folder, mirroring the archive
+        layout (``hro_1min/2010/omni_hro_1min_20100101_v01.cdf``).
+    key : the logical file: the same for every version of it (the name without
+        its version); the transport keeps one version per key.
+    version : the version text (``"4.18.1"``, ``"01"``), ``None`` when unversioned.
+    start, end : the time span it covers, when known.
+    size : size in bytes from the listing, checked after download when given.
+    mtime : the modification time the listing shows, when given.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str
+    relpath: str
+    mission: str
+    key: str = ""
+    version: str | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    size: int | None = None
+    mtime: dt.datetime | None = None
+    source: str = ""
+
+    @field_validator("relpath")
+    @classmethod
+    def _safe(cls, v: str) -> str:
+        parts = v.replace("\\", "/").split("/")
+        if v.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", v) or any(p in ("..",) for p in parts):
+            raise ValueError(f"remote path {v!r} would escape the cache")
+        return "/".join(p for p in parts if p not in ("", "."))
+
+    @model_validator(mode="after")
+    def _key(self) -> "RemoteFile":
+        if not self.key:
+            object.__setattr__(self, "key", self.relpath)
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.relpath.rsplit("/", 1)[-1]
+
+
+class Derivation(BaseModel):
+    """An L3 recipe: a product computed from other products.
+
+    Attributes
+    ----------
+    name : the product name (``j_curl``).
+    inputs : the products it needs (each may itself be derived).
+    function : ``function(inputs, request) -> xarray.DataArray | xarray.Dataset``.
+        For a per-probe derivation ``inputs`` maps product name to the
+        DataArray of one probe; for ``across_probes`` it maps product name to
+        ``{probe: DataArray}`` for every requested probe.
+    across_probes : needs every probe at once (the curlometer), giving one
+        variable named ``{name}`` instead of one per probe.
+    min_probes : for ``across_probes``, how many probes it needs.
+    missions : missions it applies to; ``None`` means every mission whose
+        plugin serves all the inputs.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
+
+    name: str
+    inputs: list[str]
+    function: Callable[..., Any]
+    units: str | None = None
+    description: str = ""
+    kind: Kind = "scalar"
+    components: list[str] | None = None
+    across_probes: bool = False
+    min_probes: int = 1
+    missions: list[str] | None = None
+
+    def product_spec(self) -> ProductSpec:
+        """The :class:`ProductSpec` under which the derivation is listed (level L3)."""
+        return ProductSpec(
+            name=self.name,
+            kind=self.kind,
+            level="L3",
+            units=self.units,
+            description=self.description,
+            components=self.components,
+            inputs=list(self.inputs),
+        )

@@ -1,0 +1,204 @@
+"""The cache tree on disk: where files, sidecars and locks live, and how to measure or clear it.
+
+Layout under ``cache_dir``::
+
+    <mission>/<relpath>                  the cached files, mirroring the archive
+    .meta/<mission>/<relpath>.json       one metadata sidecar per cached file
+    .locks/<sha1(mission/relpath)>.lock  one lock file per cached file
+    http_cache.sqlite                    listings and API answers (requests-cache)
+
+Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidRequestError, PluginError
+from ..schema import RemoteFile
+
+__all__ = ["HTTP_CACHE_NAME", "CacheLayout", "atomic_write_bytes"]
+
+log = logging.getLogger(__name__)
+
+HTTP_CACHE_NAME = "http_cache.sqlite"
+_MISSION = re.compile(r"[a-z0-9][a-z0-9_\-]*")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.part-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class CacheLayout:
+    """Paths of the cache tree rooted at ``cache_dir``, with safety checks.
+
+    Examples
+    --------
+    >>> layout = CacheLayout(Path("/tmp/hp-cache"))
+    >>> layout.mission_dir("omni")
+    PosixPath('/tmp/hp-cache/omni')
+    """
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.root = Path(cache_dir).expanduser().resolve()
+
+    # -- paths -----------------------------------------------------------------
+    def mission_dir(self, mission: str) -> Path:
+        if not _MISSION.fullmatch(mission or ""):
+            raise InvalidRequestError(
+                f"mission name {mission!r} cannot name a cache folder; use lower-case letters, "
+                "digits and '_'"
+            )
+        return self.root / mission
+
+    def path(self, mission: str, relpath: str) -> Path:
+        """``<cache_dir>/<mission>/<relpath>``, refused (:class:`PluginError`) if it leaves the cache."""
+        return self._inside(self.mission_dir(mission) / relpath, relpath)
+
+    def file_path(self, f: RemoteFile) -> Path:
+        return self.path(f.mission, f.relpath)
+
+    def meta_path(self, f: RemoteFile) -> Path:
+        self.mission_dir(f.mission)
+        return self._inside(self.root / ".meta" / f.mission / (f.relpath + ".json"), f.relpath)
+
+    def lock_path(self, f: RemoteFile) -> Path:
+        digest = hashlib.sha1(f"{f.mission}/{f.relpath}".encode()).hexdigest()
+        return self.root / ".locks" / f"{digest}.lock"
+
+    def _inside(self, path: Path, relpath: str) -> Path:
+        resolved = path.resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise PluginError(
+                f"remote path {relpath!r} resolves to {resolved}, outside the cache {self.root}; "
+                "refusing to write there (check the plugin's RemoteFile.relpath and any symlinks "
+                "in the cache)"
+            )
+        return path
+
+    # -- sidecars --------------------------------------------------------------
+    def read_meta(self, f: RemoteFile) -> dict[str, Any] | None:
+        try:
+            with open(self.meta_path(f), encoding="utf-8") as fh:
+                meta = json.load(fh)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable cache sidecar for %s: %s", f.relpath, exc)
+            return None
+        return meta if isinstance(meta, dict) else None
+
+    def write_meta(self, f: RemoteFile, meta: dict[str, Any]) -> None:
+        atomic_write_bytes(self.meta_path(f), json.dumps(meta, indent=1, sort_keys=True).encode())
+
+    def folder_meta(self, mission: str, relfolder: str) -> dict[str, dict]:
+        """Sidecars of the files directly in ``<mission>/<relfolder>``, by file name."""
+        folder = self._inside(self.root / ".meta" / mission / relfolder, relfolder)
+        out: dict[str, dict] = {}
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return out
+        for name in names:
+            if name.endswith(".json") and not name.startswith("."):
+                try:
+                    out[name[:-5]] = json.loads((folder / name).read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+        return out
+
+    def remove(self, f: RemoteFile) -> int:
+        """Delete a cached file and its sidecar; return the bytes freed."""
+        freed = 0
+        for p in (self.file_path(f), self.meta_path(f)):
+            try:
+                freed += p.stat().st_size
+                p.unlink()
+            except FileNotFoundError:
+                pass
+        return freed
+
+    # -- whole cache -----------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        """Plain-data summary: folder, total bytes, files and bytes per mission, HTTP cache size."""
+        missions: dict[str, dict[str, int]] = {}
+        if self.root.is_dir():
+            for item in sorted(os.scandir(self.root), key=lambda e: e.name):
+                if item.name.startswith(".") or not item.is_dir(follow_symlinks=False):
+                    continue
+                n, size = _tree_size(Path(item.path))
+                missions[item.name] = {"files": n, "bytes": size}
+        http = sum(_size(self.root / (HTTP_CACHE_NAME + s)) for s in ("", "-wal", "-shm"))
+        total = _tree_size(self.root)[1] if self.root.is_dir() else 0
+        return {
+            "cache_dir": str(self.root),
+            "total_bytes": total,
+            "missions": missions,
+            "http_cache": str(self.root / HTTP_CACHE_NAME),
+            "http_cache_bytes": http,
+            "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        }
+
+    def clear(self, mission: str | None = None) -> int:
+        """Remove a mission's files and sidecars (or every mission's, and the HTTP cache files).
+
+        Only paths inside the cache folder are ever removed; symlinks are
+        unlinked, never followed. Returns the bytes removed.
+        """
+        if not self.root.is_dir():
+            return 0
+        if mission is not None:
+            targets = [self.mission_dir(mission), self.root / ".meta" / mission]
+        else:
+            targets = [Path(e.path) for e in os.scandir(self.root) if e.name != ".locks"]
+        freed = 0
+        for target in targets:
+            if not _is_under(target, self.root):
+                continue
+            if target.is_symlink() or target.is_file():
+                freed += _size(target)
+                target.unlink(missing_ok=True)
+            elif target.is_dir():
+                freed += _tree_size(target)[1]
+                shutil.rmtree(target, ignore_errors=True)
+        return freed
+
+
+def _is_under(path: Path, root: Path) -> bool:
+    parent = path.parent.resolve()
+    return (parent == root or root in parent.parents) and path.name not in ("", ".", "..")
+
+
+def _size(p: Path) -> int:
+    try:
+        return p.lstat().st_size
+    except OSError:
+        return 0
+
+
+def _tree_size(folder: Path) -> tuple[int, int]:
+    """(number of files, total bytes) under ``folder``, hidden bookkeeping included, links not followed."""
+    n = size = 0
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            size += _size(Path(dirpath) / name)
+            n += 1
+    return n, size

@@ -1,0 +1,302 @@
+"""What a plugin sees of the transport: base URLs, cached listings and JSON answers.
+
+An :class:`ArchiveContext` is handed to the plugin hooks
+(``helioport_find_files``, ``helioport_fetch``). Listings and JSON answers go
+through the transport's one requests-cache session and are revalidated on
+every use (a 304 costs one round trip); when the server fails, the cached
+answer is used with a warning. Offline, only cached answers are used.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlencode
+
+import requests
+
+from ..config import Config
+from ..errors import ConfigError, DownloadError, OfflineError
+from ..schema import MissionSpec, RemoteFile
+from .listing import DirEntry, parse_index, scan_folder, url_to_path
+from .retry import RetryPolicy, Transient, parse_retry_after, with_retries
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core import Transport
+    from .fetch import LocalFile
+
+__all__ = ["ArchiveContext"]
+
+log = logging.getLogger(__name__)
+
+_SAFE = "/:@!$&'()*+,;=~%-._"
+
+
+def _is_http(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://"))
+
+
+class ArchiveContext:
+    """The archive access a plugin gets for one mission.
+
+    Build it with :meth:`helioport.transport.Transport.context`.
+
+    Attributes
+    ----------
+    mission : the :class:`MissionSpec` served.
+    offline : whether only the cache may be used.
+    config : the :class:`~helioport.config.Config` in force.
+
+    Examples
+    --------
+    >>> ctx = transport.context(spec, offline=False)             # doctest: +SKIP
+    >>> year = ctx.join(ctx.base_url("omni"), "hro_1min", "2010/")  # doctest: +SKIP
+    >>> [e.name for e in ctx.list_dir(year)]                     # doctest: +SKIP
+    ['omni_hro_1min_20100101_v01.cdf', ...]
+    """
+
+    def __init__(self, transport: Transport, mission: MissionSpec, offline: bool) -> None:
+        self._t = transport
+        self.mission = mission
+        self.offline = bool(offline)
+        # one answer per URL for the life of the context (one load): several
+        # products listing the same folder cost one revalidation, not one each
+        self._memo: dict[tuple, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"ArchiveContext(mission={self.mission.name!r}, offline={self.offline})"
+
+    @property
+    def config(self) -> Config:
+        return self._t.config
+
+    # -- URLs --------------------------------------------------------------------
+    def base_url(self, key: str | None = None) -> str:
+        """The base URL of source ``key`` (the first source when ``None``), mirrors applied.
+
+        A mirror comes from the config (``[urls]`` table, ``HELIOPORT_<KEY>_URL``,
+        ``urls=`` keyword) under the source's key or under the name in its
+        ``env`` variable. Always ends with ``/``.
+
+        Raises
+        ------
+        ConfigError
+            When the mission has no source ``key``; the message lists its keys.
+        """
+        sources = self.mission.sources
+        if not sources:
+            raise ConfigError(f"mission {self.mission.name!r} declares no archive source")
+        if key is None:
+            src = sources[0]
+        else:
+            matches = [s for s in sources if s.key.lower() == key.lower()]
+            if not matches:
+                raise ConfigError(
+                    f"mission {self.mission.name!r} has no source {key!r}; its sources are: "
+                    f"{', '.join(s.key for s in sources)}"
+                )
+            src = matches[0]
+        env = src.env.upper()
+        if env.startswith("HELIOPORT_") and env.endswith("_URL"):
+            alias = env[len("HELIOPORT_") : -len("_URL")].lower()
+            if alias and alias not in self.config.urls:
+                alias = ""
+        else:
+            alias = ""
+        url = self.config.urls.get(src.key.lower()) or (alias and self.config.urls[alias])
+        url = url or self.config.base_url(src.key, src.url)
+        return url if url.endswith("/") else url + "/"
+
+    @staticmethod
+    def join(base: str, *parts: str) -> str:
+        """Join path parts onto a base URL (``https://`` or ``file://``), quoting unsafe characters.
+
+        A trailing ``/`` on the last part is kept (a folder URL).
+
+        Examples
+        --------
+        >>> ArchiveContext.join("file:///srv/omni/", "hro_1min", "2010/")
+        'file:///srv/omni/hro_1min/2010/'
+        """
+        url = base if base.endswith("/") else base + "/"
+        pieces = [quote(str(p).strip("/"), safe=_SAFE) for p in parts if str(p).strip("/")]
+        url += "/".join(pieces)
+        if parts and str(parts[-1]).endswith("/") and not url.endswith("/"):
+            url += "/"
+        return url
+
+    def cache_path(self, f: RemoteFile) -> Path:
+        """Where ``f`` lives in the cache: ``<cache_dir>/<mission>/<f.relpath>``."""
+        return self._t.layout.file_path(f)
+
+    def fetch(
+        self, files: list[RemoteFile], candidates: list[RemoteFile] | None = None
+    ) -> list[LocalFile]:
+        """Fetch ``files`` into the cache through the core transport (offline setting applied).
+
+        For ``helioport_fetch`` overrides that download packed deliveries (a
+        tarball as a :class:`RemoteFile` whose ``relpath`` ends in ``.tar.gz``):
+        atomic, locked, retried and verified like any file, then unpack it.
+        """
+        return self._t.fetch(files, offline=self.offline, candidates=candidates)
+
+    def register_auth(self, url_prefix: str, auth: tuple[str, str]) -> None:
+        """Send HTTP Basic ``auth`` with requests under ``url_prefix`` (listings, JSON and files).
+
+        For archives with logins (MMS SDC team API). The credentials are never
+        logged nor part of a URL or cache key.
+        """
+        self._t.register_auth(url_prefix, auth)
+
+    # -- listings ----------------------------------------------------------------
+    def list_dir(self, url: str) -> list[DirEntry]:
+        """The entries of the folder at ``url``; ``[]`` when it does not exist.
+
+        ``http(s)``: the HTML index, cached and revalidated. ``file://`` or a
+        folder path: the folder itself. Offline, an ``http`` listing comes from
+        the cached index, else from the matching cache folder.
+        """
+        if not url.endswith("/"):
+            url += "/"
+        key = ("list", url)
+        if key not in self._memo:
+            self._memo[key] = self._list_dir(url)
+        return list(self._memo[key])
+
+    def _list_dir(self, url: str) -> list[DirEntry]:
+        if not _is_http(url):
+            return scan_folder(url_to_path(url), url)
+        session = self._t.listing_session
+        if self.offline:
+            resp = session.get(url, only_if_cached=True, timeout=self.config.timeout)
+            if resp.status_code == 200:
+                return parse_index(resp.text, url)
+            return self._cache_folder_listing(url)
+        resp = self._get(url, None, what="list")
+        if resp is None:
+            return []
+        return parse_index(resp.text, resp.url if _is_http(resp.url or "") else url)
+
+    def _cache_folder_listing(self, url: str) -> list[DirEntry]:
+        for src in self.mission.sources:
+            base = self.base_url(src.key)
+            if url.startswith(base):
+                rel = unquote(url[len(base) :]).strip("/")
+                layout = self._t.layout
+                folder = (
+                    layout.path(self.mission.name, rel)
+                    if rel
+                    else layout.mission_dir(self.mission.name)
+                )
+                log.info("offline: listing %s from the cache folder %s", url, folder)
+                return scan_folder(folder, url, meta=layout.folder_meta(self.mission.name, rel))
+        log.info("offline: %s is under no source of %s and is not cached", url, self.mission.name)
+        return []
+
+    def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
+        """The JSON answer of ``url`` with query ``params``, cached and revalidated.
+
+        A ``file://`` URL or path is read directly (``params`` ignored).
+
+        Raises
+        ------
+        OfflineError
+            Offline, when the answer is not cached.
+        DownloadError
+            When the server fails and nothing is cached, or answers with an error.
+        """
+        key = ("json", url, json.dumps(params or {}, sort_keys=True, default=str))
+        if key not in self._memo:
+            self._memo[key] = self._get_json(url, params)
+        return copy.deepcopy(self._memo[key])
+
+    def _get_json(self, url: str, params: dict[str, Any] | None) -> Any:
+        if not _is_http(url):
+            try:
+                return json.loads(url_to_path(url).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise DownloadError(f"cannot read JSON from {url}: {exc}") from exc
+        if self.offline:
+            resp = self._t.listing_session.get(
+                url, params=params, only_if_cached=True, timeout=self.config.timeout
+            )
+            if resp.status_code != 200:
+                shown = url + ("?" + urlencode(params) if params else "")
+                raise OfflineError(
+                    f"offline mode is on and the answer of {shown} is not cached; go online "
+                    "(offline=False) or unset HELIOPORT_OFFLINE"
+                )
+            return resp.json()
+        resp = self._get(url, params, what="query", want_json=True)
+        if resp is None:
+            raise DownloadError(
+                f"{url} answered 404 Not Found; check the URL or the mirror setting"
+            )
+        return resp.json()
+
+    def _get(
+        self, url: str, params: dict[str, Any] | None, *, what: str, want_json: bool = False
+    ) -> requests.Response | None:
+        """GET through the cached session with retries; ``None`` for 404/410."""
+        session = self._t.listing_session
+
+        def attempt() -> requests.Response | None:
+            try:
+                resp = session.get(
+                    url, params=params, timeout=self.config.timeout, auth=self._t.auth_for(url)
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise Transient(f"{type(exc).__name__}: {exc}") from exc
+            if getattr(resp, "from_cache", False) and not getattr(resp, "revalidated", False):
+                # requests-cache fell back on the stored answer (stale_if_error): retry first
+                raise Transient("the server could not be reached or failed", payload=resp)
+            status = resp.status_code
+            if status in (404, 410):
+                return None
+            if status in (429, 503) or status >= 500:
+                raise Transient(
+                    f"HTTP {status} {resp.reason}",
+                    retry_after=parse_retry_after(resp.headers.get("Retry-After"))
+                    if status in (429, 503)
+                    else None,
+                )
+            if status != 200:
+                raise DownloadError(f"{url} answered HTTP {status} {resp.reason}")
+            if want_json:
+                try:
+                    resp.json()
+                except ValueError:
+                    raise Transient(
+                        f"the answer is not JSON (Content-Type {resp.headers.get('Content-Type')})"
+                    ) from None
+            return resp
+
+        try:
+            return with_retries(
+                attempt, url=url, policy=RetryPolicy.from_config(self.config), what=what
+            )
+        except DownloadError as exc:
+            last = getattr(exc, "last", None)
+            stale = getattr(last, "payload", None)
+            if stale is None:
+                stale = self._cached(url, params)
+            if stale is None:
+                raise
+            created = getattr(stale, "created_at", None)
+            msg = (
+                f"using the cached answer of {url} (stored {created:%Y-%m-%d %H:%M} UTC): "
+                f"the server could not be reached ({exc})"
+                if created
+                else f"using the cached answer of {url}: {exc}"
+            )
+            log.warning(msg)
+            warnings.warn(msg, UserWarning, stacklevel=4)
+            return stale
+
+    def _cached(self, url: str, params: dict[str, Any] | None) -> requests.Response | None:
+        resp = self._t.listing_session.get(url, params=params, only_if_cached=True)
+        return resp if resp.status_code == 200 else None

@@ -1,0 +1,283 @@
+"""One download attempt of one file, written atomically and verified.
+
+:func:`http_attempt` streams an ``http(s)`` URL with a plain
+:class:`requests.Session` (files never go to the listing cache);
+:func:`local_attempt` copies from a ``file://`` URL or folder mirror through
+fsspec. Both write to ``.{name}.part-<random>`` next to the destination,
+verify, then ``os.replace``; the temporary file is removed in ``finally`` on
+any failure, including ``KeyboardInterrupt``. Retrying is the caller's job
+(:mod:`helioport.transport.retry`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from email.utils import format_datetime
+from pathlib import Path
+from typing import IO
+
+import fsspec
+import requests
+import urllib3
+
+from ..errors import CorruptFileError, DownloadError
+from ..schema import RemoteFile
+from .listing import url_to_path
+from .retry import Cancelled, Transient, failure, parse_retry_after
+
+__all__ = ["CHUNK", "Outcome", "http_attempt", "local_attempt", "size_matches", "verify_head"]
+
+log = logging.getLogger(__name__)
+
+CHUNK = 256 * 1024
+CDF_MAGIC = (b"\xcd\xf3\x00\x01", b"\xcd\xf2\x60\x02", b"\x00\x00\xff\xff")
+GZIP_MAGIC = b"\x1f\x8b"
+_HTML_NAMES = (".html", ".htm", ".xml", ".xhtml")
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one successful attempt did: wrote a new file or found it unchanged (304)."""
+
+    modified: bool
+    etag: str | None = None
+    last_modified: str | None = None
+    size: int | None = None
+
+
+def size_matches(expected: int, actual: int) -> bool:
+    """Whether ``actual`` bytes agree with a listing's ``expected`` size.
+
+    Exact below 1 KiB; above, listings often abbreviate (``1.2M``, ``36M``), so
+    the sizes must agree to the precision such a figure carries (one unit's
+    tenth below ten units, one unit above).
+
+    Examples
+    --------
+    >>> size_matches(1258291, 1250000), size_matches(1258291, 629145), size_matches(12, 11)
+    (True, False, False)
+    """
+    if expected == actual:
+        return True
+    for unit in (1024**4, 1024**3, 1024**2, 1024):
+        if expected >= unit:
+            tolerance = 0.1 * unit if expected < 10 * unit else unit
+            return abs(actual - expected) <= tolerance
+    return False
+
+
+def verify_head(name: str, head: bytes) -> str | None:
+    """Why the first bytes of a file called ``name`` show it is not that file, or ``None``.
+
+    Examples
+    --------
+    >>> verify_head("a.cdf", b"\\xcd\\xf3\\x00\\x01rest") is None
+    True
+    >>> verify_head("a.cdf", b"<!DOCTYPE html><html>")
+    'the body is an HTML page, not a.cdf'
+    """
+    lower = name.lower()
+    text = head[:512].lstrip().lower()
+    if not lower.endswith(_HTML_NAMES) and text.startswith((b"<!doctype html", b"<html")):
+        return f"the body is an HTML page, not {name}"
+    if lower.endswith(".cdf") and head[:4] not in CDF_MAGIC:
+        return f"{name} does not start with the CDF magic number (got {head[:4]!r})"
+    if lower.endswith((".gz", ".tgz")) and head[:2] != GZIP_MAGIC:
+        return f"{name} is not gzip data (got {head[:2]!r})"
+    return None
+
+
+def _write_chunk(fh: IO[bytes], chunk: bytes) -> None:
+    """Write one chunk (a separate function so tests can interrupt a download here)."""
+    fh.write(chunk)
+
+
+def _stream_to(
+    dest: Path,
+    chunks: Iterable[bytes],
+    f: RemoteFile,
+    *,
+    expected: int | None,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+) -> int:
+    """Write ``chunks`` to a temporary file beside ``dest``, verify, rename; return the size."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.part-", dir=dest.parent)
+    received = 0
+    head = b""
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled(f.url)
+                if not chunk:
+                    continue
+                if len(head) < 512:
+                    head += chunk[: 512 - len(head)]
+                _write_chunk(fh, chunk)
+                received += len(chunk)
+                if progress:
+                    progress(len(chunk))
+        if expected is not None and received != expected:
+            raise Transient(
+                f"truncated body: received {received} of {expected} bytes",
+                error_cls=CorruptFileError,
+            )
+        if f.size is not None and not size_matches(f.size, received):
+            raise Transient(
+                f"received {received} bytes but the listing says {f.size}",
+                error_cls=CorruptFileError,
+            )
+        problem = verify_head(dest.name, head)
+        if problem:
+            raise Transient(problem, error_cls=CorruptFileError)
+        os.replace(tmp, dest)
+        return received
+    except BaseException:
+        if progress and received:
+            progress(-received)
+        raise
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def http_attempt(
+    session: requests.Session,
+    f: RemoteFile,
+    dest: Path,
+    *,
+    timeout: float,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    auth: tuple[str, str] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> Outcome:
+    """One GET of ``f.url`` into ``dest``; conditional when ``etag``/``last_modified`` are given.
+
+    Raises :class:`Transient` for retryable failures and :class:`DownloadError`
+    for final ones (404, 403, other 4xx).
+    """
+    headers = {"Accept-Encoding": "identity"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    try:
+        resp = session.get(f.url, headers=headers, stream=True, timeout=timeout, auth=auth)
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise Transient(f"{type(exc).__name__}: {exc}") from exc
+    except requests.RequestException as exc:
+        raise failure(DownloadError, f"cannot fetch {f.url}: {exc}", transient=False) from exc
+    with resp:
+        status = resp.status_code
+        if status == 304 and (etag or last_modified):
+            return Outcome(
+                modified=False,
+                etag=resp.headers.get("ETag") or etag,
+                last_modified=resp.headers.get("Last-Modified") or last_modified,
+            )
+        if status in (429, 503):
+            wait = parse_retry_after(resp.headers.get("Retry-After"))
+            raise Transient(f"HTTP {status} {resp.reason}", retry_after=wait)
+        if status >= 500:
+            raise Transient(f"HTTP {status} {resp.reason}")
+        if status == 404 or status == 410:
+            raise failure(
+                DownloadError,
+                f"{f.url} answered {status} {resp.reason}: the archive no longer has {f.name}; "
+                "try again to refresh the listing (a newer version may have replaced it)",
+                transient=False,
+            )
+        if status in (401, 403):
+            raise failure(
+                DownloadError,
+                f"{f.url} answered {status} {resp.reason}: access to {f.name} is refused; "
+                "check the archive's access rules or credentials",
+                transient=False,
+            )
+        if status != 200:
+            raise failure(
+                DownloadError, f"{f.url} answered HTTP {status} {resp.reason}", transient=False
+            )
+        ctype = resp.headers.get("Content-Type", "").lower()
+        if "text/html" in ctype and not f.name.lower().endswith(_HTML_NAMES):
+            raise Transient(
+                f"the server sent an HTML page (Content-Type {ctype}) instead of {f.name}",
+                error_cls=CorruptFileError,
+            )
+        length = resp.headers.get("Content-Length")
+        expected = int(length) if length and length.isdigit() else None
+        try:
+            size = _stream_to(
+                dest,
+                resp.raw.stream(CHUNK, decode_content=False),
+                f,
+                expected=expected,
+                progress=progress,
+                cancel=cancel,
+            )
+        except (urllib3.exceptions.HTTPError, requests.RequestException, ConnectionError) as exc:
+            raise Transient(f"connection broken while reading the body: {exc}") from exc
+        except OSError as exc:
+            raise failure(DownloadError, f"cannot write {dest}: {exc}", transient=False) from exc
+        return Outcome(
+            modified=True,
+            etag=resp.headers.get("ETag"),
+            last_modified=resp.headers.get("Last-Modified"),
+            size=size,
+        )
+
+
+def local_attempt(
+    f: RemoteFile,
+    dest: Path,
+    *,
+    etag: str | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> Outcome:
+    """Copy ``f.url`` (``file://`` URL or path) into ``dest`` through fsspec.
+
+    The source's size and modification time act as its ETag: when they equal
+    ``etag`` nothing is copied (``modified=False``).
+    """
+    fs = fsspec.filesystem("file")
+    src = str(url_to_path(f.url))
+    try:
+        info = fs.info(src)
+    except FileNotFoundError:
+        raise failure(
+            DownloadError,
+            f"the mirror has no file {src} ({f.url}); check the mirror's layout or refresh the listing",
+            transient=False,
+        ) from None
+    mtime = float(info.get("mtime") or 0.0)
+    tag = f"local-{info['size']}-{mtime!r}"
+    last_modified = format_datetime(dt.datetime.fromtimestamp(mtime, dt.timezone.utc), usegmt=True)
+    if etag == tag:
+        return Outcome(modified=False, etag=tag, last_modified=last_modified)
+
+    def chunks() -> Iterable[bytes]:
+        with fs.open(src, "rb") as fin:
+            while block := fin.read(CHUNK):
+                yield block
+
+    try:
+        size = _stream_to(
+            dest, chunks(), f, expected=info["size"], progress=progress, cancel=cancel
+        )
+    except OSError as exc:
+        raise failure(
+            DownloadError, f"cannot copy {src} to {dest}: {exc}", transient=False
+        ) from exc
+    return Outcome(modified=True, etag=tag, last_modified=last_modified, size=size)

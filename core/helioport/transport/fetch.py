@@ -1,0 +1,371 @@
+"""Bringing remote files into the cache: freshness, locks, retries, parallelism, progress.
+
+For each :class:`~helioport.schema.RemoteFile`:
+
+- cached, and the listing's size/mtime equal what the sidecar recorded ->
+  ``"cached"`` (no request: the listing revalidation already covered it);
+- cached otherwise -> conditional GET: 304 ``"revalidated"``, 200 ``"replaced"``;
+- not cached -> ``"downloaded"`` (then older cached versions of the same key,
+  named in ``candidates``, are removed);
+- network failure with a cached copy -> ``"stale"`` with a warning.
+
+Each file is fetched under a per-file :class:`filelock.FileLock`; after
+acquiring it the cache is checked again, since another process may have just
+fetched the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import filelock
+from tqdm.auto import tqdm
+
+from ..errors import DownloadError, OfflineError
+from ..schema import RemoteFile
+from .download import Outcome, http_attempt, local_attempt
+from .retry import Cancelled, RetryPolicy, with_retries
+from .versions import version_key
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core import Transport
+
+__all__ = ["Action", "LocalFile", "fetch_files"]
+
+log = logging.getLogger(__name__)
+
+Action = Literal["cached", "downloaded", "replaced", "revalidated", "stale"]
+_PROGRESS_BYTES = 5 * 1024 * 1024
+_PROGRESS_FILES = 3
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A file in the cache and how it got there.
+
+    Attributes
+    ----------
+    path : its path in the cache.
+    remote : the :class:`RemoteFile` it stands for.
+    action : ``"cached"`` (used as is, no request), ``"downloaded"`` (new),
+        ``"replaced"`` (the server had a changed file), ``"revalidated"`` (the
+        server answered 304) or ``"stale"`` (the server could not be reached;
+        the cached copy is used).
+    """
+
+    path: Path
+    remote: RemoteFile
+    action: Action
+
+
+def _iso(t: dt.datetime | None) -> str | None:
+    if t is None:
+        return None
+    return (
+        (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc))
+        .astimezone(dt.timezone.utc)
+        .isoformat()
+    )
+
+
+def _intact(path: Path, meta: dict[str, Any] | None) -> bool:
+    """The cached file exists and has the size its sidecar recorded."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return False
+    return meta is not None and meta.get("size") in (None, size)
+
+
+def _listing_fresh(path: Path, meta: dict[str, Any] | None, f: RemoteFile) -> bool:
+    if meta is None or (f.size is None and f.mtime is None):
+        return False
+    if f.size is not None and meta.get("listing_size") != f.size:
+        return False
+    if f.mtime is not None and meta.get("listing_mtime") != _iso(f.mtime):
+        return False
+    return _intact(path, meta)
+
+
+def fetch_files(
+    transport: Transport,
+    files: list[RemoteFile],
+    *,
+    offline: bool,
+    candidates: list[RemoteFile] | None = None,
+) -> list[LocalFile]:
+    """See :meth:`helioport.transport.Transport.fetch`."""
+    files = list(files)
+    if offline:
+        return _offline(transport, files)
+    return _Job(transport, candidates or []).run(files)
+
+
+def _offline(transport: Transport, files: list[RemoteFile]) -> list[LocalFile]:
+    layout = transport.layout
+    out, missing = [], []
+    for f in files:
+        path = layout.file_path(f)
+        meta = layout.read_meta(f)
+        if _intact(path, meta) or (meta is None and path.is_file()):
+            out.append(LocalFile(path, f, "cached"))
+        else:
+            missing.append(f.relpath)
+    if missing:
+        where = layout.mission_dir(files[0].mission)
+        raise OfflineError(
+            f"offline mode is on and {len(missing)} file(s) are not in the cache ({where}): "
+            f"{', '.join(missing)}. Go online (offline=False) or unset HELIOPORT_OFFLINE to "
+            "download them."
+        )
+    return out
+
+
+class _Job:
+    """One call of :meth:`Transport.fetch`: shared start time, cancel flag and progress bar."""
+
+    def __init__(self, transport: Transport, candidates: list[RemoteFile]) -> None:
+        self.t = transport
+        self.layout = transport.layout
+        self.cfg = transport.config
+        self.policy = RetryPolicy.from_config(self.cfg)
+        self.candidates = candidates
+        self.started = time.time()
+        self.cancel = threading.Event()
+        self.bar: Any = None
+        self.notes: list[str] = []
+        self._notes_lock = threading.Lock()
+
+    # -- orchestration ---------------------------------------------------------
+    def run(self, files: list[RemoteFile]) -> list[LocalFile]:
+        unique: dict[tuple[str, str], RemoteFile] = {}
+        for f in files:
+            self.layout.file_path(f)  # refuse escaping paths before any work
+            unique.setdefault((f.mission, f.relpath), f)
+        pending = [f for f in unique.values() if not self._quick(f)]
+        self.bar = self._progress_bar(pending)
+        results: dict[tuple[str, str], LocalFile] = {}
+        errors: list[BaseException] = []
+        try:
+            if len(pending) <= 1:
+                for key, f in unique.items():
+                    results[key] = self.one(f)
+            else:
+                results, errors = self._parallel(unique)
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+            for note in self.notes:
+                warnings.warn(note, UserWarning, stacklevel=4)
+        if errors:
+            raise _combine(errors)
+        return [
+            LocalFile(
+                results[(f.mission, f.relpath)].path, f, results[(f.mission, f.relpath)].action
+            )
+            for f in files
+        ]
+
+    def _parallel(self, unique: dict) -> tuple[dict, list[BaseException]]:
+        results: dict[tuple[str, str], LocalFile] = {}
+        errors: list[BaseException] = []
+        workers = min(self.cfg.max_workers, len(unique))
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="helioport-fetch")
+        try:
+            futures = {pool.submit(self.one, f): key for key, f in unique.items()}
+            for fut in as_completed(futures):
+                exc = fut.exception()
+                if exc is None:
+                    results[futures[fut]] = fut.result()
+                elif isinstance(exc, Exception):
+                    errors.append(exc)
+                else:  # KeyboardInterrupt / SystemExit inside a worker: stop everything
+                    raise exc
+        except BaseException:
+            self.cancel.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return results, errors
+
+    def _progress_bar(self, pending: list[RemoteFile]) -> Any:
+        setting = self.cfg.progress
+        if setting is False or not pending:
+            return None
+        if setting is None and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+            return None
+        known = sum(f.size or 0 for f in pending)
+        if len(pending) <= _PROGRESS_FILES and known <= _PROGRESS_BYTES:
+            return None
+        total = known if all(f.size is not None for f in pending) else None
+        return tqdm(
+            total=total,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            leave=False,
+            desc=f"helioport {pending[0].mission} ({len(pending)} files)",
+        )
+
+    def _progress(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def _note(self, text: str) -> None:
+        log.warning(text)
+        with self._notes_lock:
+            self.notes.append(text)
+
+    # -- one file ----------------------------------------------------------------
+    def _quick(self, f: RemoteFile) -> bool:
+        return _listing_fresh(self.layout.file_path(f), self.layout.read_meta(f), f)
+
+    def one(self, f: RemoteFile) -> LocalFile:
+        path = self.layout.file_path(f)
+        if self._quick(f):
+            log.debug("%s: cached, listing unchanged", f.relpath)
+            return LocalFile(path, f, "cached")
+        lock_path = self.layout.lock_path(f)
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._locked(f, lock_path):
+            meta = self.layout.read_meta(f)
+            had = _intact(path, meta)
+            if had and (meta.get("fetched_at_ts") or 0) >= self.started:
+                log.debug("%s: fetched meanwhile by another process", f.relpath)
+                return LocalFile(path, f, "cached")
+            if had and _listing_fresh(path, meta, f):
+                return LocalFile(path, f, "cached")
+            validators = meta if had else {}
+            try:
+                outcome = with_retries(
+                    lambda: self._attempt(f, path, validators),
+                    url=f.url,
+                    policy=self.policy,
+                    what="download",
+                    cancel=self.cancel,
+                )
+            except DownloadError as exc:
+                if had and getattr(exc, "transient", False):
+                    self._note(
+                        f"using the cached copy of {f.relpath} (fetched {meta.get('fetched_at')}): "
+                        f"it could not be refreshed: {exc}"
+                    )
+                    return LocalFile(path, f, "stale")
+                raise
+            self._record(f, outcome, meta if had else None)
+        if not outcome.modified:
+            action: Action = "revalidated"
+        else:
+            action = "replaced" if had else "downloaded"
+        log.info("%s: %s", f.relpath, action)
+        if action == "downloaded":
+            self._drop_older(f)
+        return LocalFile(path, f, action)
+
+    @contextmanager
+    def _locked(self, f: RemoteFile, lock_path: Path) -> Iterator[None]:
+        """Hold the file's lock; wait for another process's download, but stop on cancel."""
+        lock = filelock.FileLock(str(lock_path))
+        waited = False
+        while True:
+            try:
+                lock.acquire(timeout=0.25)
+                break
+            except filelock.Timeout:
+                if self.cancel.is_set():
+                    raise Cancelled(f.url) from None
+                if not waited:
+                    log.info("%s: waiting for another process fetching it", f.relpath)
+                    waited = True
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _attempt(self, f: RemoteFile, path: Path, validators: dict[str, Any]) -> Outcome:
+        if not f.url.lower().startswith(("http://", "https://")):
+            return local_attempt(
+                f, path, etag=validators.get("etag"), progress=self._progress, cancel=self.cancel
+            )
+        same_url = validators.get("url") == f.url
+        with self.t.host_limit(f.url):
+            return http_attempt(
+                self.t.file_session,
+                f,
+                path,
+                timeout=self.cfg.timeout,
+                etag=validators.get("etag") if same_url else None,
+                last_modified=validators.get("last_modified"),
+                auth=self.t.auth_for(f.url),
+                progress=self._progress,
+                cancel=self.cancel,
+            )
+
+    def _record(self, f: RemoteFile, outcome: Outcome, old: dict[str, Any] | None) -> None:
+        meta = dict(old or {})
+        now = time.time()
+        meta.update(
+            url=f.url,
+            mission=f.mission,
+            relpath=f.relpath,
+            key=f.key,
+            version=f.version,
+            etag=outcome.etag or (None if outcome.modified else meta.get("etag")),
+            last_modified=outcome.last_modified
+            or (None if outcome.modified else meta.get("last_modified")),
+            listing_size=f.size,
+            listing_mtime=_iso(f.mtime),
+            fetched_at=dt.datetime.fromtimestamp(now, dt.timezone.utc).isoformat(),
+            fetched_at_ts=now,
+        )
+        if outcome.size is not None:
+            meta["size"] = outcome.size
+        self.layout.write_meta(f, meta)
+
+    def _drop_older(self, f: RemoteFile) -> None:
+        """Remove cached versions of ``f.key`` that sort below ``f.version`` (a newer one replaced them)."""
+        if f.version is None:
+            return
+        mine = version_key(f.version)
+        for c in self.candidates:
+            if (
+                (c.mission, c.key) != (f.mission, f.key)
+                or c.relpath == f.relpath
+                or c.version is None
+            ):
+                continue
+            if version_key(c.version) >= mine or not self.layout.file_path(c).exists():
+                continue
+            lock = filelock.FileLock(str(self.layout.lock_path(c)), timeout=0)
+            try:
+                with lock:
+                    freed = self.layout.remove(c)
+            except filelock.Timeout:
+                log.info("not removing %s: another process is using it", c.relpath)
+                continue
+            log.info("removed %s (%d bytes): replaced by version %s", c.relpath, freed, f.version)
+
+
+def _combine(errors: list[BaseException]) -> BaseException:
+    """One exception for several failed files (a single failure is raised as is)."""
+    others = [e for e in errors if not isinstance(e, DownloadError)]
+    if len(errors) == 1 or others:
+        return (others or errors)[0]
+    kinds = {type(e) for e in errors}
+    cls = kinds.pop() if len(kinds) == 1 else DownloadError
+    lines = "\n  ".join(str(e) for e in errors)
+    err = cls(f"{len(errors)} files could not be fetched:\n  {lines}")
+    err.errors = errors  # type: ignore[attr-defined]
+    err.transient = all(getattr(e, "transient", False) for e in errors)  # type: ignore[attr-defined]
+    return err

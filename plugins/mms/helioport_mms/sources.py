@@ -1,0 +1,225 @@
+"""Finding MMS files: the LASP SDC API or the SPDF directory tree, as RemoteFiles.
+
+Source choice (:func:`choose_source`): the request option ``source="sdc"`` or
+``"spdf"`` wins; otherwise a mirror configured for the SPDF tree (source key
+``mms``: ``HELIOPORT_MMS_URL``, the config file's ``[urls] mms``, or
+``base_url=`` in :func:`helioport.load`) makes the SPDF tree the source;
+otherwise the SDC API (key ``mms_sdc``, ``HELIOPORT_MMS_SDC_URL``).
+
+- **SDC**: one ``file_info/science`` query per dataset (probe, instrument,
+  rate, level, descriptor) over the whole range, with sizes; files are fetched
+  with ``download/science?file=NAME``. A local-folder (or ``file://``) SDC
+  mirror is read as a tree in the SPDF layout, the layout the SDC's clients
+  store files in.
+- **SPDF**: the month folders (burst: day folders) are listed.
+
+Both start one day before the request, so that a burst interval (or a file)
+that starts before the requested start, even before midnight of the first day,
+is found; files are kept when their span (:func:`helioport_mms.names.file_spans`)
+overlaps the request. Every version is returned; the core picks one per key.
+Offline, an SDC answer that was never cached falls back on the cache folders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from helioport.errors import DownloadError, InvalidRequestError, OfflineError
+from helioport.schema import RemoteFile, Request
+
+from . import catalog
+from .auth import team_base_url
+from .names import MAX_BURST, Dataset, file_spans, parse_name
+
+__all__ = ["SOURCES", "LOOKBACK", "Listed", "choose_source", "dataset_for", "list_sdc", "list_spdf", "find_files"]
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("sdc", "spdf")
+#: How far before the requested start the listing begins.
+LOOKBACK = dt.timedelta(days=1)
+UTC = dt.timezone.utc
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A file as a listing shows it (before its name is parsed)."""
+
+    name: str
+    url: str
+    size: int | None
+    mtime: dt.datetime | None
+    source: str
+
+
+def _is_http(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://"))
+
+
+def choose_source(request: Request, ctx: Any) -> str:
+    """``"sdc"`` or ``"spdf"`` for this request (see the module docstring).
+
+    Examples
+    --------
+    >>> choose_source(request_with(source="spdf"), ctx)  # doctest: +SKIP
+    'spdf'
+    """
+    opt = request.options.get("source")
+    if opt is not None:
+        value = str(opt).lower()
+        if value not in SOURCES:
+            raise InvalidRequestError(f"source={opt!r} is not an MMS source; valid: {', '.join(SOURCES)}")
+        return value
+    return "spdf" if "mms" in ctx.config.urls else "sdc"
+
+
+def dataset_for(request: Request, product: str, probe: str) -> Dataset:
+    """The :class:`Dataset` holding ``product`` for ``probe`` in the request's mode."""
+    prod = catalog.product(product)
+    return Dataset(probe, prod.instrument, catalog.archive_rate(prod, request.mode), "l2",
+                   catalog.descriptor(prod, request))
+
+
+def list_spdf(ctx: Any, base: str, ds: Dataset, start: dt.datetime, end: dt.datetime, source: str) -> list[Listed]:
+    """The dataset's files in the folders of ``[start, end)`` below ``base`` (SPDF layout)."""
+    out: list[Listed] = []
+    for folder in ds.folders(start, end):
+        for e in ctx.list_dir(ctx.join(base, folder)):
+            if not e.is_dir and e.name.startswith(ds.prefix) and e.name.endswith(".cdf"):
+                out.append(Listed(e.name, e.url, e.size, e.mtime, source))
+    return out
+
+
+def _mtime(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def list_sdc(ctx: Any, base: str, ds: Dataset, start: dt.datetime, end: dt.datetime) -> list[Listed]:
+    """The dataset's files starting in ``[start, end)`` from one SDC ``file_info/science`` query.
+
+    Raises
+    ------
+    DownloadError
+        The answer is not the SDC's ``{"files": [...]}``.
+    """
+    last = end - dt.timedelta(microseconds=1)
+    params = {
+        "sc_id": ds.probe,
+        "instrument_id": ds.instrument,
+        "data_rate_mode": ds.rate,
+        "data_level": ds.level,
+    }
+    if ds.descriptor:
+        params["descriptor"] = ds.descriptor
+    params["start_date"] = start.date().isoformat()
+    params["end_date"] = last.date().isoformat()
+    url = ctx.join(base, "file_info/science")
+    answer = ctx.get_json(url, params)
+    records = answer.get("files") if isinstance(answer, dict) else None
+    if not isinstance(records, list):
+        raise DownloadError(
+            f"the MMS SDC at {url} answered {type(answer).__name__} without a 'files' list; "
+            "check HELIOPORT_MMS_SDC_URL (it must point at .../files/api/v1/)"
+        )
+    download = ctx.join(base, "download/science")
+    out = []
+    for rec in records:
+        name = str(rec.get("file_name", "")) if isinstance(rec, dict) else ""
+        if not name.startswith(ds.prefix):
+            continue
+        size = rec.get("file_size")
+        out.append(Listed(
+            name=name,
+            url=f"{download}?{urlencode({'file': name})}",
+            size=int(size) if size not in (None, "") else None,
+            mtime=_mtime(rec.get("modified_date")),
+            source="mms_sdc",
+        ))
+    return out
+
+
+def _max_burst(request: Request) -> dt.timedelta:
+    value = request.options.get("max_burst")
+    if value is None:
+        return MAX_BURST
+    if isinstance(value, dt.timedelta):
+        return value
+    try:
+        return dt.timedelta(seconds=float(value))
+    except (TypeError, ValueError):
+        raise InvalidRequestError(f"max_burst={value!r}: give seconds (e.g. 3600) or a timedelta") from None
+
+
+def _listing(request: Request, ds: Dataset, ctx: Any) -> list[Listed]:
+    start = request.start - LOOKBACK
+    if choose_source(request, ctx) == "spdf":
+        return list_spdf(ctx, ctx.base_url("mms"), ds, start, request.end, "mms")
+    base = team_base_url(ctx, request.options) or ctx.base_url("mms_sdc")
+    if not _is_http(base):
+        return list_spdf(ctx, base, ds, start, request.end, "mms_sdc")
+    try:
+        return list_sdc(ctx, base, ds, start, request.end)
+    except OfflineError:
+        log.info("offline and no cached SDC answer for %s: looking in the cache folders", ds.logical_source)
+        return list_spdf(ctx, ctx.base_url("mms"), ds, start, request.end, "mms")
+
+
+def find_files(request: Request, product: str, probe: str, ctx: Any) -> list[RemoteFile]:
+    """Every version of every file of ``product`` for ``probe`` overlapping the request.
+
+    Parameters
+    ----------
+    request
+        The validated request (times, mode, options ``source``, ``team``,
+        ``mec_datatype``, ``max_burst``).
+    product
+        An MMS product name (see :mod:`helioport_mms.catalog`).
+    probe
+        ``mms1`` .. ``mms4``.
+    ctx
+        The :class:`~helioport.transport.ArchiveContext`.
+
+    Returns
+    -------
+    list of RemoteFile
+        With ``key`` the name without version, ``size`` from the listing (the
+        SDC's ``file_size``), ``relpath`` in the SPDF layout.
+    """
+    prod = catalog.product(product)
+    catalog.frame(prod, request)  # a wrong frame fails before any listing
+    ds = dataset_for(request, product, probe)
+    parsed = []
+    for item in _listing(request, ds, ctx):
+        fn = parse_name(item.name)
+        if fn is not None and fn.dataset == ds:
+            parsed.append((fn, item))
+    ends = file_spans([fn for fn, _ in parsed], max_burst=_max_burst(request))
+    files = []
+    for fn, item in parsed:
+        end = ends[fn.key]
+        if fn.start >= request.end or end <= request.start:
+            continue
+        files.append(RemoteFile(
+            url=item.url,
+            relpath=fn.relpath,
+            mission=catalog.MISSION,
+            key=fn.key,
+            version=fn.version,
+            start=fn.start,
+            end=end,
+            size=item.size,
+            mtime=item.mtime,
+            source=item.source,
+        ))
+    log.debug("%s %s: %d candidate file(s) from %d listed", product, probe, len(files), len(parsed))
+    return files

@@ -1,0 +1,188 @@
+"""OMNI products and where each lives in each source.
+
+Sources (below the base ``https://spdf.gsfc.nasa.gov/pub/data/omni/``):
+
+- ``1min``: HRO CDFs ``omni_cdaweb/hro_1min/%Y/omni_hro_1min_%Y%m01_v??.cdf``
+- ``5min``: HRO CDFs ``omni_cdaweb/hro_5min/%Y/omni_hro_5min_%Y%m01_v??.cdf``
+- ``hourly``: the OMNI2 ASCII yearly files ``low_res_omni/omni2_%Y.dat`` (default),
+  or, with ``hourly_source="cdf"``, ``omni_cdaweb/hourly/%Y/omni2_h0_mrg1hr_%Y%m01_v??.cdf``
+  (files dated 0101 and 0701).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from helioport.schema import MissionSpec, ProductSpec, SourceSpec
+
+BASE_URL = "https://spdf.gsfc.nasa.gov/pub/data/omni/"
+MODES = ["1min", "5min", "hourly"]
+HRO = ["1min", "5min"]
+XYZT = ["x", "y", "z", "tot"]
+
+
+@dataclass(frozen=True)
+class Product:
+    """A product and its variables per source: ``hro`` (CDF), ``ascii`` (OMNI2), ``h0`` (hourly CDF).
+
+    For vectors each source maps a frame to ``[x, y, z, tot]`` variable names;
+    for scalars the value is one name. ``modes`` restricts where it exists.
+    """
+
+    spec: ProductSpec
+    hro: dict[str, list[str]] | str | None = None
+    ascii: dict[str, list[str]] | str | None = None
+    h0: dict[str, list[str]] | str | None = None
+    only_5min: bool = False
+    scale: float = 1.0  # CDF value * scale = physical value (Kp is stored x10)
+    extra_attrs: dict[str, str] = field(default_factory=dict)
+
+
+def _scalar(name, units, desc, hro=None, ascii=None, h0=None, instrument="omni", **kw) -> Product:
+    modes = [m for m, have in (("1min", hro), ("5min", hro), ("hourly", ascii or h0)) if have]
+    if kw.get("only_5min"):
+        modes = ["5min"]
+    spec = ProductSpec(name=name, kind="scalar", units=units, description=desc, instrument=instrument, modes=modes)
+    return Product(spec=spec, hro=hro, ascii=ascii, h0=h0, **kw)
+
+
+PRODUCTS: list[Product] = [
+    Product(
+        spec=ProductSpec(
+            name="dc_mag",
+            kind="vector",
+            units="nT",
+            description="Interplanetary magnetic field at the bow shock nose (x, y, z and |B| average)",
+            instrument="imf",
+            components=XYZT,
+            coords=["gse", "gsm"],
+            modes=MODES,
+        ),
+        hro={
+            "gse": ["BX_GSE", "BY_GSE", "BZ_GSE", "F"],
+            "gsm": ["BX_GSE", "BY_GSM", "BZ_GSM", "F"],
+        },
+        ascii={
+            "gse": ["bx_gse", "by_gse", "bz_gse", "b_mag_avg"],
+            "gsm": ["bx_gse", "by_gsm", "bz_gsm", "b_mag_avg"],
+        },
+        h0={
+            "gse": ["BX_GSE", "BY_GSE", "BZ_GSE", "ABS_B"],
+            "gsm": ["BX_GSE", "BY_GSM", "BZ_GSM", "ABS_B"],
+        },
+    ),
+    Product(
+        spec=ProductSpec(
+            name="i_bulkv",
+            kind="vector",
+            units="km/s",
+            description="Solar wind (proton) bulk velocity, GSE, and flow speed",
+            instrument="plasma",
+            components=XYZT,
+            coords=["gse"],
+            modes=HRO,
+        ),
+        hro={"gse": ["Vx", "Vy", "Vz", "flow_speed"]},
+    ),
+    Product(
+        spec=ProductSpec(
+            name="sc_pos",
+            kind="vector",
+            units="Re",
+            description="Position of the spacecraft the data come from, GSE",
+            instrument="position",
+            components=["x", "y", "z"],
+            coords=["gse"],
+            modes=HRO,
+        ),
+        hro={"gse": ["x", "y", "z"]},
+    ),
+    Product(
+        spec=ProductSpec(
+            name="bsn_pos",
+            kind="vector",
+            units="Re",
+            description="Bow shock nose location the data are shifted to, GSE",
+            instrument="position",
+            components=["x", "y", "z"],
+            coords=["gse"],
+            modes=HRO,
+        ),
+        hro={"gse": ["BSN_x", "BSN_y", "BSN_z"]},
+    ),
+    _scalar("i_dens", "cm^-3", "Solar wind proton density", hro="proton_density", ascii="n_proton", h0="N"),
+    _scalar("i_temp", "K", "Solar wind proton temperature", hro="T", ascii="t_proton", h0="T"),
+    _scalar("i_speed", "km/s", "Solar wind flow speed", hro="flow_speed", ascii="flow_speed", h0="V"),
+    _scalar("flow_pressure", "nPa", "Solar wind flow pressure", hro="Pressure", ascii="flow_pressure", h0="Pressure"),
+    _scalar("e_field", "mV/m", "Convective electric field -V Bz(GSM)", hro="E", ascii="e_field"),
+    _scalar("plasma_beta", "1", "Solar wind plasma beta", hro="Beta", ascii="plasma_beta"),
+    _scalar("alfven_mach", "1", "Alfven Mach number", hro="Mach_num", ascii="alfven_mach"),
+    _scalar(
+        "magnetosonic_mach", "1", "Magnetosonic Mach number",
+        hro="Mgs_mach_num", ascii="magnetosonic_mach",
+    ),
+    _scalar("na_np", "1", "Alpha/proton density ratio", ascii="na_np"),
+    _scalar("ae", "nT", "AE index", hro="AE_INDEX", ascii="ae", h0="AE", instrument="indices"),
+    _scalar("al", "nT", "AL index", hro="AL_INDEX", ascii="al", h0="AL_INDEX", instrument="indices"),
+    _scalar("au", "nT", "AU index", hro="AU_INDEX", ascii="au", h0="AU_INDEX", instrument="indices"),
+    _scalar("sym_h", "nT", "SYM-H index", hro="SYM_H", instrument="indices"),
+    _scalar("sym_d", "nT", "SYM-D index", hro="SYM_D", instrument="indices"),
+    _scalar("asy_h", "nT", "ASY-H index", hro="ASY_H", instrument="indices"),
+    _scalar("asy_d", "nT", "ASY-D index", hro="ASY_D", instrument="indices"),
+    _scalar("pc_n", "1", "Polar cap (North) index", hro="PC_N_INDEX", ascii="pc_n", h0="PC_N_INDEX",
+            instrument="indices"),
+    _scalar("kp", "1", "Kp index (3+ = 3.3)", ascii="kp", h0="KP", instrument="indices", scale=0.1),
+    _scalar("dst", "nT", "Dst index", ascii="dst", h0="DST", instrument="indices"),
+    _scalar("ap", "nT", "ap index", ascii="ap", h0="AP_INDEX", instrument="indices"),
+    _scalar("f10_7", "sfu", "F10.7 solar radio flux", ascii="f10_7", h0="F10_INDEX", instrument="indices"),
+    _scalar("sunspot_r", "1", "Sunspot number", ascii="sunspot_r", h0="R", instrument="indices"),
+    _scalar("proton_flux_1mev", "cm^-2 s^-1 sr^-1", "Proton flux > 1 MeV", ascii="proton_flux_1mev",
+            h0="PR-FLX_1", instrument="particles"),
+    _scalar("proton_flux_10mev", "cm^-2 s^-1 sr^-1", "Proton flux > 10 MeV", hro="PR-FLX_10",
+            ascii="proton_flux_10mev", h0="PR-FLX_10", instrument="particles"),
+    _scalar("proton_flux_30mev", "cm^-2 s^-1 sr^-1", "Proton flux > 30 MeV", hro="PR-FLX_30",
+            ascii="proton_flux_30mev", h0="PR-FLX_30", instrument="particles"),
+    _scalar("proton_flux_60mev", "cm^-2 s^-1 sr^-1", "Proton flux > 60 MeV", hro="PR-FLX_60",
+            ascii="proton_flux_60mev", h0="PR-FLX_60", instrument="particles"),
+]
+
+# the proton fluxes are in the 5-min HRO files only, not the 1-min ones
+for _p in PRODUCTS:
+    if _p.spec.name.startswith("proton_flux_") and _p.hro:
+        _p.spec.modes = [m for m in _p.spec.modes if m != "1min"]
+
+BY_NAME: dict[str, Product] = {p.spec.name: p for p in PRODUCTS}
+
+ALL = ProductSpec(
+    name="all",
+    kind="table",
+    units=None,
+    description="Every OMNI product of the mode in one Dataset",
+    instrument="omni",
+    modes=MODES,
+)
+
+
+def mission_spec() -> MissionSpec:
+    """The OMNI :class:`MissionSpec`."""
+    return MissionSpec(
+        name="omni",
+        title="OMNI solar wind at the bow shock nose and geomagnetic indices",
+        distribution="helioport-omni",
+        probes=[],
+        coords=["gse", "gsm"],
+        default_coords="gse",
+        modes=MODES,
+        default_mode="1min",
+        mode_aliases={"1m": "1min", "hro_1min": "1min", "5m": "5min", "hro_5min": "5min", "1h": "hourly",
+                      "hour": "hourly", "omni2": "hourly", "low_res": "hourly", "high_res": "1min"},
+        products=[p.spec for p in PRODUCTS] + [ALL],
+        sources=[
+            SourceSpec(
+                key="omni",
+                url=BASE_URL,
+                env="HELIOPORT_OMNI_URL",
+                description="SPDF OMNI tree (omni_cdaweb/ HRO and hourly CDFs, low_res_omni/ ASCII)",
+            )
+        ],
+    )

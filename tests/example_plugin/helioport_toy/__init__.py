@@ -1,0 +1,1 @@
+"""A third-party helioport plugin, written only against helioport's public API."""

@@ -1,0 +1,89 @@
+"""The command line: listing, loading to files, cache, clear one-line errors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from helioport.cli import main
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_missions_and_products(capsys):
+    code, out, _ = run(capsys, "missions")
+    assert code == 0 and "omni" in out and "helioport-omni" in out
+    code, out, _ = run(capsys, "products", "omni")
+    assert code == 0
+    assert "dc_mag" in out and "nT" in out and "mag_elev_angle" in out and "L3" in out
+
+
+def test_load_writes_netcdf_csv_and_plot(capsys, omni_root, tmp_path):
+    nc, csv, png = tmp_path / "o.nc", tmp_path / "o.csv", tmp_path / "o.png"
+    args = ["load", "omni", "2010-01-01", "2010-01-01T02:00", "-p", "dc_mag", "i_dens", "--mode", "1min",
+            "--coords", "gsm", "--base-url", str(omni_root)]
+    code, out, err = run(capsys, *args, "-o", str(nc), "--plot", str(png))
+    assert code == 0, err
+    ds = xr.open_dataset(nc)
+    assert ds["dc_mag"].shape == (120, 4)
+    assert ds["dc_mag"].attrs["units"] == "nT" and ds.attrs["mission"] == "omni"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, err = run(capsys, *args, "-o", str(csv))
+    assert code == 0, err
+    df = pd.read_csv(csv, index_col=0)
+    assert list(df.columns) == ["dc_mag_x", "dc_mag_y", "dc_mag_z", "dc_mag_tot", "i_dens"]
+    np.testing.assert_allclose(df["dc_mag_z"].to_numpy(), ds["dc_mag"].sel(component="z").values, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["load", "nomission", "2010-01-01", "2010-01-02", "-p", "dc_mag"], "installed missions"),
+        (["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_magg"], "valid products"),
+        (["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_mag", "--coords", "xyz"], "valid: gse, gsm"),
+        (["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_mag", "--mode", "3s"], "valid modes"),
+        (["load", "omni", "2010-01-02", "2010-01-01", "-p", "dc_mag"], "not before"),
+        (["load", "omni", "not-a-date", "2010-01-01", "-p", "dc_mag"], "cannot parse"),
+        (["products", "nomission"], "installed missions"),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(capsys, args, needle):
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("helioport: error: ") and needle in lines[0]
+    assert "Traceback" not in err
+
+
+def test_no_data_error_in_cli(capsys, omni_root):
+    code, _, err = run(capsys, "load", "omni", "1999-01-01", "1999-01-02", "-p", "dc_mag", "--base-url",
+                       str(omni_root))
+    assert code == 2 and "has no file" in err
+
+
+def test_cache_info_and_clear(capsys, omni_root, cache_dir):
+    run(capsys, "load", "omni", "2010-01-01", "2010-01-01T01:00", "-p", "i_dens", "--base-url", str(omni_root))
+    assert list(cache_dir.rglob("*.cdf"))
+    code, out, _ = run(capsys, "cache", "info")
+    assert code == 0 and str(cache_dir) in out
+    code, out, _ = run(capsys, "cache", "clear", "--mission", "omni", "--yes")
+    assert code == 0 and "removed" in out
+    assert not list(cache_dir.rglob("*.cdf"))
+
+
+def test_console_script_is_installed(tmp_path):
+    exe = shutil.which("helioport") or str((__import__("pathlib").Path(sys.executable).parent / "helioport"))
+    proc = subprocess.run([exe, "load", "omni", "2010-01-02", "2010-01-01", "-p", "dc_mag"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("helioport: error:") and "Traceback" not in proc.stderr
