@@ -18,6 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from . import __version__
+from .cdf import reading_session
 from .config import Config
 from .errors import (
     DataNotFoundError,
@@ -267,10 +268,11 @@ class _Session:
             for f in everything:
                 candidates.setdefault(f.relpath, f)
         local = self._fetch(list(unique.values()), list(candidates.values()), ctx)
-        for key, (selected, _) in plan.items():
-            files = [local[f.relpath] for f in selected]
-            self.provenance[key] = files
-            self.stored[key] = self._load(key[0], key[1], files)
+        with reading_session():  # products sharing a file open it and read its times once
+            for key, (selected, _) in plan.items():
+                files = [local[f.relpath] for f in selected]
+                self.provenance[key] = files
+                self.stored[key] = self._load(key[0], key[1], files)
         variables: dict[str, xr.DataArray] = {}
         for product in self.request.products:
             for name, da in self._output(product).items():
@@ -376,7 +378,8 @@ class _Session:
             else:
                 items = [(product, value)]
             for name, da in items:
-                da = da.copy()
+                da = da.copy(deep=False)  # new attrs, the same (read-only by convention) data
+                da.attrs = dict(da.attrs)
                 da.attrs.update(self._provenance_attrs(product, probe, files, d))
                 out[f"{name}{suffix}"] = da
         return out
@@ -413,6 +416,7 @@ class _Session:
     def _assemble(self, variables: dict[str, xr.DataArray]) -> xr.Dataset:
         groups: list[tuple[str, np.ndarray]] = []
         renamed: dict[str, xr.DataArray] = {}
+        seen_dims: dict[str, tuple] = {}
         for name, da in variables.items():
             tdim = _time_dim(da)
             times = da[tdim].values
@@ -426,6 +430,7 @@ class _Session:
                 groups.append((dim, times))
             keep = {k: v for k, v in da.attrs.items()}
             da = da.rename({tdim: dim}) if tdim != dim else da
+            da = _own_dims(da, name, dim, seen_dims)
             da.attrs = keep
             renamed[name] = da
         ds = xr.Dataset(renamed)
@@ -462,6 +467,23 @@ def _main(value: xr.DataArray | xr.Dataset) -> xr.DataArray | xr.Dataset:
         if name in value.data_vars:
             return value[name]
     return value
+
+
+def _own_dims(da: xr.DataArray, name: str, tdim: str, seen: dict[str, tuple]) -> xr.DataArray:
+    """Give ``da`` its own name for a dimension whose labels or size differ from an earlier variable's.
+
+    Without it xarray would outer-join them: ``component`` ``x,y,z,tot`` of
+    ``dc_mag`` and ``x,y,z`` of ``i_bulkv`` would become one sorted axis with
+    NaN padding. The later variable's dimension becomes ``{dim}_{name}``.
+    """
+    renames = {}
+    for d in da.dims:
+        if d == tdim:
+            continue
+        key = (da.sizes[d], tuple(np.asarray(da[d].values).tolist()) if d in da.coords else None)
+        if seen.setdefault(str(d), key) != key:
+            renames[d] = f"{d}_{name}"
+    return da.rename(renames) if renames else da
 
 
 def _time_dim(obj: xr.DataArray | xr.Dataset) -> str | None:

@@ -23,6 +23,7 @@ import struct
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,11 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CdfVariable",
-    "read_variables",
-    "to_dataarray",
+    "global_attrs",
     "load_variables",
     "merge_variables",
-    "global_attrs",
+    "read_variables",
+    "to_dataarray",
     "variable_names",
 ]
 
@@ -160,25 +161,91 @@ def _check_header(path: Path) -> None:
         )
 
 
-@contextmanager
-def _open(path: PathLike) -> Iterator[cdflib.CDF]:
-    """Open a CDF, turning any failure inside cdflib into CorruptFileError naming the file."""
-    p = Path(path)
+def _open_cdf(p: Path) -> cdflib.CDF:
     if not p.is_file():
         raise FileNotFoundError(f"no such CDF file: {p}")
     _check_header(p)
     try:
-        cdf = cdflib.CDF(p)
+        return cdflib.CDF(p)
     except _CDFLIB_ERRORS as exc:
         raise CorruptFileError(f"{p} could not be read as a CDF ({exc}); delete it and download it again") from exc
+
+
+@contextmanager
+def _translating(p: Path) -> Iterator[None]:
+    """Turn any failure inside cdflib into CorruptFileError naming the file."""
     try:
-        yield cdf
+        yield
     except HelioportError:
         raise
     except _CDFLIB_ERRORS as exc:
         raise CorruptFileError(f"{p} is damaged ({type(exc).__name__}: {exc}); delete it and download it again") from exc
+
+
+@contextmanager
+def _open(path: PathLike) -> Iterator[cdflib.CDF]:
+    """Open a CDF, turning any failure inside cdflib into CorruptFileError naming the file."""
+    p = Path(path)
+    cdf = _open_cdf(p)
+    try:
+        with _translating(p):
+            yield cdf
     finally:
         _close(cdf)
+
+
+# Within one ``reading_session()`` (one ``helioport.load``), each file is opened
+# once and its variable descriptions, attributes and time selections are read
+# once, however many products read from it.
+_SESSION: ContextVar[dict | None] = ContextVar("helioport_cdf_session", default=None)
+
+
+@contextmanager
+def reading_session() -> Iterator[None]:
+    """Share open files and their metadata between reads until the block ends.
+
+    ``helioport.load`` wraps every product load of one request in a session,
+    so products that come from the same file (``dc_mag`` and ``i_bulkv`` from
+    one OMNI HRO file, say) open it and read its time axis once. Nested
+    sessions join the outer one. Files are closed when the outermost ends; a
+    file whose size or modification time changed is opened again.
+
+    Examples
+    --------
+    >>> with reading_session():                       # doctest: +SKIP
+    ...     b = read_variables(path, ["BX_GSE"])
+    ...     n = read_variables(path, ["proton_density"])   # same open file, same Epoch read
+    """
+    if _SESSION.get() is not None:
+        yield
+        return
+    state: dict = {"files": {}, "readers": {}}
+    token = _SESSION.set(state)
+    try:
+        yield
+    finally:
+        _SESSION.reset(token)
+        for cdf in state["files"].values():
+            _close(cdf)
+
+
+@contextmanager
+def _reader(p: Path, start: Any, end: Any, mask_invalid: bool) -> Iterator[_Reader]:
+    state = _SESSION.get()
+    if state is None:
+        with _open(p) as cdf:
+            yield _Reader(cdf, p, start, end, mask_invalid)
+        return
+    st = p.stat() if p.is_file() else None
+    fkey = (str(p.resolve()), st and st.st_mtime_ns, st and st.st_size)
+    files, readers = state["files"], state["readers"]
+    if fkey not in files:
+        files[fkey] = _open_cdf(p)
+    rkey = (fkey, str(_as_dt64(start)), str(_as_dt64(end)), mask_invalid)
+    with _translating(p):
+        if rkey not in readers:
+            readers[rkey] = _Reader(files[fkey], p, start, end, mask_invalid)
+        yield readers[rkey]
 
 
 def _close(cdf: cdflib.CDF) -> None:
@@ -378,8 +445,7 @@ def read_variables(
     """
     wanted = [names] if isinstance(names, str) else list(names)
     p = Path(path)
-    with _open(p) as cdf:
-        reader = _Reader(cdf, p, start, end, mask_invalid)
+    with _reader(p, start, end, mask_invalid) as reader:
         missing = [n for n in wanted + ([time_var] if time_var else []) if n not in reader.names]
         if missing:
             hints = {m: difflib.get_close_matches(m, reader.names, n=3) for m in missing}
@@ -400,9 +466,8 @@ def variable_names(path: PathLike) -> list[str]:
     >>> variable_names(fgm_path)[:2]  # doctest: +SKIP
     ['Epoch', 'mms1_fgm_b_gse_brst_l2']
     """
-    with _open(path) as cdf:
-        info = cdf.cdf_info()
-        return list(info.zVariables) + list(info.rVariables)
+    with _reader(Path(path), None, None, False) as reader:
+        return list(reader.names)
 
 
 def global_attrs(path: PathLike) -> dict[str, Any]:
@@ -611,6 +676,33 @@ def load_variables(
     --------
     >>> das = load_variables(files, ["mms1_fgm_b_gse_srvy_l2"], start="2015-10-16", end="2015-10-17")  # doctest: +SKIP
     """
+    merged = read_merged(
+        paths, names, start=start, end=end, time_var=time_var, support=support, mask_invalid=mask_invalid
+    )
+    return {n: to_dataarray(v, time_dim=time_dim) for n, v in merged.items()}
+
+
+def read_merged(
+    paths: PathLike | Iterable[PathLike],
+    names: str | Iterable[str],
+    *,
+    start: Any = None,
+    end: Any = None,
+    time_var: str | None = None,
+    support: bool = True,
+    mask_invalid: bool = False,
+) -> dict[str, CdfVariable]:
+    """:func:`load_variables` without the xarray wrapping: merged numpy variables.
+
+    For plugins that build their own DataArrays (several file variables into
+    one product) and should not pay for an intermediate DataArray per variable.
+
+    Examples
+    --------
+    >>> v = read_merged(files, ["BZ_GSE"], start="2010-01-01", end="2010-02-01")["BZ_GSE"]  # doctest: +SKIP
+    >>> v.time.dtype, v.data.dtype  # doctest: +SKIP
+    (dtype('<M8[ns]'), dtype('float32'))
+    """
     files = [paths] if isinstance(paths, (str, Path)) else list(paths)
     if not files:
         raise DataNotFoundError("no CDF files given to load")
@@ -619,4 +711,4 @@ def load_variables(
         read_variables(f, wanted, start=start, end=end, time_var=time_var, support=support, mask_invalid=mask_invalid)
         for f in files
     ]
-    return {n: to_dataarray(merge_variables([pf[n] for pf in per_file]), time_dim=time_dim) for n in wanted}
+    return {n: merge_variables([pf[n] for pf in per_file]) for n in wanted}

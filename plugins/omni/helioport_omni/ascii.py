@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from helioport.errors import CorruptFileError
 
-__all__ = ["Column", "COLUMNS", "read_omni2", "write_omni2", "format_omni2_rows"]
+__all__ = ["COLUMNS", "Column", "format_omni2_rows", "read_omni2", "write_omni2"]
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-
-from helioport.cdf import load_variables, variable_names
+from helioport.cdf import CdfVariable, read_merged, variable_names
 from helioport.errors import DataNotFoundError
 from helioport.schema import Request
 
@@ -57,7 +56,9 @@ def _build(
         attrs["coords"] = frame
     if spec.kind == "vector":
         labels = list(spec.components or [])[: len(columns)]
-        data = np.stack([np.asarray(c, dtype=np.float64) for c in columns], axis=1)
+        data = np.empty((len(time), len(columns)), dtype=np.float64)
+        for i, c in enumerate(columns):
+            data[:, i] = c
         return xr.DataArray(
             data,
             dims=("time", "component"),
@@ -118,24 +119,29 @@ def load_cdf(request: Request, names: list[str], paths: list[Path], *, strict: b
     wanted = sorted({c for _, _, cols in plan.values() for c in cols})
     if not wanted:
         raise DataNotFoundError(f"no OMNI {request.mode} variables for {', '.join(names)} in {paths[0].name}")
-    arrays = load_variables(paths, wanted, start=request.start, end=request.end)
+    arrays = read_merged(paths, wanted, start=request.start, end=request.end, support=False)
     out = {}
     for name, (product, frame, cols) in plan.items():
         first = arrays[cols[0]]
-        time = first["time"].values
-        columns = [_as_float(arrays[c]) * (product.scale if source == "h0" else 1.0) for c in cols]
-        istp = {k: v for k, v in first.attrs.items() if k in ("CATDESC", "FIELDNAM", "VAR_NOTES", "DICT_KEY")}
+        time = first.time
+        scale = product.scale if source == "h0" else 1.0
+        columns = [_as_float(arrays[c]) if scale == 1.0 else _as_float(arrays[c]) * scale for c in cols]
+        istp = {
+            k: str(v).rstrip("\x00").strip()
+            for k, v in first.attrs.items()
+            if k in ("CATDESC", "FIELDNAM", "VAR_NOTES", "DICT_KEY")
+        }
         out[name] = _build(product, time, columns, cols, frame, _DATASETS[request.mode], istp)
     return out
 
 
-def _as_float(da: xr.DataArray) -> np.ndarray:
+def _as_float(var: CdfVariable) -> np.ndarray:
     """Float values with the CDF fill value as NaN (integer indices such as AE_INDEX included)."""
-    values = np.asarray(da.values)
+    values = np.asarray(var.data)
     if np.issubdtype(values.dtype, np.floating):
-        return values.astype(np.float64, copy=False)
+        return values  # widened to float64 once, when the product's array is built
     out = values.astype(np.float64)
-    fill = da.attrs.get("FILLVAL")
+    fill = var.attrs.get("FILLVAL")
     if fill is not None:
         out[values == np.asarray(fill).astype(values.dtype)] = np.nan
     return out

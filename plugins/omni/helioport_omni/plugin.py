@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import xarray as xr
-
 from helioport.errors import InvalidRequestError
 from helioport.hookspecs import hookimpl
 from helioport.schema import MissionSpec, RemoteFile, Request

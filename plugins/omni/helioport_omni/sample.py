@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from helioport.testing.cdfwriter import VarSpec, write_cdf
 
 from . import ascii as omni2
 
-__all__ = ["solar_wind", "write_hro_month", "write_omni2_year", "make_sample_archive", "HRO_VARIABLES"]
+__all__ = ["HRO_VARIABLES", "make_sample_archive", "solar_wind", "write_hro_month", "write_omni2_year"]
 
 # name -> (units, fill, CATDESC); float64 unless the fill is an int
 HRO_VARIABLES: dict[str, tuple[str, float | int, str]] = {
@@ -72,7 +71,7 @@ def solar_wind(times: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
     s = np.linspace(0.0, 1.0, n, endpoint=False)
     shock = (s > 0.4).astype(float)
     south = ((s > 0.45) & (s < 0.6)).astype(float)
-    noise = lambda scale: scale * rng.standard_normal(n)  # noqa: E731
+    noise = lambda scale: scale * rng.standard_normal(n)
     bx = 3.0 * np.cos(2 * np.pi * 3 * s) + noise(0.3)
     by = 3.0 * np.sin(2 * np.pi * 3 * s) + noise(0.3)
     bz = 1.0 * np.sin(2 * np.pi * 5 * s) - 12.0 * south + noise(0.3)

@@ -1,0 +1,65 @@
+"""reading_session: one open and one time read per file, however many products read it."""
+
+from __future__ import annotations
+
+import os
+
+import cdflib
+import numpy as np
+import pytest
+from helioport import cdf as hcdf
+from helioport.cdf import read_merged, read_variables, reading_session, variable_names
+from helioport.testing.cdfwriter import fgm_like_file
+
+
+@pytest.fixture
+def opens(monkeypatch):
+    calls: list[str] = []
+    real = cdflib.CDF
+
+    def counting(path, *a, **k):
+        calls.append(str(path))
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(hcdf.cdflib, "CDF", counting)
+    return calls
+
+
+@pytest.fixture
+def fgm(tmp_path):
+    return fgm_like_file(tmp_path / "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf", "2015-10-16", 2000, 1 / 16)
+
+
+def test_a_session_opens_each_file_once_and_gives_the_same_values(fgm, opens):
+    name = "mms1_fgm_b_gse_srvy_l2"
+    alone = read_variables(fgm, [name])[name]
+    assert len(opens) == 1
+    opens.clear()
+    with reading_session():
+        names = variable_names(fgm)
+        a = read_variables(fgm, [name], start="2015-10-16T00:00:10", end="2015-10-16T00:01")[name]
+        b = read_variables(fgm, [name])[name]
+        with reading_session():  # nested: joins the outer one
+            c = read_merged([fgm], [name.replace("gse", "gsm")])[name.replace("gse", "gsm")]
+    assert len(opens) == 1
+    assert name in names
+    np.testing.assert_array_equal(b.data, alone.data)
+    np.testing.assert_array_equal(b.time, alone.time)
+    assert a.time[0] >= np.datetime64("2015-10-16T00:00:10") and a.time[-1] < np.datetime64("2015-10-16T00:01")
+    np.testing.assert_array_equal(a.data, alone.data[(alone.time >= a.time[0]) & (alone.time <= a.time[-1])])
+    assert c.data.shape == alone.data.shape
+    # after the session the files are closed: a new read opens again
+    read_variables(fgm, [name])
+    assert len(opens) == 2
+
+
+def test_a_file_replaced_during_a_session_is_read_again(tmp_path, opens):
+    path = tmp_path / "x.cdf"
+    fgm_like_file(path, "2015-10-16", 100, 1 / 16)
+    name = "mms1_fgm_b_gse_srvy_l2"
+    with reading_session():
+        first = read_variables(path, [name])[name]
+        os.replace(fgm_like_file(tmp_path / "y.cdf", "2015-10-16", 300, 1 / 16), path)
+        second = read_variables(path, [name])[name]
+    assert (first.data.shape[0], second.data.shape[0]) == (100, 300)
+    assert len(opens) == 2
