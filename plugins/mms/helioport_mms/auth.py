@@ -32,7 +32,7 @@ from typing import Any
 
 from helioport.errors import ConfigError, InvalidRequestError
 
-__all__ = ["Credentials", "find_credentials", "team_base_url", "KEYRING_SERVICE"]
+__all__ = ["KEYRING_SERVICE", "Credentials", "find_credentials", "team_base_url"]
 
 log = logging.getLogger(__name__)
 

@@ -48,22 +48,22 @@ from helioport.errors import InvalidRequestError
 from helioport.schema import MissionSpec, ProductSpec, Request, SourceSpec
 
 __all__ = [
+    "BY_NAME",
     "MISSION",
-    "PROBES",
     "MODES",
     "MODE_ALIASES",
-    "RATES",
-    "QUAT_FRAMES",
-    "SPDF_URL",
-    "SDC_URL",
-    "SDC_TEAM_URL",
-    "Product",
+    "PROBES",
     "PRODUCTS",
-    "BY_NAME",
-    "product",
+    "QUAT_FRAMES",
+    "RATES",
+    "SDC_TEAM_URL",
+    "SDC_URL",
+    "SPDF_URL",
+    "Product",
     "archive_rate",
     "frame",
     "mission_spec",
+    "product",
 ]
 
 MISSION = "mms"

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from helioport.epochs import TT2000_FILL
 from helioport.testing.cdfwriter import VarSpec, fgm_like_file, write_cdf
 
@@ -26,13 +25,13 @@ from .names import Dataset
 
 __all__ = [
     "FILL",
-    "file_path",
     "epoch_var",
-    "write_fgm",
-    "write_fpi_moms",
-    "write_fpi_dist",
-    "write_edp_dce",
+    "file_path",
     "write_aspoc",
+    "write_edp_dce",
+    "write_fgm",
+    "write_fpi_dist",
+    "write_fpi_moms",
     "write_mec",
 ]
 
@@ -135,20 +134,22 @@ def write_fpi_moms(root: Path, probe: str, species: str, rate: str, start: Any, 
             a[fill] = FILL
         return a
 
-    dens = filled(_rng_series(n, seed, 8.0 if s == "dis" else 9.0, 3.0, 300))
-    v = filled(np.stack([_rng_series(n, seed + k, b, 50, 200 + 30 * k) for k, b in enumerate((-150, 60, -40))], 1))
-    tpar = filled(_rng_series(n, seed + 5, 400 if s == "dis" else 40, 80, 250))
-    tperp = filled(_rng_series(n, seed + 6, 500 if s == "dis" else 45, 90, 260))
+    dens = _rng_series(n, seed, 8.0 if s == "dis" else 9.0, 3.0, 300)
+    v = np.stack([_rng_series(n, seed + k, b, 50, 200 + 30 * k) for k, b in enumerate((-150, 60, -40))], 1)
+    tpar = np.abs(_rng_series(n, seed + 5, 400 if s == "dis" else 40, 80 if s == "dis" else 8, 250)) + 1
+    tperp = np.abs(_rng_series(n, seed + 6, 500 if s == "dis" else 45, 90 if s == "dis" else 9, 260)) + 1
     diag = np.stack([tpar, tperp, tperp], 1)
     temp = np.zeros((n, 3, 3), np.float32)
     temp[:, [0, 1, 2], [0, 1, 2]] = diag
     temp[:, 0, 1] = temp[:, 1, 0] = 0.1 * tpar
     temp[:, 0, 2] = temp[:, 2, 0] = -0.05 * tperp
     pres = (temp * dens[:, None, None] * 1.602e-4).astype(np.float32)
-    q = filled(np.stack([_rng_series(n, seed + 10 + k, 0.0, 0.01, 90 + k) for k in range(3)], 1))
+    q = np.stack([_rng_series(n, seed + 10 + k, 0.0, 0.01, 90 + k) for k in range(3)], 1)
     energy = energy_table(n, s, seed)
-    omni = filled((1e7 * np.exp(-energy / (tpar[:, None] * 3 + 1))).astype(np.float32))
-    xyz = lambda frame: [f"V{c}_{frame.upper()}" for c in "xyz"]  # noqa: E731
+    omni = (1e7 * np.exp(-energy / (tpar[:, None] * 3 + 1))).astype(np.float32)
+    # fill values where the instrument had no data (derived quantities first, from the clean values)
+    dens, v, tpar, tperp, temp, pres, q, omni = (filled(a) for a in (dens, v, tpar, tperp, temp, pres, q, omni))
+    xyz = lambda frame: [f"V{c}_{frame.upper()}" for c in "xyz"]
     variables: dict[str, VarSpec | tuple] = {
         "Epoch": epoch_var(t, "Epoch time tag"),
         "Epoch_plus_var": VarSpec(np.float32(cadence), {"UNITS": "s", "VAR_TYPE": "support_data"}, record_varying=False),

@@ -39,7 +39,6 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-
 from helioport.cdf import CdfVariable, merge_variables, read_variables, to_dataarray
 from helioport.errors import DataNotFoundError, PluginError
 from helioport.schema import Request
@@ -47,7 +46,7 @@ from helioport.schema import Request
 from . import catalog
 from .names import Dataset
 
-__all__ = ["load_product", "read_product_variable", "DIST_DIMS"]
+__all__ = ["DIST_DIMS", "load_product", "read_product_variable"]
 
 DIST_DIMS = ("phi_bin", "theta_bin", "energy_bin")
 _ROLES = {"phi": "phi_bin", "theta": "theta_bin", "energy": "energy_bin"}
@@ -134,7 +133,7 @@ def _dist(var: CdfVariable, prod: catalog.Product, vname: str) -> xr.DataArray:
     if var.data.ndim != 4:
         raise PluginError(f"{var.name} has shape {var.data.shape}; {prod.spec.name} needs [N, phi, theta, energy]")
     roles = {axis: _role(var.depends.get(axis)) for axis in (1, 2, 3)}
-    if sorted(r for r in roles.values() if r) != sorted(_ROLES) :
+    if sorted(r for r in roles.values() if r) != sorted(_ROLES):
         roles = {1: "phi", 2: "theta", 3: "energy"}  # the real files' order (module docstring)
     da = to_dataarray(var, dims=[_ROLES[roles[axis]] for axis in (1, 2, 3)])
     da = _rename_depends(da, var, roles, vname)
@@ -152,7 +151,7 @@ _BUILDERS = {
 }
 
 
-def load_product(request: Request, product: str, probe: str, paths: list[Path]) -> xr.DataArray:
+def load_product(request: Request, product: str, probe: str, paths: list[Path]) -> xr.DataArray | xr.Dataset:
     """Load ``product`` of ``probe`` from local MMS files, restricted to the request's range.
 
     Parameters
@@ -168,11 +167,12 @@ def load_product(request: Request, product: str, probe: str, paths: list[Path]) 
 
     Returns
     -------
-    xarray.DataArray
+    xarray.DataArray or xarray.Dataset
         Named ``product``, dimension ``time`` first (see the module docstring
         for the other dimensions), attrs ``units``, ``coords`` (frame),
         ``instrument``, ``dataset``, ``data_rate``, ``source_variable`` and the
-        file's ISTP attributes.
+        file's ISTP attributes. With the option ``positions=True``, ``dc_mag``
+        comes as a Dataset of ``dc_mag`` and ``dc_mag_pos`` (:func:`fgm_positions`).
 
     Examples
     --------
@@ -207,4 +207,26 @@ def load_product(request: Request, product: str, probe: str, paths: list[Path]) 
     da.name = product
     if not np.issubdtype(da["time"].dtype, np.datetime64):  # pragma: no cover - guarded by the core
         raise PluginError(f"{var.name}: time is not datetime64")
+    if request.options.get("positions") and prod.instrument == "fgm":
+        pos = fgm_positions(list(paths), probe, rate, frame, start=request.start, end=request.end)
+        return xr.Dataset({product: da, f"{product}_pos": pos}, attrs={"product": product})
+    return da
+
+
+def fgm_positions(paths: list[Path], probe: str, rate: str, frame: str | None, *, start=None,
+                  end=None) -> xr.DataArray:
+    """The spacecraft position the FGM files carry, ``{p}_fgm_r_{gse|gsm}_{rate}_l2`` (km, 30 s).
+
+    ``frame`` ``gsm`` gives GSM, any other GSE (the files hold only these two).
+    The time dimension is ``time_pos`` (``Epoch_state``, not the field's
+    ``Epoch``); components ``x, y, z, tot`` (``tot`` is the distance).
+    """
+    f = "gsm" if frame == "gsm" else "gse"
+    var = read_product_variable(paths, [f"{probe}_fgm_r_{f}_{rate}_l2"], start=start, end=end, support=False)
+    if var.data.ndim != 2 or var.data.shape[1] != 4:
+        raise PluginError(f"{var.name} has shape {var.data.shape}; expected [N, 4] (x, y, z, r)")
+    da = to_dataarray(var, time_dim="time_pos", component_labels=["x", "y", "z", "tot"])
+    da.attrs.update(units=da.attrs.get("units") or "km", coords=f, instrument="fgm",
+                    description="Spacecraft position from the FGM files (30 s)", source_variable=var.name)
+    da.name = "dc_mag_pos"
     return da

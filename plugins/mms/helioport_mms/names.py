@@ -23,8 +23,8 @@ __all__ = [
     "MAX_SPAN",
     "Dataset",
     "FileName",
-    "parse_name",
     "file_spans",
+    "parse_name",
 ]
 
 UTC = dt.timezone.utc

@@ -7,6 +7,10 @@ Options a request may carry (``helioport.load("mms", ..., source="spdf")``):
 ``quat_frame``    frame of ``sc_att`` (``{p}_mec_quat_eci_to_{frame}``), default the request's coords
 ``mec_datatype``  MEC ephemeris type: ``epht89d`` (default), ``epht89q``, ``ephts04d``
 ``max_burst``     longest burst interval assumed, seconds (default 3600)
+``positions``     ``True``: with ``dc_mag``, also the position the FGM files carry
+                  (``{p}_fgm_r_{gse|gsm}_{rate}_l2``, 30 s) as ``dc_mag_pos_{probe}``, read from the
+                  same files (nothing more is downloaded). Positions of any product come from
+                  asking for ``sc_pos`` (MEC), which is fetched only then.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import xarray as xr
-
 from helioport.errors import InvalidRequestError
 from helioport.hookspecs import hookimpl
 from helioport.schema import MissionSpec, RemoteFile, Request
@@ -24,7 +27,7 @@ from . import catalog
 from .loading import load_product
 from .sources import find_files
 
-KNOWN_OPTIONS = ("source", "team", "quat_frame", "mec_datatype", "max_burst")
+KNOWN_OPTIONS = ("source", "team", "quat_frame", "mec_datatype", "max_burst", "positions")
 
 
 def _check_options(request: Request) -> None:
@@ -49,9 +52,12 @@ def helioport_find_files(request: Request, product: str, probe: str | None, ctx:
 
 
 @hookimpl
-def helioport_load(request: Request, product: str, probe: str | None, paths: list[Path]) -> xr.DataArray | None:
+def helioport_load(
+    request: Request, product: str, probe: str | None, paths: list[Path]
+) -> xr.DataArray | xr.Dataset | None:
     if request.mission != catalog.MISSION:
         return None
+    _check_options(request)
     return load_product(request, product, probe or catalog.PROBES[0], paths)
 
 

@@ -35,7 +35,7 @@ from . import catalog
 from .auth import team_base_url
 from .names import MAX_BURST, Dataset, file_spans, parse_name
 
-__all__ = ["SOURCES", "LOOKBACK", "Listed", "choose_source", "dataset_for", "list_sdc", "list_spdf", "find_files"]
+__all__ = ["LOOKBACK", "SOURCES", "Listed", "choose_source", "dataset_for", "find_files", "list_sdc", "list_spdf"]
 
 log = logging.getLogger(__name__)
 
