@@ -93,6 +93,64 @@ def test_linear_matches_numpy_interp_inside_and_nan_outside(src_ms, dst_ms, a, b
     np.testing.assert_allclose(lin[inside], a + b * dst[inside], rtol=1e-9, atol=1e-8)
 
 
+def test_same_time_base_is_a_copy_with_the_same_rules():
+    ts = np.arange(0.0, 5.0)
+    ints = series(np.arange(5), ts, "time_i", units="counts")
+    out = interp_to(ints, seconds(ts))  # the fast path: nothing to resample
+    assert out.dtype == np.float64 and out.dims == ("time",) and out.attrs == {"units": "counts"}
+    np.testing.assert_array_equal(out.values, np.arange(5.0))
+    near = interp_to(ints, seconds(ts), method="nearest")
+    assert near.dtype == ints.dtype
+    vec = series(np.arange(12.0).reshape(6, 2), np.arange(6.0), "time_v")
+    same = interp_to(vec, seconds(np.arange(6.0)))
+    same.values[0, 0] = -1.0  # a copy, never a view of the input
+    assert vec.values[0, 0] == 0.0
+    # one sample more or a shifted time base is resampled as usual
+    np.testing.assert_allclose(
+        interp_to(vec, seconds(np.arange(6.0) + 0.5)).values[:5, 1], np.arange(1.0, 11.0, 2) + 1.0
+    )
+
+
+def test_sorted_and_unsorted_sources_give_the_same_answer():
+    rng = np.random.default_rng(3)
+    ts = np.sort(rng.uniform(0, 100, 50))
+    y = rng.normal(size=50)
+    target = seconds(rng.uniform(-5, 105, 80))
+    perm = rng.permutation(50)
+    np.testing.assert_array_equal(
+        interp_to(series(y, ts, "time_s"), target).values,
+        interp_to(series(y[perm], ts[perm], "time_s"), target).values,
+    )
+
+
+def test_extrapolate_reaches_only_as_far_as_asked():
+    ts = np.array([10.0, 12.0, 20.0, 30.0])
+    da = series(1.0 + 0.5 * ts, ts, "time_r")  # linear: extrapolation is exact
+    target = np.array([5.0, 7.9, 8.0, 9.0, 15.0, 31.0, 32.0, 32.1, 40.0])
+    out = interp_to(da, seconds(target), extrapolate="2s").values
+    expected = 1.0 + 0.5 * target
+    expected[[0, 1, 7, 8]] = np.nan  # more than 2 s before the first / after the last sample
+    np.testing.assert_allclose(out, expected, rtol=1e-14)
+    # the same reach as a numpy timedelta (numpy counts it as an integer: not seconds)
+    np.testing.assert_allclose(
+        interp_to(da, seconds(target), extrapolate=np.timedelta64(2000, "ms")).values, expected
+    )
+    assert np.isnan(interp_to(da, seconds(target)).values[[0, 1, 2, 3, 5, 6, 7, 8]]).all()
+    # the end pairs are used: a curve is continued along its last chord
+    curve = interp_to(series(ts**2, ts, "time_c"), seconds([9.0, 31.0]), extrapolate=5).values
+    np.testing.assert_allclose(curve, [100 - 22 * 1, 900 + 50 * 1])
+    with pytest.raises(InvalidRequestError, match="extrapolate= needs method='linear'"):
+        interp_to(da, seconds(target), method="nearest", extrapolate=1)
+
+
+def test_numpy_timedelta_tolerance_is_a_duration():
+    da = series([0.0, 10.0, 20.0], [0.0, 1.0, 10.0], "time_g")
+    out = interp_to(da, seconds([0.5, 5.0]), tolerance=np.timedelta64(2, "s")).values
+    np.testing.assert_allclose(out, [5.0, np.nan])
+    out_ms = interp_to(da, seconds([0.5, 5.0]), tolerance=np.timedelta64(9500, "ms")).values
+    np.testing.assert_allclose(out_ms, [5.0, 10.0 + 10.0 * 4 / 9])
+
+
 # --------------------------------------------------------------------------- nearest
 
 

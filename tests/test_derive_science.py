@@ -275,17 +275,45 @@ def test_j_curl_converts_positions_in_earth_radii():
 def test_j_curl_is_nan_where_positions_do_not_cover():
     inputs, G, tb1 = _four_probe_inputs()
     p = inputs["sc_pos"]["mms3"]
-    inputs["sc_pos"]["mms3"] = p.isel(
-        {p.dims[0]: slice(1, None)}
-    )  # mms3 positions now start at 10 s
+    # mms3 positions only at 10 s and 12 s: extrapolated (exactly, the motion is linear)
+    # up to one spacing, 2 s, beyond each end; NaN further away
+    t10, t12 = seconds([10.0, 12.0])
+    r10 = p.interp({p.dims[0]: [t10, t12]})
+    inputs["sc_pos"]["mms3"] = r10
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # missing positions are not "degenerate" tetrahedra
         ds = j_curl(inputs)
-    early = tb1 < 10
-    assert np.isnan(ds["j_curl"].values[early]).all()
+    covered = (tb1 >= 8) & (tb1 <= 14)
+    assert np.isnan(ds["j_curl"].values[~covered]).all()
     np.testing.assert_allclose(
-        ds["curl_b"].values[~early], np.tile(curl_of(G), ((~early).sum(), 1)), atol=1e-8
+        ds["curl_b"].values[covered], np.tile(curl_of(G), (covered.sum(), 1)), atol=1e-8
     )
+    assert "extrapolated" in ds["j_curl"].attrs["interpolation"]
+
+
+def test_j_curl_positions_cut_at_the_request_edges_still_cover_it():
+    """MEC-like positions every 30 s, cut to [0, 20) s like a loader does: B after 0 s is covered."""
+    inputs, G, tb1 = _four_probe_inputs()
+    for probe, da in inputs["sc_pos"].items():
+        t = da[da.dims[0]].values
+        inputs["sc_pos"][probe] = da.isel(
+            {da.dims[0]: (t >= seconds([0])[0]) & (t < seconds([20])[0])}
+        )
+        assert inputs["sc_pos"][probe].sizes[da.dims[0]] == 1
+    # a single position sample has no spacing to extrapolate over: NaN but at that very time
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        single = j_curl(inputs)
+    assert np.isnan(single["j_curl"].values).all()  # the four single samples are at 0, 5, 10, 15 s
+    # positions every 5 s, cut at 0 s and 20 s: every B sample of [0, 20) s has its current
+    inputs, G, tb1 = _four_probe_inputs()
+    for probe, da in inputs["sc_pos"].items():
+        t = da[da.dims[0]].values
+        fine = t[0] + np.arange(0, 91, 5).astype("timedelta64[s]")
+        fine = fine[(fine >= seconds([0])[0]) & (fine < seconds([20])[0])]
+        inputs["sc_pos"][probe] = da.interp({da.dims[0]: fine})
+    ds = j_curl(inputs)
+    np.testing.assert_allclose(ds["curl_b"].values, np.tile(curl_of(G), (tb1.size, 1)), atol=1e-8)
 
 
 def test_j_curl_errors_name_what_is_missing():
@@ -334,6 +362,19 @@ def test_mag_elev_angle_wrapper_ignores_tot_and_any_time_dim():
     # components in another order are found by label
     out2 = mag_elev_angle_product({"dc_mag": b.isel(component=[2, 0, 3, 1])})
     np.testing.assert_allclose(out2.values[:2], [45.0, 45.0], atol=1e-12)
+
+
+def test_archive_component_labels_are_read():
+    t = seconds([0])
+    for labels in (("Bx", "By", "Bz"), ("X GSE", "Y GSE", "Z GSE"), ("b_z", "b_x", "b_y")):
+        b = _vector([[2.0, 0.0, 1.0]], t, "time_b", "nT", labels=labels)
+        # (x, y, z) = (2, 0, 1): atan2(1, 2); labelled (z, x, y): (x, y, z) = (0, 1, 2): atan2(2, 1)
+        expected = np.degrees(np.arctan2(2, 1) if labels[0] == "b_z" else np.arctan2(1, 2))
+        np.testing.assert_allclose(mag_elev_angle_product({"dc_mag": b}).values, [expected])
+    with pytest.raises(DerivationError, match="lack one of x, y, z"):
+        mag_elev_angle_product(
+            {"dc_mag": _vector([[1.0, 0, 1]], t, "time_b", "nT", labels=("a", "b", "c"))}
+        )
 
 
 def test_mag_elev_angle_wrapper_errors():

@@ -6,12 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from helioport.errors import CriteriaError, DataNotFoundError, InvalidRequestError, UnknownProductError
+from helioport.errors import (
+    CriteriaError,
+    DataNotFoundError,
+    InvalidRequestError,
+    UnknownProductError,
+)
 from helioport.events import event_search, find_events, parse_criteria
 from helioport.events.aidapy import preset
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 CRIT = "dc_mag_tot < 5 and abs(e_bulkv_x) > 4000"
 T0 = np.datetime64("2020-01-01T00:00:00", "ns")
@@ -239,7 +243,7 @@ def test_mms_request_mode_one_probe_across_hours(mms):
 def test_dask_gives_identical_results(mms):
     pytest.importorskip("dask")
     req = {"mission": "mms", "start": T0, "end": T0 + N_MMS * DT_MMS, "probes": ["mms1", "mms2"]}
-    kw = dict(window="20s", step="8s", chunk="30min", loader=slicing_loader(mms), progress=False)
+    kw = {"window": "20s", "step": "8s", "chunk": "30min", "loader": slicing_loader(mms), "progress": False}
     seq = find_events(req, CRIT, use_dask=False, **kw)
     par = find_events(req, CRIT, use_dask=True, **kw)
     assert par.events == seq.events and len(seq) == 2 * len(MMS_EVENTS)
@@ -248,7 +252,7 @@ def test_dask_gives_identical_results(mms):
 def test_dask_distributed_local_cluster(omni):
     distributed = pytest.importorskip("distributed")
     req = {"mission": "omni", "start": T0, "end": T0 + N_OMNI * MIN}
-    kw = dict(window="180s", step="120s", chunk="6h", loader=slicing_loader(omni), progress=False)
+    kw = {"window": "180s", "step": "120s", "chunk": "6h", "loader": slicing_loader(omni), "progress": False}
     ref = find_events(req, CRIT, use_dask=False, **kw)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster):
@@ -349,8 +353,8 @@ def test_property_chunked_equals_dataset_equals_naive(data, W, S, chunk, mode, g
     t = T0 + np.arange(n) * MIN
     ds = xr.Dataset({"i_dens": xr.DataArray(x, dims=("time_i_dens",), coords={"time_i_dens": t})},
                     attrs={"mission": "omni"})
-    kw = dict(window=f"{W}min", step=f"{S}min", mode=mode, merge_gap=f"{gap}min",
-              min_duration=f"{min_len}min", progress=False)
+    kw = {"window": f"{W}min", "step": f"{S}min", "mode": mode, "merge_gap": f"{gap}min",
+              "min_duration": f"{min_len}min", "progress": False}
     expected = naive_events(list(x > 0.5), list(np.isfinite(x)), x, W, S, mode, gap, min_len)
     got = find_events(ds, "i_dens > 0.5", **kw)
     assert [(e.start, e.stop, e.values["i_dens_min"], e.values["i_dens_max"]) for e in got] == [

@@ -9,7 +9,8 @@ Rules, the same for every variable:
 
 - ``"linear"`` interpolates between the two samples around each target time
   (one ``searchsorted`` for all targets, then a gather: no loop per sample);
-  a target outside the variable's own span is NaN (never extrapolated); with
+  a target outside the variable's own span is NaN (never extrapolated, unless
+  :func:`interp_to` is given ``extrapolate=``, a largest distance); with
   ``tolerance``, a target between two samples further apart than
   ``tolerance`` is NaN (a data gap), unless it falls exactly on a sample.
 - ``"nearest"`` takes the closest sample (ties go to the later one, as in
@@ -102,7 +103,9 @@ def _tolerance_ns(tolerance: Any) -> int | None:
     """``tolerance`` as integer nanoseconds: timedelta, ``"5s"`` or a number of seconds."""
     if tolerance is None:
         return None
-    if isinstance(tolerance, (int, float, np.integer, np.floating)) and not isinstance(
+    if isinstance(tolerance, np.timedelta64):  # before numbers: numpy counts it as an integer
+        ns = float(pd.Timedelta(tolerance).value)
+    elif isinstance(tolerance, (int, float, np.integer, np.floating)) and not isinstance(
         tolerance, bool
     ):
         ns = float(tolerance) * 1e9
@@ -122,20 +125,39 @@ def _tolerance_ns(tolerance: Any) -> int | None:
 class _Resampler:
     """Indices and weights that map samples at ``src`` times onto ``dst`` times."""
 
-    def __init__(self, src: np.ndarray, dst: np.ndarray, method: str, tol_ns: int | None):
+    def __init__(
+        self,
+        src: np.ndarray,
+        dst: np.ndarray,
+        method: str,
+        tol_ns: int | None,
+        ext_ns: int | None = None,
+    ):
         src_ns = np.asarray(src, dtype="datetime64[ns]").view(np.int64)
         dst_ns = np.asarray(dst, dtype="datetime64[ns]").view(np.int64)
         nat = np.iinfo(np.int64).min
-        keep = np.flatnonzero(src_ns != nat)
-        order = keep[np.argsort(src_ns[keep], kind="stable")]
-        s = src_ns[order]
-        if s.size > 1:  # duplicates keep their first sample
-            first = np.concatenate(([True], s[1:] != s[:-1]))
-            order, s = order[first], s[first]
-        self.order = order  # positions in the original array, time-sorted
+        # the usual case, strictly increasing source times without NaT, needs no sorting
+        increasing = src_ns.size > 0 and src_ns[0] != nat and bool(np.all(src_ns[1:] > src_ns[:-1]))
+        order: np.ndarray | None
+        if increasing:
+            order, s = None, src_ns
+        else:
+            keep = np.flatnonzero(src_ns != nat)
+            order = keep[np.argsort(src_ns[keep], kind="stable")]
+            s = src_ns[order]
+            if s.size > 1:  # duplicates keep their first sample
+                first = np.concatenate(([True], s[1:] != s[:-1]))
+                order, s = order[first], s[first]
         self.method = method
+        # same times in, same times out: the values are copied, not resampled
+        self.identity = increasing and s.shape == dst_ns.shape and bool(np.array_equal(s, dst_ns))
         n, m = s.size, dst_ns.size
         dst_ok = dst_ns != nat
+        if self.identity:
+            self.lo = self.hi = self.near = np.arange(m)
+            self.w = np.zeros(m)
+            self.exact = self.valid = np.ones(m, dtype=bool)
+            return
         if n == 0:
             self.lo = self.hi = self.near = np.zeros(m, dtype=np.intp)
             self.w = np.zeros(m)
@@ -152,6 +174,17 @@ class _Resampler:
             with np.errstate(invalid="ignore", divide="ignore"):
                 w = np.where(span > 0, (dst_ns - s[lo]) / np.where(span > 0, span, 1), 0.0)
             valid = inside if tol_ns is None else inside & (exact | (span <= tol_ns))
+            if ext_ns and n >= 2:  # the two end samples carried on, up to ext_ns beyond the span
+                before = dst_ok & (dst_ns < s[0]) & (s[0] - dst_ns <= ext_ns)
+                after = dst_ok & (dst_ns > s[-1]) & (dst_ns - s[-1] <= ext_ns)
+                edge = before | after
+                if edge.any():
+                    lo = np.where(before, 0, np.where(after, n - 2, lo))
+                    hi = np.where(before, 1, np.where(after, n - 1, hi))
+                    span = s[hi] - s[lo]  # > 0 at the edges: sorted, duplicates removed
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        w = np.where(edge, (dst_ns - s[lo]) / np.where(span > 0, span, 1), w)
+                    valid = valid | (edge if tol_ns is None else edge & (span <= tol_ns))
         else:
             j = np.searchsorted(s, dst_ns, side="left")
             lo = np.clip(j - 1, 0, n - 1)
@@ -168,7 +201,7 @@ class _Resampler:
                 valid = dst_ok & (dst_ns >= s[0]) & (dst_ns <= s[-1])
             else:
                 valid = dst_ok & (dist <= tol_ns)
-        self.lo, self.hi = order[lo], order[hi]
+        self.lo, self.hi = (lo, hi) if order is None else (order[lo], order[hi])
         # for values that cannot be interpolated (text, flags): the nearest of the two
         self.near = np.where(w >= 0.5, self.hi, self.lo)
         self.w, self.exact, self.valid = w, exact, valid
@@ -178,6 +211,9 @@ class _Resampler:
         v = np.moveaxis(np.asarray(values), axis, 0)
         kind = v.dtype.kind
         linear = self.method == "linear" and kind in "iufcmM"
+        if self.identity:
+            out = v.astype(np.float64) if linear and kind in "iu" else v.copy()
+            return np.moveaxis(out, 0, axis)
         if v.shape[0] == 0:
             y0 = np.empty((self.valid.size,) + v.shape[1:], dtype=v.dtype)
             out = _fill_missing(y0, np.zeros(self.valid.size, dtype=bool), v.dtype)
@@ -261,6 +297,7 @@ def interp_to(
     method: Method = "linear",
     *,
     tolerance: Any = None,
+    extrapolate: Any = None,
 ) -> xr.DataArray:
     """Resample one DataArray onto ``times``; the result's time dimension is ``time``.
 
@@ -276,6 +313,12 @@ def interp_to(
     tolerance
         Largest gap bridged (linear) or largest distance to the nearest sample
         (nearest): seconds, a ``"2s"`` string or a timedelta; ``None`` for no limit.
+    extrapolate
+        Linear only: targets up to this far (same forms as ``tolerance``)
+        before the first or after the last sample get the straight line
+        through the two end samples instead of NaN. ``None`` (default): never
+        extrapolate. Meant for smooth series sampled slowly, such as
+        spacecraft positions every 30 s around a request's edges.
 
     Returns
     -------
@@ -291,6 +334,11 @@ def interp_to(
     array([4.])
     """
     _check_method(method)
+    if extrapolate is not None and method != "linear":
+        raise InvalidRequestError(
+            "extrapolate= needs method='linear'; with 'nearest', tolerance= already reaches "
+            "beyond the ends"
+        )
     dim = find_time_dim(da)
     if dim is None:
         raise InvalidRequestError(
@@ -298,7 +346,9 @@ def interp_to(
             "only time series can be put on another time base"
         )
     dst = _target_times(times)
-    res = _Resampler(da.coords[dim].values, dst, method, _tolerance_ns(tolerance))
+    res = _Resampler(
+        da.coords[dim].values, dst, method, _tolerance_ns(tolerance), _tolerance_ns(extrapolate)
+    )
     return _resample_da(da, dim, dst, res)
 
 

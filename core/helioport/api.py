@@ -380,7 +380,12 @@ class _Session:
             for name, da in items:
                 da = da.copy(deep=False)  # new attrs, the same (read-only by convention) data
                 da.attrs = dict(da.attrs)
-                da.attrs.update(self._provenance_attrs(product, probe, files, d))
+                for key, value in self._provenance_attrs(product, probe, files, d).items():
+                    if d is not None and key in ("units", "coords"):
+                        # a derivation's own units and frame win (j_curl's div_b is nT/km)
+                        da.attrs.setdefault(key, value)
+                    else:
+                        da.attrs[key] = value
                 out[f"{name}{suffix}"] = da
         return out
 

@@ -59,22 +59,28 @@ def _parser() -> argparse.ArgumentParser:
     dp.add_argument("--workdir", help="keep the sample archive, cache and outputs here")
     dp.add_argument("--mission", action="append", help="only these missions (default: every installed one)")
 
-    ep = sub.add_parser("events", help="search a mission's data for events")
+    ep = sub.add_parser("events", help="search a mission's data for events (writes a catalog and a plot)")
     ep.add_argument("mission")
-    ep.add_argument("start")
-    ep.add_argument("end")
-    ep.add_argument("--criteria", required=True, help='e.g. "dc_mag_tot < 5 and abs(i_bulkv_x) > 400"')
-    ep.add_argument("--window", default="120s")
-    ep.add_argument("--step", default="60s")
+    ep.add_argument("start", help="ISO time, e.g. 2010-01-01")
+    ep.add_argument("end", help="ISO time (exclusive)")
+    ep.add_argument("--criteria", required=True,
+                    help='expression on products, e.g. "dc_mag_tot < 5 and abs(i_bulkv_x) > 400"')
+    ep.add_argument("--window", default="120s", help="window length, e.g. 120s, 10min (default 120s)")
+    ep.add_argument("--step", default="60s", help="window spacing (default 60s)")
+    ep.add_argument("--sample-freq", type=float, help="common sampling frequency in Hz (default: coarsest)")
     ep.add_argument("--probes", nargs="+")
-    ep.add_argument("--mode")
-    ep.add_argument("--coords")
-    ep.add_argument("--require", default="any", help="any, all, or a fraction such as 0.5")
-    ep.add_argument("--merge-gap", default="0s")
-    ep.add_argument("--min-duration", default="0s")
-    ep.add_argument("--chunk", default="30D")
-    ep.add_argument("--offline", action="store_true", default=None)
-    ep.add_argument("--base-url")
+    ep.add_argument("--mode", help="data rate / resolution, e.g. 1min, brst")
+    ep.add_argument("--coords", help="coordinate system, e.g. gse, gsm")
+    ep.add_argument("--require", default="any",
+                    help="a window counts when the criterion holds: any, all, or a fraction such as 0.5")
+    ep.add_argument("--merge-gap", default="0s", help="merge events closer than this (default 0s)")
+    ep.add_argument("--min-duration", default="0s", help="drop events shorter than this (default 0s)")
+    ep.add_argument("--chunk", default="30D", help="load the range in pieces of this length (default 30D)")
+    ep.add_argument("--offline", action="store_true", default=None, help="use the local cache only")
+    ep.add_argument("--base-url", help="mirror of the mission's archive (https://, file:// or a folder)")
+    ep.add_argument("--cache-dir", help="cache folder (default: HELIOPORT_CACHE_DIR or the user cache)")
+    ep.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                    help="plugin option, e.g. hourly_source=cdf (repeatable)")
     ep.add_argument("-o", "--output", help="catalog file: .txt (AIDApy), .csv, .json, .xml/.vot (VOTable)")
     ep.add_argument("--plot", help="summary plot PNG")
     return p
@@ -178,44 +184,44 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_events(args) -> int:
-    from .events import find_events, summary_plot
+    from .events import find_events, parse_criteria, summary_plot
 
+    parse_criteria(args.criteria)  # a bad expression fails before anything is loaded
     try:
         require: str | float = float(args.require)
     except ValueError:
         require = args.require
-    source = {
-        "mission": args.mission,
-        "start": args.start,
-        "end": args.end,
+    load_kw = {
         "probes": args.probes,
         "mode": args.mode,
         "coords": args.coords,
         "offline": args.offline,
         "base_url": args.base_url,
+        "cache_dir": args.cache_dir,
+        **_options(args.option),
     }
+    load_kw = {k: v for k, v in load_kw.items() if v is not None}
     catalog = find_events(
-        {k: v for k, v in source.items() if v is not None},
+        {"mission": args.mission, "start": args.start, "end": args.end, **load_kw},
         args.criteria,
         window=args.window,
         step=args.step,
+        sample_freq=args.sample_freq,
         mode=require,
         merge_gap=args.merge_gap,
         min_duration=args.min_duration,
         chunk=args.chunk,
     )
-    print(f"{len(catalog)} event(s)")
+    print(f"{len(catalog)} event(s) where {catalog.settings['criteria']}")
     for ev in catalog:
-        print(f"  {ev.start.isoformat()}  {ev.stop.isoformat()}")
+        probe = f"  {ev.probe}" if ev.probe else ""
+        print(f"  {ev.start.isoformat()}  {ev.stop.isoformat()}{probe}")
     if args.output:
-        catalog.write(args.output)
-        print(f"wrote {args.output}")
+        print(f"wrote {catalog.write(args.output)}")
     if args.plot:
         from .api import load
 
-        names = sorted({p for p, _ in catalog.required_products()}) if hasattr(catalog, "required_products") else None
-        data = load(args.mission, args.start, args.end, products=names, probes=args.probes, mode=args.mode,
-                    coords=args.coords, offline=args.offline, base_url=args.base_url) if names else None
+        data = load(args.mission, args.start, args.end, products=catalog.provenance["products"], **load_kw)
         summary_plot(catalog, data, path=args.plot)
         print(f"wrote {args.plot}")
     return 0

@@ -32,9 +32,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
-from ..align import interp_to
+from ..align import find_time_dim, interp_to
 from ..errors import DerivationError
 from .elevation import series_times, xyz_components
 
@@ -256,6 +257,20 @@ def _scale(da: xr.DataArray, table: Mapping[str, float], default: str, what: str
     return table[units]
 
 
+def _position_reach(da: xr.DataArray) -> pd.Timedelta | None:
+    """How far positions are extrapolated beyond their ends: their median sample spacing.
+
+    Positions come slowly (MMS MEC every 30 s) and a loader cuts them at the
+    request's edges, so without this the last (or first) seconds of a short
+    burst interval would have no position. Over one spacing the straight line
+    through the two end samples is as good as interpolation between samples,
+    and the curlometer depends only on the differences between the probes.
+    """
+    t = np.asarray(da.coords[find_time_dim(da)].values, dtype="datetime64[ns]").view(np.int64)
+    steps = np.diff(np.unique(t[t != np.iinfo(np.int64).min]))
+    return pd.Timedelta(int(np.median(steps)), unit="ns") if steps.size else None
+
+
 def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None) -> xr.Dataset:
     """The ``j_curl`` derivation: curlometer current from four probes.
 
@@ -277,7 +292,10 @@ def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None
         (nA/m^2), ``curl_b`` and ``div_b`` (nT/km), ``curl_quality``
         (|div B| / |curl B|), with method, probes and time base in attrs.
         B of the other probes and all positions are interpolated linearly
-        onto that time base (NaN outside their spans).
+        onto that time base (NaN outside their spans, except that positions
+        are extrapolated linearly up to one of their sample spacings beyond
+        their ends, so that 30 s positions cut at a request's edges still
+        cover it).
 
     Raises
     ------
@@ -328,7 +346,8 @@ def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None
         b[i] = xyz_components(b_da, f"dc_mag of {p}") * _scale(
             mags[p], _FIELD_UNITS_NT, "nT", "dc_mag"
         )
-        r[i] = xyz_components(interp_to(poss[p], times, "linear"), f"sc_pos of {p}") * _scale(
+        r_da = interp_to(poss[p], times, "linear", extrapolate=_position_reach(poss[p]))
+        r[i] = xyz_components(r_da, f"sc_pos of {p}") * _scale(
             poss[p], _POSITION_UNITS_KM, "km", "sc_pos"
         )
     options = getattr(request, "options", None) or {}
@@ -336,35 +355,47 @@ def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None
     res = curlometer(r, b, min_shape=min_shape)
 
     comp = {"time": times, "component": ["x", "y", "z"]}
-    common = {"coords": frame} if frame else {}
+    frame_attr = {"coords": frame} if frame else {}
+    # method, probes and time base go on every variable: load() returns variables, not this Dataset
+    common = {
+        "method": "curlometer (Chanteur 1998 barycentric)",
+        "probes": ",".join(map(str, probes)),
+        "time_base": f"dc_mag of {first}",
+        "interpolation": (
+            "linear onto the time base; positions also extrapolated linearly up to one of "
+            "their sample spacings beyond their ends; NaN elsewhere outside an input's span"
+        ),
+    }
     ds = xr.Dataset(
         {
             "j_curl": (
                 ("time", "component"),
                 res["j"] * 1e9,
-                {"units": "nA/m^2", "long_name": "current density (curlometer)", **common},
+                {
+                    "units": "nA/m^2",
+                    "long_name": "current density (curlometer)",
+                    **frame_attr,
+                    **common,
+                },
             ),
             "curl_b": (
                 ("time", "component"),
                 res["curl_b"],
-                {"units": "nT/km", "long_name": "curl of B", **common},
+                {"units": "nT/km", "long_name": "curl of B", **frame_attr, **common},
             ),
-            "div_b": ("time", res["div_b"], {"units": "nT/km", "long_name": "divergence of B"}),
+            "div_b": (
+                "time",
+                res["div_b"],
+                {"units": "nT/km", "long_name": "divergence of B", **common},
+            ),
             "curl_quality": (
                 "time",
                 res["quality"],
-                {"units": "1", "long_name": "|div B| / |curl B| (small is good)"},
+                {"units": "1", "long_name": "|div B| / |curl B| (small is good)", **common},
             ),
         },
         coords=comp,
-        attrs={
-            "method": "curlometer (Chanteur 1998 barycentric)",
-            "probes": ",".join(map(str, probes)),
-            "time_base": f"dc_mag of {first}",
-            "interpolation": "linear onto the time base, NaN outside each input's span",
-            "min_shape": min_shape,
-            **common,
-        },
+        attrs={**common, "min_shape": min_shape, **frame_attr},
     )
     log.debug("j_curl: %d samples from probes %s", times.size, probes)
     return ds

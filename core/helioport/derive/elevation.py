@@ -7,6 +7,7 @@ is the wrapper the derivation calls. :func:`xyz_components` and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -53,12 +54,24 @@ def _component_dim(da: xr.DataArray, time_dim: Hashable | None) -> Hashable | No
     return others[0] if len(others) == 1 else None
 
 
+def _axis_of(label: str) -> str | None:
+    """The axis a component label names: ``"Bx"``, ``"b_x"``, ``"X GSE"`` -> ``"x"``; else None."""
+    tokens = [t for t in re.split(r"[^a-z0-9]+", label.lower()) if t]
+    for token in tokens:
+        if token in _XYZ:
+            return token
+    if len(tokens) == 1 and len(tokens[0]) == 2 and tokens[0][1] in _XYZ and tokens[0][0].isalpha():
+        return tokens[0][1]  # bx, vx, rx
+    return None
+
+
 def xyz_components(da: xr.DataArray, what: str) -> np.ndarray:
     """The ``x, y, z`` columns of a vector DataArray as float64 (time, 3).
 
     The component dimension is ``component`` (or any dimension labelled with
-    ``x, y, z``); other labels such as ``tot`` are ignored. An unlabelled
-    dimension of length 3 is taken as ``x, y, z``.
+    ``x, y, z``); other labels such as ``tot`` are ignored. Archive labels
+    naming one axis each (``Bx, By, Bz``, ``X GSE, Y GSE, Z GSE``) are read
+    too. An unlabelled dimension of length 3 is taken as ``x, y, z``.
 
     Raises
     ------
@@ -84,8 +97,11 @@ def xyz_components(da: xr.DataArray, what: str) -> np.ndarray:
     if comp in da.coords:
         labels = [str(v).lower() for v in np.asarray(da.coords[comp].values)]
         if not set(_XYZ) <= set(labels):
+            axes = [_axis_of(v) for v in labels]
             if labels and all(v.isdigit() for v in labels) and len(labels) == 3:
                 pos = [0, 1, 2]
+            elif all(axes.count(c) == 1 for c in _XYZ):  # "Bx", "X GSE", "b_x"...
+                pos = [axes.index(c) for c in _XYZ]
             else:
                 raise DerivationError(
                     f"{what}: components {labels} lack one of x, y, z; a 3-vector is needed"
@@ -161,6 +177,7 @@ def mag_elev_angle_product(inputs: Mapping[str, xr.DataArray], request: Any = No
         "units": "deg",
         "long_name": "magnetic elevation angle",
         "description": "atan2(Bz, sqrt(Bx^2 + By^2)) in degrees",
+        "time_base": "dc_mag",
     }
     if b.attrs.get("coords"):
         attrs["coords"] = b.attrs["coords"]

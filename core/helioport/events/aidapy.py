@@ -17,8 +17,9 @@ window by window, as AIDApy does; the presets are vectorised.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -29,7 +30,7 @@ from .catalog import EventCatalog
 from .criteria import parse_criteria
 from .search import find_events
 
-__all__ = ["event_search", "preset", "PRESETS"]
+__all__ = ["PRESETS", "event_search", "preset"]
 
 #: AIDApy's EDR criterion: |B| < 5 nT, |J| > 70 nA/m², |Ve,x| > 4000 km/s somewhere in the window.
 EDR_CRITERIA = "any(dc_mag_tot < 5) & any(j_curl_tot > 70) & any(abs(e_bulkv_x) > 4000)"

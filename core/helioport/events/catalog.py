@@ -17,16 +17,27 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InvalidRequestError
 from ..times import format_time, parse_time
 
 __all__ = ["Event", "EventCatalog"]
+
+
+def invalid(what: str, exc: ValidationError) -> InvalidRequestError:
+    """A pydantic validation failure as one clear :class:`InvalidRequestError`."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err.get("loc", ()))
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return InvalidRequestError(f"invalid {what}: {'; '.join(parts)}")
 
 
 class Event(BaseModel):
@@ -55,13 +66,19 @@ class Event(BaseModel):
     location: tuple[float, float, float] | None = None
     probe: str | None = None
 
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise invalid("event", exc) from None
+
     @field_validator("start", "stop", mode="before")
     @classmethod
     def _time(cls, v: Any, info) -> dt.datetime:
         return parse_time(v, what=f"event {info.field_name}")
 
     @model_validator(mode="after")
-    def _order(self) -> "Event":
+    def _order(self) -> Event:
         if self.stop < self.start:
             raise InvalidRequestError(
                 f"event stop {format_time(self.stop)} is before its start {format_time(self.start)}"
@@ -73,7 +90,7 @@ class Event(BaseModel):
         """``stop - start``."""
         return self.stop - self.start
 
-    def overlaps(self, other: "Event") -> bool:
+    def overlaps(self, other: Event) -> bool:
         """Whether the two closed intervals share at least one instant."""
         return self.start <= other.stop and other.start <= self.stop
 
@@ -116,6 +133,12 @@ class EventCatalog(BaseModel):
     settings: dict[str, Any] = Field(default_factory=dict)
     provenance: dict[str, Any] = Field(default_factory=dict)
 
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise invalid("event catalog", exc) from None
+
     # -- container ----------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.events)
@@ -129,6 +152,8 @@ class EventCatalog(BaseModel):
     def __repr__(self) -> str:
         crit = self.settings.get("criteria", "")
         return f"EventCatalog({len(self)} events, criteria={crit!r})"
+
+    __str__ = __repr__
 
     # -- views --------------------------------------------------------------------------
     def to_dataframe(self) -> pd.DataFrame:
@@ -161,7 +186,7 @@ class EventCatalog(BaseModel):
         columns = ["start", "stop", "duration", "probe", "x", "y", "z"] + keys
         return pd.DataFrame(rows, columns=columns)
 
-    def _derived(self, events: list[Event], operation: str, other: "EventCatalog | None" = None) -> "EventCatalog":
+    def _derived(self, events: list[Event], operation: str, other: EventCatalog | None = None) -> EventCatalog:
         if other is None:
             settings = {**self.settings, "filtered": True} if operation == "filter" else dict(self.settings)
             return EventCatalog(events=events, settings=settings, provenance=dict(self.provenance))
@@ -178,7 +203,7 @@ class EventCatalog(BaseModel):
         )
 
     # -- set operations -----------------------------------------------------------------
-    def union(self, other: "EventCatalog") -> "EventCatalog":
+    def union(self, other: EventCatalog) -> EventCatalog:
         """Events of both catalogs, overlapping ones merged into one.
 
         Values of merged events combine (see :func:`_combine`); settings and
@@ -194,7 +219,7 @@ class EventCatalog(BaseModel):
                 out.append(e)
         return self._derived(out, "union", other)
 
-    def intersection(self, other: "EventCatalog") -> "EventCatalog":
+    def intersection(self, other: EventCatalog) -> EventCatalog:
         """The overlaps between events of this catalog and events of ``other``.
 
         Each overlapping pair gives one event over the common interval.
@@ -223,7 +248,7 @@ class EventCatalog(BaseModel):
         start: Any = None,
         stop: Any = None,
         probe: str | None = None,
-    ) -> "EventCatalog":
+    ) -> EventCatalog:
         """A catalog with the events passing every given test.
 
         Parameters
@@ -283,7 +308,7 @@ class EventCatalog(BaseModel):
         return write_catalog(self, path, format)
 
     @classmethod
-    def read(cls, path: str | Path, format: str | None = None) -> "EventCatalog":
+    def read(cls, path: str | Path, format: str | None = None) -> EventCatalog:
         """Read a catalog written by :meth:`write` (or an AIDApy ``.txt`` list)."""
         from .formats import read_catalog
 

@@ -17,6 +17,11 @@ constants ``pi`` and ``inf``, and calls to
 - window reductions: ``any``, ``all``, ``mean``, ``median``, ``std``, ``sum``,
   and ``min``/``max`` with one argument.
 
+As in Python and numpy, ``&`` and ``|`` bind tighter than comparisons; an
+operand of ``&``/``|`` that is not a condition (``a < 5 & b > 3``) is refused
+rather than silently read as ``a < (5 & b) > 3``: write ``(a < 5) & (b > 3)``
+or ``a < 5 and b > 3``. A criterion names at least one product.
+
 Without reductions a criterion is *sample-level*: it is evaluated at every
 sample, and a window counts according to the search ``mode`` (any/all/fraction
 of its samples). With reductions it is *window-level*: reductions run over
@@ -30,14 +35,15 @@ from __future__ import annotations
 import ast
 import inspect
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping, Union
+from typing import Any, Literal, Union
 
 import numpy as np
 
 from ..errors import CriteriaError
 
-__all__ = ["Criterion", "parse_criteria", "required_variables", "split_variable", "COMPONENTS"]
+__all__ = ["COMPONENTS", "Criterion", "parse_criteria", "required_variables", "split_variable"]
 
 #: Component suffixes understood in variable names (``tot`` is the magnitude).
 COMPONENTS = ("x", "y", "z", "tot")
@@ -289,31 +295,62 @@ def _parse_expression(source: str, text: str | None) -> Criterion:
     if not stripped:
         raise CriteriaError("criteria is an empty string: write e.g. 'dc_mag_tot < 5'")
     try:
-        tree = ast.parse(stripped, mode="eval")
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal" for '0and'
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
         raise _syntax_error(stripped, exc) from None
+    except (RecursionError, MemoryError):
+        raise CriteriaError(f"criteria of {len(stripped)} characters is too deeply nested to parse") from None
     compiler = _Compiler(stripped)
-    root = compiler.visit_root(tree.body)
+    try:
+        root = compiler.visit_root(tree.body)
+    except RecursionError:
+        raise CriteriaError(f"criteria of {len(stripped)} characters is too deeply nested to parse") from None
+    if not compiler.names:
+        raise CriteriaError(
+            f"criteria {stripped!r} names no product: compare a product, e.g. 'dc_mag_tot < 5'"
+        )
     level: Level = "window" if compiler.reductions else "sample"
     return Criterion(text or stripped, tuple(compiler.names), level, stripped, root)
 
 
 def _syntax_error(source: str, exc: SyntaxError) -> CriteriaError:
-    try:  # a statement (import, assignment...) parses in exec mode
-        stmt = ast.parse(source, mode="exec").body[0]
-    except SyntaxError:
-        col = exc.offset or 1
-        token = source[col - 1 : col] if 0 < col <= len(source) else ""
-        return CriteriaError(
-            f"criteria {source!r}: invalid syntax at column {col} (near {token!r}): {exc.msg}; "
-            + _HELP
-        )
+    try:  # a statement (import, assignment...) or several parse in exec mode
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            body = ast.parse(source, mode="exec").body
+    except (SyntaxError, RecursionError, MemoryError):
+        return CriteriaError(f"criteria {source!r}: invalid syntax {_near(source, exc)}: {exc.msg}; " + _HELP)
+    if not body:
+        return CriteriaError(f"criteria {source!r} holds no expression (only a comment?); write e.g. "
+                             "'dc_mag_tot < 5'")
+    # the first statement that is not a plain expression is the offender; else the second expression
+    stmt = next((b for b in body if not isinstance(b, ast.Expr)), body[1] if len(body) > 1 else body[0])
     kind = type(stmt).__name__.lower()
-    token = source.split()[0] if source.split() else source
+    segment = ast.get_source_segment(source, stmt) or ""
+    token = segment if len(segment) <= 40 else segment.split()[0]
+    where = f"line {stmt.lineno}, column {stmt.col_offset + 1}" if stmt.lineno > 1 else f"column {stmt.col_offset + 1}"
+    what = "a second expression" if isinstance(stmt, ast.Expr) else f"{kind} statement"
     return CriteriaError(
-        f"criteria {source!r}: {kind} statement {token!r} at column {stmt.col_offset + 1} "
-        f"is not allowed; a criterion is a single expression; {_HELP}"
+        f"criteria {source!r}: {what} {token!r} at {where} is not allowed; a criterion is a "
+        f"single expression; {_HELP}"
     )
+
+
+def _near(source: str, exc: SyntaxError) -> str:
+    """Where a syntax error is, naming the token there (or the end of the expression)."""
+    lines = source.splitlines() or [source]
+    line = min(max(exc.lineno or 1, 1), len(lines))
+    text = lines[line - 1]
+    col = exc.offset or 0
+    prefix = f"line {line}, " if line > 1 else ""
+    if not 0 < col <= len(text):
+        last = text.split()[-1] if text.split() else text
+        return f"at the end ({prefix}column {len(text) + 1}, after {last!r})"
+    end = exc.end_offset if exc.end_offset and exc.end_offset > col else col + 1
+    token = text[col - 1 : end - 1].strip() or text[col - 1 : col]
+    return f"at {prefix}column {col} (near {token!r})"
 
 
 class _Compiler:
@@ -376,8 +413,11 @@ class _Compiler:
     # -- leaves ---------------------------------------------------------------------------
     def _v_Constant(self, node: ast.Constant) -> Node:
         value = node.value
-        if isinstance(value, bool) or (isinstance(value, (int, float)) and not isinstance(value, complex)):
-            v = value
+        if isinstance(value, bool):
+            b = value
+            return lambda env: b
+        if isinstance(value, (int, float)):
+            v = float(value)  # no integer overflow nor 'integers to negative powers' in numpy
             return lambda env: v
         kind = "string" if isinstance(value, (str, bytes)) else f"constant of type {type(value).__name__}"
         self._refuse(kind, self._segment(node), node)
@@ -424,6 +464,18 @@ class _Compiler:
             col = self.source.find(sym, node.left.end_col_offset or 0) if node.lineno == 1 else -1
             self._refuse("operator", sym, node, col if col >= 0 else None, hint="use + - * / ** & |")
         left, right = self.visit(node.left), self.visit(node.right)
+        if isinstance(node.op, (ast.BitAnd, ast.BitOr)):
+            bad = next((side for side in (node.left, node.right) if not _is_condition(side)), None)
+            if bad is not None:
+                sym = "&" if isinstance(node.op, ast.BitAnd) else "|"
+                word = "and" if sym == "&" else "or"
+                col = self.source.find(sym, node.left.end_col_offset or 0) if node.lineno == 1 else -1
+                self._refuse(
+                    "operator", sym, node, col if col >= 0 else None,
+                    hint=f"{self._segment(bad)!r} is not a condition: '{sym}' binds tighter than "
+                    f"comparisons, so 'a < 5 {sym} b > 3' means 'a < (5 {sym} b) > 3'; write "
+                    f"'(a < 5) {sym} (b > 3)' or 'a < 5 {word} b > 3'",
+                )
         return lambda env: op(left(env), right(env))
 
     def _v_Compare(self, node: ast.Compare) -> Node:

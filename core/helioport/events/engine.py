@@ -24,15 +24,12 @@ from .windows import (
     merge_close,
     merge_runs,
     mode_over_window,
-    next_true,
-    prev_true,
     runs_of,
-    segment_edges,
     segment_reduce,
     window_hits,
 )
 
-__all__ = ["Grid", "ProbeResult", "evaluate_chunk", "assemble"]
+__all__ = ["Grid", "ProbeResult", "assemble", "evaluate_chunk"]
 
 
 @dataclass(frozen=True)
@@ -137,18 +134,17 @@ def evaluate_chunk(
     # runs of owned hit windows
     owned = (ks >= own_k_lo) & (ks < own_k_hi)
     r0, r1 = runs_of(hits & owned)
-    k0, k1 = ks[r0], ks[r1]
-    span_lo = k0 * grid.step
-    span_hi = np.minimum(k1 * grid.step + grid.window, grid.n)
-    first = next_true(truth)[span_lo - lo] + lo
-    last = prev_true(truth)[span_hi - 1 - lo] + lo
-    runs = np.column_stack([k0, k1, first, last]).astype(np.int64)
-    # segments of the owned samples, cut where an event may start or stop
-    ends = np.minimum(local + grid.window, length)
-    cover = np.cumsum(
-        np.bincount(local[hits], minlength=length + 1) - np.bincount(ends[hits], minlength=length + 1)
-    )[:length] > 0
-    edges = segment_edges(truth, cover, lo, own_lo, own_hi)
+    true_at = np.flatnonzero(truth)
+    first, last = _run_ends(ks[r0], ks[r1], true_at, grid, lo)
+    runs = np.column_stack([ks[r0], ks[r1], first, last]).astype(np.int64)
+    # segments of the owned samples, cut wherever an event may start or stop: events start at
+    # the first and stop at the last true sample of a run of hit windows, and every run
+    # touching the owned samples is visible here (cuts from runs truncated at the edge of
+    # what this chunk sees are extra, which is harmless)
+    v0, v1 = runs_of(hits)
+    v_first, v_last = _run_ends(ks[v0], ks[v1], true_at, grid, lo)
+    edges = np.unique(np.concatenate([[own_lo, own_hi], v_first, v_last + 1]).astype(np.int64))
+    edges = edges[(edges >= own_lo) & (edges <= own_hi)]
     seg = edges[:-1] - own_lo
     sl = slice(own_lo - lo, own_hi - lo)
     stats = {}
@@ -159,6 +155,23 @@ def evaluate_chunk(
         red = segment_reduce(a[sl], seg)
         stats[f"@pos_{comp}"] = {"sum": red["sum"], "count": red["count"]}
     return ProbeResult(runs, edges, stats, level)
+
+
+def _run_ends(
+    k0: np.ndarray, k1: np.ndarray, true_at: np.ndarray, grid: Grid, lo: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """First and last true sample (global) within the spans of window runs ``k0..k1``.
+
+    ``true_at`` holds the local indices where the criterion holds (sorted); every
+    run of hit windows holds at least one.
+    """
+    span_lo = k0 * grid.step - lo
+    span_hi = np.minimum(k1 * grid.step + grid.window, grid.n) - lo
+    if true_at.size == 0:
+        return span_lo + lo, span_hi - 1 + lo
+    first = true_at[np.minimum(np.searchsorted(true_at, span_lo), true_at.size - 1)]
+    last = true_at[np.maximum(np.searchsorted(true_at, span_hi) - 1, 0)]
+    return first + lo, last + lo
 
 
 def _loop_windows(
@@ -211,7 +224,7 @@ def assemble(
     b = np.searchsorted(seg_hi, last + 1)
     ok = (a < seg_lo.size) & (b < seg_hi.size)
     ok[ok] &= (seg_lo[a[ok]] == first[ok]) & (seg_hi[b[ok]] == last[ok] + 1)
-    if not ok.all():  # pragma: no cover - would be a bug in segment_edges
+    if not ok.all():  # pragma: no cover - would be a bug in evaluate_chunk
         raise RuntimeError("event boundaries do not fall on segment edges; please report this")
     events = []
     for i in range(first.size):

@@ -32,12 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from ..errors import InvalidRequestError
 from ..times import format_time, parse_time
-from .catalog import Event, EventCatalog
+from .catalog import Event, EventCatalog, invalid
 
-__all__ = ["write_catalog", "read_catalog", "default_filename", "FORMATS"]
+__all__ = ["FORMATS", "default_filename", "read_catalog", "write_catalog"]
 
 FORMATS = {".txt": "aidapy", ".csv": "csv", ".json": "json", ".xml": "votable", ".vot": "votable",
            ".votable": "votable"}
@@ -109,6 +110,16 @@ def _keys(catalog: EventCatalog) -> list[str]:
     return keys
 
 
+def _check_keys(keys: list[str], fmt: str, reserved: tuple[str, ...], spaces: bool = True) -> None:
+    """Refuse value names the format cannot hold without ambiguity."""
+    for k in keys:
+        if k in reserved or not k or (not spaces and (k != "".join(k.split()) or k == "-")):
+            raise InvalidRequestError(
+                f"event value name {k!r} cannot be written to the {fmt} format (it is empty, "
+                f"holds whitespace or is one of {', '.join(reserved)}); rename it or use JSON"
+            )
+
+
 def _ns_text(t: Any) -> str:
     """AIDApy's time text: ``2017-08-10T12:18:31.728287000``."""
     return pd.Timestamp(t).tz_convert(None).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000"
@@ -133,6 +144,7 @@ def _write_aidapy(catalog: EventCatalog) -> str:
         _LIST,
     ]
     keys = _keys(catalog)
+    _check_keys(keys, "AIDApy", ("probe",), spaces=False)
     header = f"{_TINT:^59}    {_LOC:<32}"
     if keys or any(e.probe for e in catalog.events):
         header += "    probe    " + "    ".join(keys)
@@ -194,6 +206,8 @@ def _read_aidapy(text: str) -> EventCatalog:
 
 # --------------------------------------------------------------------------- CSV
 
+_CSV_FIXED = ("start", "stop", "probe", "location_x", "location_y", "location_z")
+
 
 def _write_csv(catalog: EventCatalog) -> str:
     buf = io.StringIO()
@@ -201,8 +215,9 @@ def _write_csv(catalog: EventCatalog) -> str:
     buf.write("# settings: " + json.dumps(catalog.settings) + "\n")
     buf.write("# provenance: " + json.dumps(catalog.provenance) + "\n")
     keys = _keys(catalog)
+    _check_keys(keys, "CSV", _CSV_FIXED)
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["start", "stop", "probe", "location_x", "location_y", "location_z"] + keys)
+    w.writerow(list(_CSV_FIXED) + keys)
     for e in catalog.events:
         loc = [_num(v) for v in e.location] if e.location else ["", "", ""]
         vals = [_num(e.values[k]) if k in e.values else "" for k in keys]
@@ -229,8 +244,7 @@ def _read_csv(text: str) -> EventCatalog:
         loc = None
         if d.get("location_x"):
             loc = (float(d["location_x"]), float(d["location_y"]), float(d["location_z"]))
-        skip = {"start", "stop", "probe", "location_x", "location_y", "location_z"}
-        values = {k: float(v) for k, v in d.items() if k not in skip and v != ""}
+        values = {k: float(v) for k, v in d.items() if k not in _CSV_FIXED and v != ""}
         events.append(Event(start=d["start"], stop=d["stop"], probe=d.get("probe") or None,
                             location=loc, values=values))
     return EventCatalog(events=events, **meta)
@@ -257,8 +271,9 @@ def _write_votable(catalog: EventCatalog) -> str:
                                            "arraysize": "*", "xtype": "dateTime", "ucd": ucd})
     ET.SubElement(table, q + "FIELD", {"name": "probe", "ID": "probe", "datatype": "char", "arraysize": "*"})
     ET.SubElement(table, q + "FIELD", {"name": "location", "ID": "location", "datatype": "double",
-                                       "arraysize": "3", "unit": "km", "ucd": "pos.cartesian"})
+                                       "arraysize": "3", "unit": "km"})
     keys = _keys(catalog)
+    _check_keys(keys, "VOTable", ("start", "stop", "probe", "location"))
     for k in keys:
         ET.SubElement(table, q + "FIELD", {"name": k, "ID": k, "datatype": "double"})
     tdata = ET.SubElement(ET.SubElement(table, q + "DATA"), q + "TABLEDATA")
@@ -362,4 +377,11 @@ def read_catalog(path: str | Path, format: str | None = None) -> EventCatalog:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidRequestError(f"no catalog file at {str(p)!r}") from None
-    return _READERS[fmt](text)
+    try:
+        return _READERS[fmt](text)
+    except ValidationError as exc:
+        raise invalid(f"{fmt} catalog {str(p)!r}", exc) from None
+    except (ValueError, KeyError, IndexError, ET.ParseError) as exc:
+        if isinstance(exc, InvalidRequestError):
+            raise
+        raise InvalidRequestError(f"cannot read {str(p)!r} as a {fmt} event catalog: {exc}") from None

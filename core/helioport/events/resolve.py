@@ -17,6 +17,7 @@ Resampling onto the grid ``origin + i * dt`` (integer nanoseconds):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import xarray as xr
@@ -24,18 +25,36 @@ import xarray as xr
 from ..errors import CriteriaError
 
 __all__ = [
+    "MARGIN_EXTRA_NS",
     "Series",
     "cadence_ns",
     "infer_probes",
+    "km_per_unit",
     "resolve_series",
     "series_to_grid",
     "variable_name",
-    "MARGIN_EXTRA_NS",
 ]
 
 #: Extra data loaded (and hold tolerance allowed) beyond two grid steps at chunk edges.
 MARGIN_EXTRA_NS = 60 * 10**9
 _XYZ = ("x", "y", "z")
+#: Earth radius (km) for positions given in Earth radii (the IAGA/OMNI and SPEDAS value).
+EARTH_RADIUS_KM = 6371.2
+_LENGTH_UNITS = {"km": 1.0, "m": 1e-3, "re": EARTH_RADIUS_KM, "r_e": EARTH_RADIUS_KM,
+                 "earth radii": EARTH_RADIUS_KM, "earth radius": EARTH_RADIUS_KM, "rearth": EARTH_RADIUS_KM}
+
+
+def km_per_unit(units: str | None) -> float | None:
+    """Kilometres per unit of a position variable; ``1.0`` when units are missing, ``None`` if unknown.
+
+    Examples
+    --------
+    >>> km_per_unit("Re"), km_per_unit("km"), km_per_unit(None), km_per_unit("deg")
+    (6371.2, 1.0, 1.0, None)
+    """
+    if units is None or not str(units).strip():
+        return 1.0
+    return _LENGTH_UNITS.get(str(units).strip().lower())
 
 
 @dataclass(frozen=True)
@@ -47,7 +66,7 @@ class Series:
     times: np.ndarray  # int64 ns since 1970, sorted
     values: np.ndarray  # float64, same length
 
-    @property
+    @cached_property
     def cadence(self) -> int:
         return cadence_ns(self.times)
 
@@ -142,7 +161,7 @@ def cadence_ns(times: np.ndarray) -> int:
     if times.size < 2:
         return 0
     step = int(np.median(np.diff(times)))
-    return int(round(step, -3)) if step > 10**6 else step
+    return round(step, -3) if step > 10**6 else step
 
 
 def series_to_grid(
@@ -170,6 +189,20 @@ def series_to_grid(
             out = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
         return out, "mean over each grid cell"
     tol = min(max(dt, cadence) // 2, margin)
+    method = f"nearest sample within {tol / 1e9:g} s"
+    if tol < dt:  # fast paths: samples exactly on grid points are the nearest, nothing else is in reach
+        off0 = int(t[0]) - g0
+        if off0 % dt == 0 and bool(np.all(np.diff(t) == dt)):  # regular, on the grid: one slice
+            i0 = off0 // dt
+            a, b = max(i0, 0), min(i0 + t.size, n)
+            if a < b:
+                out[a:b] = v[a - i0 : b - i0]
+            return out, method
+        q, r = np.divmod(t - g0, dt)
+        if not r.any() and (t.size < 2 or bool(np.all(t[1:] > t[:-1]))):
+            keep = (q >= 0) & (q < n)
+            out[q[keep]] = v[keep]
+            return out, method
     grid = g0 + np.arange(n, dtype=np.int64) * dt
     right = np.searchsorted(t, grid, side="left")
     left = np.clip(right - 1, 0, t.size - 1)

@@ -16,8 +16,9 @@ import datetime as dt
 import logging
 import os
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,11 +27,11 @@ import xarray as xr
 from ..errors import CriteriaError, DataNotFoundError, InvalidRequestError, UnknownProductError
 from ..times import format_time, parse_time
 from .catalog import Event, EventCatalog
-from .criteria import Criterion, CriteriaLike, parse_criteria
+from .criteria import CriteriaLike, Criterion, parse_criteria
 from .engine import Grid, ProbeResult, assemble, evaluate_chunk
-from .resolve import MARGIN_EXTRA_NS, cadence_ns, infer_probes, resolve_series, series_to_grid
+from .resolve import MARGIN_EXTRA_NS, infer_probes, km_per_unit, resolve_series, series_to_grid
 
-__all__ = ["find_events", "to_timedelta_ns", "helioport_version"]
+__all__ = ["find_events", "helioport_version", "to_timedelta_ns"]
 
 log = logging.getLogger(__name__)
 _REQUEST_KEYS = ("mission", "start", "end", "probes", "mode", "coords")
@@ -69,7 +70,9 @@ def to_timedelta_ns(value: Any, what: str = "duration") -> int:
 
 
 def _seconds_text(ns: int) -> str:
-    return f"{ns / 1e9:g}s"
+    """``"600s"``, ``"2592000s"``, ``"0.25s"``: exact text of a duration in seconds."""
+    whole, frac = divmod(int(ns), 10**9)
+    return f"{whole}s" if not frac else f"{whole}.{frac:09d}".rstrip("0") + "s"
 
 
 # --------------------------------------------------------------------------- plan
@@ -217,7 +220,15 @@ def _grid_arrays(
     if plan.with_position and ds is not None:
         pos = {c: resolve_series(ds, f"sc_pos_{c}", "sc_pos", c, probe) for c in ("x", "y", "z")}
         if all(p is not None for p in pos.values()):
-            positions = {c: series_to_grid(s, g.origin, g.dt, lo, hi, plan.margin)[0] for c, s in pos.items()}
+            units = ds[pos["x"].variable].attrs.get("units")
+            scale = km_per_unit(units)
+            if scale is None:
+                log.warning("sc_pos units %r are not a length helioport knows; event locations left out", units)
+            else:
+                positions = {c: scale * series_to_grid(s, g.origin, g.dt, lo, hi, plan.margin)[0]
+                             for c, s in pos.items()}
+                info.setdefault("location", {})["location"] = (
+                    f"mean of sc_pos over each event, km (sc_pos in {units or 'km'}, x {scale:g})")
     if plan.with_position and positions is None and plan.request is not None:
         positions = {c: np.full(hi - lo, np.nan) for c in ("x", "y", "z")}
     return arrays, positions
@@ -487,7 +498,7 @@ def find_events(
     if sample_freq is not None:
         if not float(sample_freq) > 0:
             raise InvalidRequestError(f"sample_freq must be a positive frequency in Hz, not {sample_freq!r}")
-        dt_ns = max(1, int(round(1e9 / float(sample_freq))))
+        dt_ns = max(1, round(1e9 / float(sample_freq)))
     else:
         dt_ns = coarse or window_ns
     if req is None:
@@ -544,6 +555,7 @@ def find_events(
         "start": format_time(_dt(grid.origin)),
         "end": format_time(_dt(end_ns)),
         "variables": info.get("variables", {}),
+        "location": info.get("location", {}).get("location"),
         "source": "request" if req is not None else "dataset",
         "created": format_time(dt.datetime.now(dt.timezone.utc)),
         "helioport_version": helioport_version(),

@@ -23,14 +23,13 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "window_hits",
-    "runs_of",
+    "merge_close",
+    "merge_runs",
     "next_true",
     "prev_true",
-    "merge_runs",
-    "merge_close",
-    "segment_edges",
+    "runs_of",
     "segment_reduce",
+    "window_hits",
 ]
 
 Mode = str | float
@@ -152,35 +151,6 @@ def merge_close(first: np.ndarray, last: np.ndarray, gap: float) -> tuple[np.nda
     new[1:] = (d > 0) & ~(d < gap)
     starts = _groups(new)
     return first[starts], np.maximum.reduceat(last, starts)
-
-
-def segment_edges(
-    truth: np.ndarray,
-    coverage: np.ndarray,
-    lo: int,
-    own_lo: int,
-    own_hi: int,
-) -> np.ndarray:
-    """Sorted global sample indices cutting ``[own_lo, own_hi)`` into segments.
-
-    Cuts are made wherever an event can start or stop: where ``truth`` changes
-    inside or at the edge of ``coverage`` (samples covered by hit windows) and
-    where the coverage itself starts or stops. ``truth`` and ``coverage`` hold
-    samples ``lo..``; the result always contains ``own_lo`` and ``own_hi``.
-    """
-    cuts = [np.array([own_lo, own_hi], dtype=np.int64)]
-    if truth.size > 1:
-        change = np.flatnonzero(truth[1:] != truth[:-1]) + 1
-        near = coverage[change] | coverage[change - 1]
-        cuts.append(change[near] + lo)
-        cov_change = np.flatnonzero(coverage[1:] != coverage[:-1]) + 1
-        cuts.append(cov_change + lo)
-    if coverage.size and coverage[-1]:
-        cuts.append(np.array([lo + coverage.size], dtype=np.int64))
-    if coverage.size and coverage[0]:
-        cuts.append(np.array([lo], dtype=np.int64))
-    edges = np.unique(np.concatenate(cuts))
-    return edges[(edges >= own_lo) & (edges <= own_hi)]
 
 
 def segment_reduce(values: np.ndarray, starts: np.ndarray) -> dict[str, np.ndarray]:
