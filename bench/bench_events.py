@@ -19,6 +19,8 @@ Timed, in the same run:
   :func:`helioport.load` reading the files of that chunk), so only one chunk
   is in memory at a time;
 - ``find_events`` on the whole range held as one Dataset (dataset mode);
+- an AIDApy-style search: a Python loop over the windows calling the
+  criterion on each window's slice (on ``--loop-years``, scaled linearly);
 - the baseline: the whole range as a pandas DataFrame, the criterion as a
   boolean Series, ``rolling(W).sum()`` for the number of hits per window,
   windows every ``S`` samples, and a loop over hit windows to merge them into
@@ -89,19 +91,40 @@ def loader(mission, start, end, products=(), **kw) -> xr.Dataset:
     return dataset(max(i0, 0), i1)
 
 
-def request_mode(n: int, chunk: str):
+def slicing_loader(full: xr.Dataset):
+    """A loader over data already made: ``[start, end]`` as a view (like reading cached files)."""
+    times = full["time"].values
+
+    def load(mission, start, end, products=(), **kw) -> xr.Dataset:
+        from helioport.errors import UnknownProductError
+
+        if "sc_pos" in products:
+            raise UnknownProductError("no sc_pos in this benchmark")
+        t0 = np.datetime64(pd.Timestamp(start).tz_convert(None).to_datetime64(), "ns")
+        t1 = np.datetime64(pd.Timestamp(end).tz_convert(None).to_datetime64(), "ns")
+        i0, i1 = np.searchsorted(times, [t0, t1], side="left")
+        i1 += int(i1 < times.size and times[i1] == t1)
+        return full.isel(time=slice(int(i0), int(i1)))
+
+    return load
+
+
+def request_mode(n: int, chunk: str, load=loader):
     req = {"mission": "omni", "start": T0, "end": T0 + n * DT}
-    return find_events(req, CRITERIA, WINDOW, STEP, chunk=chunk, loader=loader, progress=False,
+    return find_events(req, CRITERIA, WINDOW, STEP, chunk=chunk, loader=load, progress=False,
                        use_dask=False)
 
 
-def dataset_mode(n: int):
-    return find_events(dataset(0, n), CRITERIA, WINDOW, STEP, progress=False)
+def dataset_mode(n: int, ds: xr.Dataset | None = None):
+    return find_events(dataset(0, n) if ds is None else ds, CRITERIA, WINDOW, STEP, progress=False)
 
 
-def pandas_rolling(n: int) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+def pandas_rolling(n: int, ds: xr.Dataset | None = None) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """The straightforward implementation: whole range in memory, pandas rolling windows."""
-    t, dens, symh = generate(0, n)
+    if ds is None:
+        t, dens, symh = generate(0, n)
+    else:
+        t, dens, symh = ds["time"].values, ds["i_dens"].values, ds["sym_h"].values
     df = pd.DataFrame({"i_dens": dens, "sym_h": symh}, index=pd.DatetimeIndex(t))
     cond = (df["i_dens"] > 20) & (df["sym_h"] < -60)
     # hits in window k (samples k*S .. k*S+W-1): a forward-looking rolling sum
@@ -121,6 +144,30 @@ def pandas_rolling(n: int) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     if run_lo is not None:
         events.append(_span(truth, run_lo, run_hi, n))
     return [(df.index[a].tz_localize("UTC"), df.index[b].tz_localize("UTC")) for a, b in events]
+
+
+def window_loop(ds: xr.Dataset) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """AIDApy's way: a Python loop over the windows, the criterion called on each window's data."""
+    t, dens, symh = ds["time"].values, ds["i_dens"].values, ds["sym_h"].values
+    n = t.size
+    starts = []
+    for k in range(0, n, S):  # every window, the last partial one included
+        d, h = dens[k : k + W], symh[k : k + W]
+        if np.any((d > 20) & (h < -60)):
+            starts.append(k)
+    truth = (dens > 20) & (symh < -60)
+    events, run_lo, run_hi = [], None, None
+    for s in starts:
+        if run_hi is not None and s == run_hi + S:
+            run_hi = s
+            continue
+        if run_lo is not None:
+            events.append(_span(truth, run_lo, run_hi, n))
+        run_lo = run_hi = s
+    if run_lo is not None:
+        events.append(_span(truth, run_lo, run_hi, n))
+    index = pd.DatetimeIndex(t)
+    return [(index[a].tz_localize("UTC"), index[b].tz_localize("UTC")) for a, b in events]
 
 
 def _span(truth: np.ndarray, lo: int, hi: int, n: int) -> tuple[int, int]:
@@ -156,24 +203,46 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--years", type=float, default=20.0)
     ap.add_argument("--chunk", default="30D")
-    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--loop-years", type=float, default=1.0)
     args = ap.parse_args()
     n = int(args.years * 365.25 * 1440)
     print(f"{n:,} samples ({args.years:g} years of 1-min data); criteria {CRITERIA!r}, "
           f"window {WINDOW}, step {STEP}, chunk {args.chunk}")
 
     request_mode(20000, args.chunk), dataset_mode(20000), pandas_rolling(20000)  # warm up: imports
-    cat, t_req = timed(request_mode, n, args.chunk, repeat=args.repeat)
-    dcat, t_ds = timed(dataset_mode, n, repeat=args.repeat)
-    ref, t_pd = timed(pandas_rolling, n, repeat=args.repeat)
+    # 1. the search alone, on data already in memory (what every method is handed)
+    t_gen = time.perf_counter()
+    full = dataset(0, n)
+    t_gen = time.perf_counter() - t_gen
+    cat, t_req = timed(request_mode, n, args.chunk, slicing_loader(full), repeat=args.repeat)
+    dcat, t_ds = timed(dataset_mode, n, full, repeat=args.repeat)
+    ref, t_pd = timed(pandas_rolling, n, full, repeat=args.repeat)
     got = [(e.start, e.stop) for e in cat]
     assert got == [(e.start, e.stop) for e in dcat], "request and dataset modes differ"
     assert got == ref, f"find_events and pandas differ: {len(got)} vs {len(ref)} events"
+    del full
     print(f"events: {len(got)} (identical in all three), e.g. {got[0][0]} .. {got[0][1]}")
+    print(f"search only, on data in memory (making the data once: {t_gen:.2f} s, not counted):")
     print(f"time  pandas rolling (whole range)   {t_pd:8.2f} s")
     print(f"time  find_events, dataset mode      {t_ds:8.2f} s   pandas/helioport = {t_pd / t_ds:5.1f}x")
-    print(f"time  find_events, chunked request   {t_req:8.2f} s   pandas/helioport = {t_pd / t_req:5.1f}x "
-          f"(includes generating each chunk)")
+    print(f"time  find_events, chunked request   {t_req:8.2f} s   pandas/helioport = {t_pd / t_req:5.1f}x")
+    # the AIDApy way (a Python loop over windows), on --loop-years and scaled to the range
+    m = int(args.loop_years * 365.25 * 1440)
+    part = dataset(0, m)
+    loop_ref, t_loop = timed(window_loop, part)
+    assert loop_ref == [(e.start, e.stop) for e in dataset_mode(m, part)], "window loop and find_events differ"
+    t_loop *= n / m
+    print(f"time  window loop (AIDApy-style)     {t_loop:8.2f} s   loop/helioport   = {t_loop / t_req:5.0f}x "
+          f"(measured on {args.loop_years:g} y, scaled linearly)")
+    del part
+    # 2. end to end: each method also makes its data (pandas all at once, chunks one at a time)
+    _, t_req_e2e = timed(request_mode, n, args.chunk, repeat=args.repeat)
+    _, t_pd_e2e = timed(pandas_rolling, n, repeat=args.repeat)
+    print("end to end, making the data included:")
+    print(f"time  pandas rolling (whole range)   {t_pd_e2e:8.2f} s")
+    print(f"time  find_events, chunked request   {t_req_e2e:8.2f} s   pandas/helioport = "
+          f"{t_pd_e2e / t_req_e2e:5.1f}x")
 
     half = n // 2
     (m_pd, _), (m_pd_half, _) = peak_mb(pandas_rolling, n), peak_mb(pandas_rolling, half)

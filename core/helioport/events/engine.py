@@ -226,21 +226,40 @@ def assemble(
     ok[ok] &= (seg_lo[a[ok]] == first[ok]) & (seg_hi[b[ok]] == last[ok] + 1)
     if not ok.all():  # pragma: no cover - would be a bug in evaluate_chunk
         raise RuntimeError("event boundaries do not fall on segment edges; please report this")
+    # per-event reductions over the segments a[i]..b[i], all events at once
+    # (events are disjoint and sorted, so [a, b] ranges are too: reduceat over
+    # the starts, with each event's end cut off by a following boundary)
+    bounds = np.stack([a, b + 1], axis=1).reshape(-1)
+    tail = bounds[-1] == seg_lo.size
+    idx = bounds[:-1] if tail else bounds
+
+    def per_event(ufunc: np.ufunc, arr: np.ndarray) -> np.ndarray:
+        return ufunc.reduceat(arr, idx)[::2]
+
+    columns: dict[str, np.ndarray] = {}
+    for k in keys:
+        if k.startswith("@pos_"):
+            continue
+        columns[f"{k}_min"] = per_event(np.fmin, stats[k]["min"])
+        columns[f"{k}_max"] = per_event(np.fmax, stats[k]["max"])
+    loc = None
+    if "@pos_x" in stats:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            loc = np.stack(
+                [
+                    per_event(np.add, stats[f"@pos_{c}"]["sum"]) / per_event(np.add, stats[f"@pos_{c}"]["count"])
+                    for c in ("x", "y", "z")
+                ],
+                axis=1,
+            )
+        loc[~np.isfinite(loc)] = np.nan
+    names = list(columns)
+    table = np.stack([columns[n] for n in names], axis=1).tolist() if names else [[]] * first.size
+    locs = loc.tolist() if loc is not None else None
     events = []
-    for i in range(first.size):
-        part = slice(a[i], b[i] + 1)
-        values: dict[str, float] = {}
+    for i, (f, l_) in enumerate(zip(first.tolist(), last.tolist())):
         location = None
-        for k in keys:
-            if k.startswith("@pos_"):
-                continue
-            values[f"{k}_min"] = float(np.fmin.reduce(stats[k]["min"][part]))
-            values[f"{k}_max"] = float(np.fmax.reduce(stats[k]["max"][part]))
-        if "@pos_x" in stats:
-            loc = []
-            for c in ("x", "y", "z"):
-                n = stats[f"@pos_{c}"]["count"][part].sum()
-                loc.append(float(stats[f"@pos_{c}"]["sum"][part].sum() / n) if n else float("nan"))
-            location = None if all(np.isnan(loc)) else (loc[0], loc[1], loc[2])
-        events.append(RawEvent(int(first[i]), int(last[i]), values, location))
+        if locs is not None and not all(np.isnan(locs[i])):
+            location = (locs[i][0], locs[i][1], locs[i][2])
+        events.append(RawEvent(f, l_, dict(zip(names, table[i])), location))
     return events
