@@ -131,19 +131,7 @@ def pandas_rolling(n: int, ds: xr.Dataset | None = None) -> list[tuple[pd.Timest
     count = cond[::-1].rolling(W, min_periods=1).sum()[::-1]
     hit = count.iloc[::S] > 0
     starts = np.flatnonzero(hit.to_numpy()) * S
-    truth = cond.to_numpy()
-    events = []
-    run_lo = run_hi = None
-    for s in starts:  # merge consecutive hit windows into runs
-        if run_hi is not None and s == run_hi + S:
-            run_hi = s
-            continue
-        if run_lo is not None:
-            events.append(_span(truth, run_lo, run_hi, n))
-        run_lo = run_hi = s
-    if run_lo is not None:
-        events.append(_span(truth, run_lo, run_hi, n))
-    return [(df.index[a].tz_localize("UTC"), df.index[b].tz_localize("UTC")) for a, b in events]
+    return _events(starts, cond.to_numpy(), df.index)
 
 
 def window_loop(ds: xr.Dataset) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -155,7 +143,12 @@ def window_loop(ds: xr.Dataset) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
         d, h = dens[k : k + W], symh[k : k + W]
         if np.any((d > 20) & (h < -60)):
             starts.append(k)
-    truth = (dens > 20) & (symh < -60)
+    return _events(starts, (dens > 20) & (symh < -60), pd.DatetimeIndex(t))
+
+
+def _events(starts, truth: np.ndarray, index: pd.DatetimeIndex) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Merge consecutive hit windows (their first samples ``starts``) into events."""
+    n = truth.size
     events, run_lo, run_hi = [], None, None
     for s in starts:
         if run_hi is not None and s == run_hi + S:
@@ -166,7 +159,6 @@ def window_loop(ds: xr.Dataset) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
         run_lo = run_hi = s
     if run_lo is not None:
         events.append(_span(truth, run_lo, run_hi, n))
-    index = pd.DatetimeIndex(t)
     return [(index[a].tz_localize("UTC"), index[b].tz_localize("UTC")) for a, b in events]
 
 
