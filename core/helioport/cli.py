@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     dp.add_argument("--workdir", help="keep the sample archive, cache and outputs here")
     dp.add_argument("--mission", action="append", help="only these missions (default: every installed one)")
 
+    kp = sub.add_parser(
+        "catalog", help="show the Intake catalog (mission -> products) or write it as YAML (-o)"
+    )
+    kp.add_argument("mission", nargs="?", help="only this mission (default: every installed one)")
+    kp.add_argument("-o", "--output", help="write the intake 2 catalog to this YAML file")
+
     ep = sub.add_parser("events", help="search a mission's data for events (writes a catalog and a plot)")
     ep.add_argument("mission")
     ep.add_argument("start", help="ISO time, e.g. 2010-01-01")
@@ -227,6 +233,19 @@ def _cmd_events(args) -> int:
     return 0
 
 
+def _cmd_catalog(args) -> int:
+    from .catalog import catalog, to_yaml, tree
+
+    cat = catalog(missions=[args.mission] if args.mission else None)
+    if len(cat):
+        print(tree(cat))
+    else:
+        print("no mission installed; install a plugin, e.g. pip install helioport-omni")
+    if args.output:
+        print(f"wrote {to_yaml(args.output, cat)}")
+    return 0
+
+
 _COMMANDS = {
     "missions": _cmd_missions,
     "products": _cmd_products,
@@ -234,6 +253,7 @@ _COMMANDS = {
     "cache": _cmd_cache,
     "demo": _cmd_demo,
     "events": _cmd_events,
+    "catalog": _cmd_catalog,
 }
 
 
