@@ -149,11 +149,9 @@ def evaluate_chunk(
     sl = slice(own_lo - lo, own_hi - lo)
     stats = {}
     for name, a in arrays.items():
-        red = segment_reduce(a[sl], seg)
-        stats[name] = {"min": red["min"], "max": red["max"]}
+        stats[name] = segment_reduce(a[sl], seg, ("min", "max"))
     for comp, a in (positions or {}).items():
-        red = segment_reduce(a[sl], seg)
-        stats[f"@pos_{comp}"] = {"sum": red["sum"], "count": red["count"]}
+        stats[f"@pos_{comp}"] = segment_reduce(a[sl], seg, ("sum", "count"))
     return ProbeResult(runs, edges, stats, level)
 
 

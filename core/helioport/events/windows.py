@@ -153,19 +153,25 @@ def merge_close(first: np.ndarray, last: np.ndarray, gap: float) -> tuple[np.nda
     return first[starts], np.maximum.reduceat(last, starts)
 
 
-def segment_reduce(values: np.ndarray, starts: np.ndarray) -> dict[str, np.ndarray]:
+def segment_reduce(
+    values: np.ndarray, starts: np.ndarray, what: tuple[str, ...] = ("min", "max", "sum", "count")
+) -> dict[str, np.ndarray]:
     """Per-segment ``min``, ``max`` (NaN ignored), ``sum`` and ``count`` of finite values.
 
     ``starts`` are segment starts relative to ``values`` (each segment runs to
-    the next start, the last to the end).
+    the next start, the last to the end); ``what`` names the reductions wanted.
     """
-    finite = np.isfinite(values)
     if values.size == 0 or starts.size == 0:
-        empty = np.zeros(0)
-        return {"min": empty, "max": empty, "sum": empty, "count": empty}
-    return {
-        "min": np.fmin.reduceat(values, starts),
-        "max": np.fmax.reduceat(values, starts),
-        "sum": np.add.reduceat(np.where(finite, values, 0.0), starts),
-        "count": np.add.reduceat(finite.astype(np.int64), starts),
-    }
+        return {k: np.zeros(0) for k in what}
+    out: dict[str, np.ndarray] = {}
+    if "min" in what:
+        out["min"] = np.fmin.reduceat(values, starts)
+    if "max" in what:
+        out["max"] = np.fmax.reduceat(values, starts)
+    if "sum" in what or "count" in what:
+        finite = np.isfinite(values)
+        if "sum" in what:
+            out["sum"] = np.add.reduceat(np.where(finite, values, 0.0), starts)
+        if "count" in what:
+            out["count"] = np.add.reduceat(finite.astype(np.int64), starts)
+    return out

@@ -1,0 +1,37 @@
+"""Building blocks of the event engine: cadence estimate and segment reductions."""
+
+from __future__ import annotations
+
+import numpy as np
+from helioport.events.resolve import _CADENCE_PAIRS, cadence_ns
+from helioport.events.windows import segment_reduce
+
+
+def test_cadence_of_a_long_series_with_gaps_and_jitter_is_its_step():
+    n = 4 * _CADENCE_PAIRS
+    t = np.arange(n, dtype=np.int64) * 60_000_000_000  # 1 min
+    t[n // 3 :] += 3_600_000_000_000  # a one-hour gap
+    t[::7] += 1_000  # 1 us jitter on some samples, removed by the rounding above 1 ms
+    assert cadence_ns(t) == 60_000_000_000
+    assert cadence_ns(t[:1000]) == 60_000_000_000  # the short path agrees
+    fast = np.arange(n, dtype=np.int64) * 62_500_000  # 16 Hz FGM survey
+    assert cadence_ns(fast) == 62_500_000
+    burst = np.arange(n, dtype=np.int64) * 7_812_500  # 128 Hz: 7.8125 ms, rounded to the microsecond
+    assert cadence_ns(burst) == round(7_812_500, -3)
+    assert cadence_ns(np.array([5], np.int64)) == 0
+
+
+def test_segment_reduce_computes_only_what_is_asked():
+    v = np.array([1.0, np.nan, 3.0, -2.0, np.nan, 8.0])
+    starts = np.array([0, 2, 4])
+    both = segment_reduce(v, starts)
+    np.testing.assert_array_equal(both["min"], [1.0, -2.0, 8.0])
+    np.testing.assert_array_equal(both["max"], [1.0, 3.0, 8.0])
+    np.testing.assert_array_equal(both["sum"], [1.0, 1.0, 8.0])
+    np.testing.assert_array_equal(both["count"], [1, 2, 1])
+    mm = segment_reduce(v, starts, ("min", "max"))
+    assert set(mm) == {"min", "max"}
+    np.testing.assert_array_equal(mm["max"], both["max"])
+    sc = segment_reduce(v, starts, ("sum", "count"))
+    assert set(sc) == {"sum", "count"}
+    assert set(segment_reduce(v[:0], starts, ("min",))) == {"min"}
