@@ -55,6 +55,8 @@ def test_load_writes_netcdf_csv_and_plot(capsys, omni_root, tmp_path):
         (["load", "omni", "2010-01-02", "2010-01-01", "-p", "dc_mag"], "not before"),
         (["load", "omni", "not-a-date", "2010-01-01", "-p", "dc_mag"], "cannot parse"),
         (["products", "nomission"], "installed missions"),
+        (["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_mag", "--version", "latest-ish"], "not understood"),
+        (["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_mag", "--option", "bogus=1"], "valid options"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(capsys, args, needle):
@@ -87,3 +89,13 @@ def test_console_script_is_installed(tmp_path):
                           text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("helioport: error:") and "Traceback" not in proc.stderr
+
+
+def test_bad_config_value_is_one_line(capsys, monkeypatch, tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('max_workers = "many"\nretries = -1\n')
+    monkeypatch.setenv("HELIOPORT_CONFIG", str(cfg))
+    code, _, err = run(capsys, "load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_mag")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert str(cfg) in err and "max_workers" in err and "'many'" in err and "retries" in err
+    assert "errors.pydantic.dev" not in err

@@ -149,8 +149,11 @@ def test_bad_requests_say_what_is_valid(mms_archive):
         helioport.load("mms", START, END, products="i_aspoc", mode="brst", base_url=url)
     with pytest.raises(InvalidRequestError, match="valid modes.*low_res"):
         helioport.load("mms", START, END, products="dc_mag", mode="slow", base_url=url)
-    with pytest.raises(InvalidRequestError, match="valid options"):
+    with pytest.raises(InvalidRequestError, match="valid options") as err:
         helioport.load("mms", START, END, products="dc_mag", colour="red", base_url=url)
+    # the plugin's options and those of the derivations MMS gets (j_curl's) are the valid ones
+    for name in ("source (", "positions (", "curlometer_min_shape ("):
+        assert name in str(err.value)
     with pytest.raises(InvalidRequestError, match="source='ftp'.*sdc, spdf"):
         helioport.load("mms", START, END, products="dc_mag", source="ftp", base_url=url)
 

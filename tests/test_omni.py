@@ -286,6 +286,12 @@ def test_bad_input_errors():
         helioport.load("omni", "yesterday-ish", "2010-01-01", products=["dc_mag"])
     with pytest.raises(InvalidRequestError, match="1min, 5min"):
         helioport.load("omni", "2010-01-01", "2010-01-02", products=["i_bulkv"], mode="hourly")
+    with pytest.raises(InvalidRequestError, match=r"version 'latest-ish' is not understood.*'>=4.18'"):
+        helioport.load("omni", "2010-01-01", "2010-01-02", products=["dc_mag"], version="latest-ish")
+    # a typo in a plugin option is refused, naming the valid ones
+    with pytest.raises(InvalidRequestError) as err:
+        helioport.load("omni", "2010-01-01", "2010-01-02", products=["dc_mag"], hourly_sorce="cdf")
+    assert "'hourly_sorce'" in str(err.value) and "valid options: hourly_source (" in str(err.value)
 
 
 def test_range_without_data(omni_root):

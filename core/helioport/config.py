@@ -24,7 +24,7 @@ from typing import Any, Mapping
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ConfigError
+from .errors import ConfigError, one_line
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -121,7 +121,8 @@ class Config(BaseModel):
         try:
             cfg = cls(**data)
         except ValidationError as exc:
-            raise ConfigError(f"invalid helioport settings ({path if path.is_file() else 'no config file'}): {exc}") from exc
+            where = f"config file {path}" if path.is_file() else "keywords and HELIOPORT_* environment"
+            raise ConfigError(f"invalid helioport settings from {where}: {one_line(exc)}") from None
         return cfg.model_copy(update={"cache_dir": Path(cfg.cache_dir).expanduser().resolve()})
 
     def base_url(self, key: str, default: str) -> str:

@@ -21,6 +21,7 @@ __all__ = [
     "CorruptFileError",
     "DerivationError",
     "CriteriaError",
+    "one_line",
 ]
 
 
@@ -70,3 +71,31 @@ class DerivationError(HelioportError):
 
 class CriteriaError(HelioportError, ValueError):
     """An event-search criterion is malformed or not allowed."""
+
+
+def one_line(exc: BaseException) -> str:
+    """A validation error (pydantic's included) as one line: ``field: problem (got value); ...``.
+
+    Examples
+    --------
+    >>> from pydantic import BaseModel, ValidationError
+    >>> class M(BaseModel):
+    ...     offline: bool
+    >>> try:
+    ...     M(offline="maybe")
+    ... except ValidationError as exc:
+    ...     print(one_line(exc))
+    offline: Input should be a valid boolean, unable to interpret input (got 'maybe')
+    """
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        parts = []
+        for e in errors():
+            where = ".".join(str(x) for x in e.get("loc", ())) or "value"
+            msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+            got = e.get("input")
+            shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
+            parts.append(f"{where}: {msg}{shown}")
+        if parts:
+            return "; ".join(parts)
+    return " ".join(str(exc).split())

@@ -12,9 +12,9 @@ import datetime as dt
 import re
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import InvalidRequestError, UnknownProductError
+from .errors import InvalidRequestError, UnknownProductError, one_line
 from .times import format_time, parse_time
 
 __all__ = [
@@ -94,6 +94,9 @@ class MissionSpec(BaseModel):
     mode_aliases: dict[str, str] = Field(default_factory=dict)
     products: list[ProductSpec] = Field(default_factory=list)
     sources: list[SourceSpec] = Field(default_factory=list)
+    # plugin options a request may carry (``helioport.load(..., hourly_source="cdf")``),
+    # name -> description; ``None``: the plugin does not declare them and any are passed on
+    options: dict[str, str] | None = None
 
     @field_validator("name")
     @classmethod
@@ -271,16 +274,21 @@ class Request(BaseModel):
                 )
         else:
             mode = spec.default_mode
-        return cls(
-            mission=spec.name,
-            start=start_t,
-            end=end_t,
-            products=tuple(dict.fromkeys(names)),
-            probes=tuple(probe_list),
-            coords=coords,
-            mode=mode,
-            **kw,
-        )
+        if "version" in kw:
+            kw["version"] = VersionPolicy.parse(kw["version"])
+        try:
+            return cls(
+                mission=spec.name,
+                start=start_t,
+                end=end_t,
+                products=tuple(dict.fromkeys(names)),
+                probes=tuple(probe_list),
+                coords=coords,
+                mode=mode,
+                **kw,
+            )
+        except ValidationError as exc:
+            raise InvalidRequestError(f"invalid request for {spec.name!r}: {one_line(exc)}") from None
 
     def replace(self, **changes: Any) -> "Request":
         """A copy with some fields changed (validated again)."""
@@ -405,6 +413,7 @@ class Derivation(BaseModel):
     across_probes: bool = False
     min_probes: int = 1
     missions: list[str] | None = None
+    options: dict[str, str] = Field(default_factory=dict)  # request options it reads: name -> description
 
     def product_spec(self) -> ProductSpec:
         """The :class:`ProductSpec` under which the derivation is listed (level L3)."""

@@ -36,6 +36,10 @@ def helioport_derivations() -> list[Derivation]:
             components=["x", "y", "z"],
             across_probes=True,
             min_probes=4,
+            options={
+                "curlometer_min_shape": "tetrahedron shape factor below which j_curl is NaN with a warning "
+                "(default 1e-3)"
+            },
         ),
         Derivation(
             name="mag_elev_angle",

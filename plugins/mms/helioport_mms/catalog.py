@@ -268,6 +268,17 @@ def variable_names(prod: Product, probe: str, rate: str, frame_: str | None) -> 
     return [t.format(p=probe, r=rate, c=frame_ or "") for t in (prod.variable,) + prod.fallbacks]
 
 
+# request options (``helioport.load("mms", ..., source="spdf")``); see helioport_mms.plugin
+OPTIONS = {
+    "source": "'sdc' (default) or 'spdf'; a mirror for key 'mms' selects 'spdf'",
+    "team": "None (team API when credentials are set), True or False",
+    "quat_frame": "frame of sc_att (default: coords)",
+    "mec_datatype": "MEC ephemeris type: epht89d (default), epht89q, ephts04d",
+    "max_burst": "longest burst interval assumed, seconds (default 3600)",
+    "positions": "True: with dc_mag, also the position the FGM files carry",
+}
+
+
 def mission_spec() -> MissionSpec:
     """The :class:`MissionSpec` of MMS: probes, frames, modes, products and sources."""
     return MissionSpec(
@@ -282,6 +293,7 @@ def mission_spec() -> MissionSpec:
         default_mode="srvy",
         mode_aliases=MODE_ALIASES,
         products=[p.spec for p in PRODUCTS],
+        options=OPTIONS,
         sources=[
             SourceSpec(key="mms", url=SPDF_URL, env="HELIOPORT_MMS_URL",
                        description="SPDF directory tree mms{p}/{instr}/{rate}/{level}[/{desc}]/%Y/%m[/%d]/; "

@@ -19,23 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import xarray as xr
-from helioport.errors import InvalidRequestError
 from helioport.hookspecs import hookimpl
 from helioport.schema import MissionSpec, RemoteFile, Request
 
 from . import catalog
 from .loading import load_product
 from .sources import find_files
-
-KNOWN_OPTIONS = ("source", "team", "quat_frame", "mec_datatype", "max_burst", "positions")
-
-
-def _check_options(request: Request) -> None:
-    unknown = sorted(set(request.options) - set(KNOWN_OPTIONS))
-    if unknown:
-        raise InvalidRequestError(
-            f"MMS does not know the option(s) {', '.join(unknown)}; valid options: {', '.join(KNOWN_OPTIONS)}"
-        )
 
 
 @hookimpl
@@ -47,7 +36,6 @@ def helioport_missions() -> list[MissionSpec]:
 def helioport_find_files(request: Request, product: str, probe: str | None, ctx: Any) -> list[RemoteFile] | None:
     if request.mission != catalog.MISSION:
         return None
-    _check_options(request)
     return find_files(request, product, probe or catalog.PROBES[0], ctx)
 
 
@@ -57,7 +45,6 @@ def helioport_load(
 ) -> xr.DataArray | xr.Dataset | None:
     if request.mission != catalog.MISSION:
         return None
-    _check_options(request)
     return load_product(request, product, probe or catalog.PROBES[0], paths)
 
 

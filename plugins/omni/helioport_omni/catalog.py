@@ -177,6 +177,7 @@ def mission_spec() -> MissionSpec:
         mode_aliases={"1m": "1min", "hro_1min": "1min", "5m": "5min", "hro_5min": "5min", "1h": "hourly",
                       "hour": "hourly", "omni2": "hourly", "low_res": "hourly", "high_res": "1min"},
         products=[p.spec for p in PRODUCTS] + [ALL],
+        options={"hourly_source": "'ascii' (OMNI2 yearly files, default) or 'cdf' (omni_cdaweb/hourly CDFs)"},
         sources=[
             SourceSpec(
                 key="omni",
