@@ -30,12 +30,11 @@ try:
 except ImportError:  # running from a checkout without an installed package
     sys.path.insert(0, str(ROOT / "core"))
 
-import cdflib  # noqa: E402
-import cdflib.xarray  # noqa: E402
-import numpy as np  # noqa: E402
-
-from helioport.cdf import load_variables  # noqa: E402
-from helioport.testing.cdfwriter import fgm_like_file  # noqa: E402
+import cdflib
+import cdflib.xarray
+import numpy as np
+from helioport.cdf import load_variables
+from helioport.testing.cdfwriter import fgm_like_file
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:

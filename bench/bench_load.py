@@ -71,7 +71,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root, cache = Path(tmp) / "archive", Path(tmp) / "cache"
-        paths = [write_hro_month(root, dt.date(2010, m, 1), "1min") for m in range(1, args.months + 1)]
+        for m in range(1, args.months + 1):
+            write_hro_month(root, dt.date(2010, m, 1), "1min")
         end = dt.datetime(2010, args.months + 1, 1)
         os.environ["HELIOPORT_CACHE_DIR"] = str(cache)
         with ArchiveServer(root) as srv:

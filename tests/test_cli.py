@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-
 from helioport.cli import main
 
 
@@ -84,7 +83,7 @@ def test_cache_info_and_clear(capsys, omni_root, cache_dir):
 
 
 def test_console_script_is_installed(tmp_path):
-    exe = shutil.which("helioport") or str((__import__("pathlib").Path(sys.executable).parent / "helioport"))
+    exe = shutil.which("helioport") or str(__import__("pathlib").Path(sys.executable).parent / "helioport")
     proc = subprocess.run([exe, "load", "omni", "2010-01-02", "2010-01-01", "-p", "dc_mag"], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 2

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import helioport
+import pytest
 from helioport.registry import get_registry
 from helioport.testing.conformance import check_plugin
 
@@ -22,9 +21,9 @@ def test_plugin_conforms(mission, tmp_path):
 
 
 def test_conformance_catches_a_broken_dataset():
-    from helioport.testing.conformance import check_dataset
     import numpy as np
     import xarray as xr
+    from helioport.testing.conformance import check_dataset
 
     spec = helioport.mission_info("toy")
     t = np.array(["2020-01-01T00:00", "2020-01-01T00:00", "2020-01-01T03:00"], dtype="datetime64[ns]")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
+import helioport
 import numpy as np
 import pytest
-
-import helioport
+from conftest import real_file
 from helioport.errors import (
     CorruptFileError,
     DataNotFoundError,
@@ -17,8 +17,6 @@ from helioport.errors import (
     OfflineError,
     UnknownProductError,
 )
-
-from conftest import real_file
 
 
 def _real_rows(path):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from importlib.metadata import EntryPoint
 
+import helioport
 import numpy as np
 import pandas as pd
 import pytest
-
-import helioport
 from helioport import registry as reg_mod
 from helioport.errors import InvalidRequestError, UnknownMissionError, UnknownProductError
 from helioport.schema import Request, VersionPolicy

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import (  # noqa: E402
+from .align import align
+from .api import load, load_data, mission_info, missions, products
+from .errors import (
     ConfigError,
     CorruptFileError,
     CriteriaError,
@@ -26,36 +28,34 @@ from .errors import (  # noqa: E402
     UnknownMissionError,
     UnknownProductError,
 )
-from .hookspecs import hookimpl  # noqa: E402
-from .schema import Derivation, MissionSpec, ProductSpec, RemoteFile, Request, SourceSpec  # noqa: E402
-from .api import load, load_data, mission_info, missions, products  # noqa: E402
-from .align import align  # noqa: E402
+from .hookspecs import hookimpl
+from .schema import Derivation, MissionSpec, ProductSpec, RemoteFile, Request, SourceSpec
 
 __all__ = [
-    "__version__",
-    "load",
-    "load_data",
-    "missions",
-    "mission_info",
-    "products",
-    "align",
-    "hookimpl",
-    "Derivation",
-    "MissionSpec",
-    "ProductSpec",
-    "RemoteFile",
-    "Request",
-    "SourceSpec",
-    "HelioportError",
     "ConfigError",
     "CorruptFileError",
     "CriteriaError",
     "DataNotFoundError",
+    "Derivation",
     "DerivationError",
     "DownloadError",
+    "HelioportError",
     "InvalidRequestError",
+    "MissionSpec",
     "OfflineError",
     "PluginError",
+    "ProductSpec",
+    "RemoteFile",
+    "Request",
+    "SourceSpec",
     "UnknownMissionError",
     "UnknownProductError",
+    "__version__",
+    "align",
+    "hookimpl",
+    "load",
+    "load_data",
+    "mission_info",
+    "missions",
+    "products",
 ]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,7 @@ from .schema import Derivation, MissionSpec, ProductSpec, RemoteFile, Request
 from .times import format_time
 from .transport import LocalFile, Transport, select_versions
 
-__all__ = ["load", "load_data", "missions", "products", "mission_info"]
+__all__ = ["load", "load_data", "mission_info", "missions", "products"]
 
 log = logging.getLogger(__name__)
 
@@ -373,7 +374,7 @@ class _Session:
             out = d.function(inputs, self.request)
         except (DerivationError, InvalidRequestError):
             raise
-        except Exception as exc:  # noqa: BLE001 - a derivation bug must name itself
+        except Exception as exc:
             raise DerivationError(f"derivation {d.name!r} failed: {type(exc).__name__}: {exc}") from exc
         if not isinstance(out, (xr.DataArray, xr.Dataset)):
             raise DerivationError(f"derivation {d.name!r} returned {type(out).__name__}, not xarray")

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -87,7 +88,7 @@ class Config(BaseModel):
     progress: bool | None = None
 
     @classmethod
-    def load(cls, **overrides: Any) -> "Config":
+    def load(cls, **overrides: Any) -> Config:
         """Merge keyword overrides, environment variables and the config file.
 
         ``overrides`` with value ``None`` are ignored; ``urls`` given as a keyword

@@ -26,7 +26,7 @@ from .io import to_netcdf
 from .plot import quicklook
 from .registry import get_registry
 
-__all__ = ["run_demo", "publish_new_version"]
+__all__ = ["publish_new_version", "run_demo"]
 
 _VERSION = re.compile(r"_[vV](\d+(?:\.\d+)*)(\.[A-Za-z0-9]+)$")
 

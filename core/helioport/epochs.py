@@ -46,17 +46,17 @@ __all__ = [
     "CDF_EPOCH",
     "CDF_EPOCH16",
     "CDF_TIME_TT2000",
+    "EPOCH_FILL",
     "TIME_TYPES",
     "TT2000_FILL",
     "TT2000_PAD",
-    "EPOCH_FILL",
-    "tt2000_to_datetime64",
-    "epoch_to_datetime64",
-    "epoch16_to_datetime64",
-    "datetime64_to_tt2000",
+    "cdf_time_to_datetime64",
     "datetime64_to_epoch",
     "datetime64_to_epoch16",
-    "cdf_time_to_datetime64",
+    "datetime64_to_tt2000",
+    "epoch16_to_datetime64",
+    "epoch_to_datetime64",
+    "tt2000_to_datetime64",
 ]
 
 CDF_EPOCH = 31

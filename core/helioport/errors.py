@@ -9,18 +9,18 @@ possible and what to do next.
 from __future__ import annotations
 
 __all__ = [
-    "HelioportError",
     "ConfigError",
+    "CorruptFileError",
+    "CriteriaError",
+    "DataNotFoundError",
+    "DerivationError",
+    "DownloadError",
+    "HelioportError",
+    "InvalidRequestError",
+    "OfflineError",
     "PluginError",
     "UnknownMissionError",
     "UnknownProductError",
-    "InvalidRequestError",
-    "DataNotFoundError",
-    "DownloadError",
-    "OfflineError",
-    "CorruptFileError",
-    "DerivationError",
-    "CriteriaError",
     "one_line",
 ]
 

@@ -12,7 +12,7 @@ import xarray as xr
 
 from .errors import InvalidRequestError
 
-__all__ = ["write", "to_netcdf", "to_csv", "to_dataframe"]
+__all__ = ["to_csv", "to_dataframe", "to_netcdf", "write"]
 
 
 def _safe_attr(value):

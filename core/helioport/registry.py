@@ -13,8 +13,9 @@ import functools
 import logging
 import threading
 import warnings
+from collections.abc import Iterable
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Iterable
+from typing import Any
 
 import pluggy
 
@@ -22,7 +23,7 @@ from . import hookspecs
 from .errors import PluginError, UnknownMissionError
 from .schema import Derivation, MissionSpec, ProductSpec
 
-__all__ = ["Registry", "get_registry", "reset_registry", "ENTRY_POINT_GROUP", "KNOWN_DISTRIBUTIONS"]
+__all__ = ["ENTRY_POINT_GROUP", "KNOWN_DISTRIBUTIONS", "Registry", "get_registry", "reset_registry"]
 
 log = logging.getLogger(__name__)
 

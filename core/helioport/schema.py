@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -18,13 +19,13 @@ from .errors import InvalidRequestError, UnknownProductError, one_line
 from .times import format_time, parse_time
 
 __all__ = [
-    "ProductSpec",
-    "SourceSpec",
-    "MissionSpec",
-    "VersionPolicy",
-    "Request",
-    "RemoteFile",
     "Derivation",
+    "MissionSpec",
+    "ProductSpec",
+    "RemoteFile",
+    "Request",
+    "SourceSpec",
+    "VersionPolicy",
 ]
 
 Kind = Literal["scalar", "vector", "tensor", "spectrum", "distribution", "image", "table"]
@@ -138,7 +139,7 @@ class VersionPolicy(BaseModel):
     value: tuple[int, ...] = ()
 
     @classmethod
-    def parse(cls, spec: Any) -> "VersionPolicy":
+    def parse(cls, spec: Any) -> VersionPolicy:
         if spec is None or isinstance(spec, VersionPolicy):
             return spec or cls()
         if isinstance(spec, (int, float)):
@@ -192,7 +193,7 @@ class Request(BaseModel):
         return VersionPolicy.parse(v)
 
     @model_validator(mode="after")
-    def _order(self) -> "Request":
+    def _order(self) -> Request:
         if self.start >= self.end:
             raise InvalidRequestError(
                 f"start {format_time(self.start)} is not before end {format_time(self.end)}: "
@@ -213,7 +214,7 @@ class Request(BaseModel):
         *,
         known_products: list[str] | None = None,
         **kw: Any,
-    ) -> "Request":
+    ) -> Request:
         """Validate a request against a mission and fill in its defaults.
 
         ``known_products`` lists the names valid besides the mission's stored
@@ -290,7 +291,7 @@ class Request(BaseModel):
         except ValidationError as exc:
             raise InvalidRequestError(f"invalid request for {spec.name!r}: {one_line(exc)}") from None
 
-    def replace(self, **changes: Any) -> "Request":
+    def replace(self, **changes: Any) -> Request:
         """A copy with some fields changed (validated again)."""
         data = self.model_dump()
         data.update(changes)
@@ -373,7 +374,7 @@ class RemoteFile(BaseModel):
         return "/".join(p for p in parts if p not in ("", "."))
 
     @model_validator(mode="after")
-    def _key(self) -> "RemoteFile":
+    def _key(self) -> RemoteFile:
         if not self.key:
             object.__setattr__(self, "key", self.relpath)
         return self

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .errors import InvalidRequestError
 
-__all__ = ["parse_time", "to_datetime64", "format_time"]
+__all__ = ["format_time", "parse_time", "to_datetime64"]
 
 UTC = dt.timezone.utc
 
@@ -48,7 +48,7 @@ def parse_time(value: Any, *, what: str = "time") -> dt.datetime:
     if type(value).__module__.startswith("astropy"):
         try:
             value = value.to_datetime(timezone=UTC)  # astropy.time.Time
-        except Exception as exc:  # noqa: BLE001 - astropy raises many kinds
+        except Exception as exc:
             raise InvalidRequestError(f"{what}: cannot convert astropy Time {value!r}: {exc}") from exc
     if isinstance(value, str):
         text = value.strip()

@@ -40,7 +40,7 @@ from ..epochs import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["VarSpec", "CDF_TYPES", "write_cdf", "fgm_like_file"]
+__all__ = ["CDF_TYPES", "VarSpec", "fgm_like_file", "write_cdf"]
 
 CDF_TYPES = {
     "CDF_INT1": 1, "CDF_INT2": 2, "CDF_INT4": 4, "CDF_INT8": 8,

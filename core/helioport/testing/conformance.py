@@ -26,7 +26,7 @@ from ..api import load
 from ..registry import Registry, get_registry
 from ..schema import MissionSpec
 
-__all__ = ["ConformanceReport", "check_plugin", "check_dataset"]
+__all__ = ["ConformanceReport", "check_dataset", "check_plugin"]
 
 
 @dataclass

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-
 from helioport import Derivation, MissionSpec, ProductSpec, RemoteFile, SourceSpec, hookimpl
 
 MU0 = 4e-7 * np.pi
