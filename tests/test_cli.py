@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -98,3 +99,24 @@ def test_bad_config_value_is_one_line(capsys, monkeypatch, tmp_path):
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert str(cfg) in err and "max_workers" in err and "'many'" in err and "retries" in err
     assert "errors.pydantic.dev" not in err
+
+
+@pytest.mark.parametrize("mission", ["mms", "toy"])
+def test_demo_switches_to_the_newly_published_version(mission, tmp_path, capsys):
+    pytest.importorskip(f"helioport_{mission}")
+    from helioport.demo import publish_new_version, run_demo
+
+    assert run_demo(workdir=str(tmp_path), missions=[mission]) == 0
+    out = capsys.readouterr().out
+    published = re.search(rf"\[{mission}\] server publishes (\S+) \(newer than (\S+)\)", out)
+    used = re.search(rf"\[{mission}\] files used now: (.*)", out).group(1).split(", ")
+    assert published and published.group(1) in used and published.group(2) not in used
+    assert "second load: " in out and "0 file download(s)" in out.split("second load: ")[1].splitlines()[0]
+    assert (tmp_path / "output" / f"{mission}.nc").stat().st_size > 0
+    # a file in use is bumped, never an older version the loads ignore
+    root = tmp_path / "bump"
+    (root / "a").mkdir(parents=True)
+    for name in ("x_v4.17.0.cdf", "x_v4.18.1.cdf"):
+        (root / "a" / name).write_bytes(b"x")
+    old, new = publish_new_version(root, {"x_v4.18.1.cdf"})
+    assert (old.name, new.name) == ("x_v4.18.1.cdf", "x_v4.18.2.cdf") and new.is_file()

@@ -31,14 +31,19 @@ __all__ = ["publish_new_version", "run_demo"]
 _VERSION = re.compile(r"_[vV](\d+(?:\.\d+)*)(\.[A-Za-z0-9]+)$")
 
 
-def publish_new_version(root: Path) -> tuple[Path, Path] | None:
-    """Copy the newest versioned file under ``root`` to the next version number.
+def publish_new_version(root: Path, in_use: set[str] | None = None) -> tuple[Path, Path] | None:
+    """Copy a versioned file under ``root`` to the next version number.
 
     ``..._v01.cdf`` becomes ``..._v02.cdf``; ``..._v4.18.1.cdf`` becomes
-    ``..._v4.18.2.cdf``. Returns ``(old, new)`` or ``None`` when no file carries
-    a version.
+    ``..._v4.18.2.cdf``. With ``in_use`` (names of the files a load used, so
+    each the newest of its kind), one of those is bumped, so the next load
+    must switch to the new file. Returns ``(old, new)`` or ``None`` when no
+    file qualifies.
     """
-    candidates = sorted(p for p in root.rglob("*") if p.is_file() and _VERSION.search(p.name))
+    candidates = sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and _VERSION.search(p.name) and (in_use is None or p.name in in_use)
+    )
     if not candidates:
         return None
     old = candidates[0]
@@ -97,14 +102,17 @@ def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> i
             n = len(server.log)
             ds = load(mission, **kw)
             print(f"[{mission}] second load: {_traffic(server, n)}")
-            published = publish_new_version(archive / mission)
+            published = publish_new_version(archive / mission, _files_used(ds))
             if published:
                 print(f"[{mission}] server publishes {published[1].name} (newer than {published[0].name})")
                 n = len(server.log)
                 ds = load(mission, **kw)
                 print(f"[{mission}] third load : {_traffic(server, n)}")
-                used = {v for name in ds.data_vars for v in str(ds[name].attrs.get('files', '')).split(', ')}
-                print(f"[{mission}] files used now: {', '.join(sorted(u for u in used if u))}")
+                used = _files_used(ds)
+                print(f"[{mission}] files used now: {', '.join(sorted(used))}")
+                if published[1].name not in used or published[0].name in used:
+                    print(f"[{mission}] FAILED: the load did not switch to {published[1].name}")
+                    return 1
         ds = load(mission, **dict(kw, offline=True))
         print(f"[{mission}] server stopped; offline load from the cache: {len(ds.data_vars)} variable(s)")
         png = out / f"{mission}_quicklook.png"
@@ -121,6 +129,11 @@ def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> i
         return 1
     print(f"\nhelioport demo: done ({done} mission(s)); outputs in {out}")
     return 0
+
+
+def _files_used(ds) -> set[str]:
+    """Names of the files behind a loaded Dataset (its variables' ``files`` attrs)."""
+    return {f for name in ds.data_vars for f in str(ds[name].attrs.get("files", "")).split(", ") if f}
 
 
 def _demo_events(mission: str, ds, out: Path, criteria: str) -> None:
