@@ -42,6 +42,7 @@ def test_bad_criteria_is_one_line_and_exit_2(capsys, tmp_path, criteria, needle)
     [
         (["--require", "most"], "mode must be 'any', 'all' or a fraction"),
         (["--window", "soon"], "window: cannot read 'soon' as a duration"),
+        (["--criteria", "dc_mag_q < 1"], "a component is written dc_mag_x, dc_mag_y, dc_mag_z or dc_mag_tot"),
     ],
 )
 def test_bad_options_are_one_line_and_exit_2(capsys, omni_root, extra, needle):
@@ -97,3 +98,14 @@ def test_demo_writes_the_event_search(tmp_path, capsys):
     assert len(cat) >= 1 and cat.settings["criteria"] == "dc_mag_z < -8"
     assert all(e.values["dc_mag_z_max"] < -8 for e in cat)
     assert (tmp_path / "output" / "omni_events.png").read_bytes()[:8] == PNG
+
+
+def test_bare_number_window_is_seconds(capsys, omni_root, tmp_path):
+    out = tmp_path / "ev.json"
+    code, _, err = run(capsys, "events", "omni", "2010-01-01", "2010-01-03", "--criteria", CRITERIA,
+                       "--window", "600", "--step", "300", "--base-url", str(omni_root), "-o", str(out))
+    assert code == 0, err
+    from helioport.events import EventCatalog
+
+    settings = EventCatalog.read(out).settings
+    assert (settings["window"], settings["step"]) == ("600s", "300s")

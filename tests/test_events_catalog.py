@@ -213,7 +213,8 @@ def test_union_merges_overlaps_and_combines_values():
     assert spans(u) == [("00:00", "00:20"), ("00:30", "01:05"), ("02:00", "02:01"), ("03:00", "03:02")]
     assert u[0].values == {"x_min": 0.5, "x_max": 4.0}  # extremes of both events
     assert u[1].values == {"x_min": 2.0, "x_max": 3.0}
-    assert u.settings == {"operation": "union", "operands": [A.settings, B.settings]}
+    assert u.settings == {"operation": "union", "criteria": "(x < 5) or (y > 1)",
+                          "operands": [A.settings, B.settings]}
     assert u.provenance["operands"] == [A.provenance, B.provenance]
     assert spans(B.union(A)) == spans(u) and spans(A.union(EventCatalog())) == spans(A)
 
@@ -225,6 +226,7 @@ def test_intersection_keeps_common_intervals():
     assert spans(B.intersection(A)) == spans(i)
     assert len(A.intersection(EventCatalog())) == 0
     assert i.settings["operation"] == "intersection"
+    assert i.settings["criteria"] == "(x < 5) and (y > 1)" and "(x < 5) and" in repr(i)
 
 
 def test_filter_by_duration_time_probe_and_predicate():

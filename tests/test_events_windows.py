@@ -35,3 +35,15 @@ def test_segment_reduce_computes_only_what_is_asked():
     sc = segment_reduce(v, starts, ("sum", "count"))
     assert set(sc) == {"sum", "count"}
     assert set(segment_reduce(v[:0], starts, ("min",))) == {"min"}
+
+
+def test_durations_bare_numbers_are_seconds_and_bad_ones_are_refused():
+    import pytest
+    from helioport.errors import InvalidRequestError
+    from helioport.events.search import to_timedelta_ns
+
+    assert to_timedelta_ns("10") == to_timedelta_ns(10) == to_timedelta_ns("10s") == 10 * 10**9
+    assert to_timedelta_ns("2.5") == 2_500_000_000 and to_timedelta_ns("5min") == 300 * 10**9
+    for bad in ("ten", "inf", "-3", "nan"):
+        with pytest.raises(InvalidRequestError, match="duration"):
+            to_timedelta_ns(bad, "window")

@@ -92,6 +92,29 @@ def test_real_fill_values_become_nan(real_omni_root):
     assert ds["dc_mag"].sel(component="x").values[0] == pytest.approx(float(rows[i][12]))
 
 
+def test_real_1994_excerpt_with_gaps_loads_its_rows_at_their_hours(tmp_path):
+    """21 non-contiguous real 1994 rows: each row at its own hour, nothing invented between them."""
+    src = real_file("omni", "omni2_1994_excerpt.dat")
+    rows = _real_rows(src)
+    (tmp_path / "low_res_omni").mkdir()
+    shutil.copy(src, tmp_path / "low_res_omni" / "omni2_1994.dat")
+    ds = helioport.load("omni", "1994-01-01", "1995-01-01", products=["dc_mag", "i_dens", "dst", "kp", "ae"],
+                        mode="hourly", coords="gse", base_url=str(tmp_path))
+    b = ds["dc_mag"]
+    expect = [np.datetime64(f"{r[0]}-01-01T00:00") + np.timedelta64(int(r[1]) - 1, "D")
+              + np.timedelta64(int(r[2]), "h") for r in rows]
+    np.testing.assert_array_equal(b[b.dims[0]].values, np.array(expect, dtype="M8[ns]"))
+    assert len(rows) >= 20 and np.any(np.diff(b[b.dims[0]].values) > np.timedelta64(1, "h"))  # gaps
+    for i, r in enumerate(rows):
+        assert b.sel(component="x").values[i] == pytest.approx(float(r[12]))
+        assert b.sel(component="z").values[i] == pytest.approx(float(r[14]))  # GSE Bz
+        assert b.sel(component="tot").values[i] == pytest.approx(float(r[8]))
+        for name, col in (("i_dens", 23), ("dst", 40), ("ae", 41)):
+            value = ds[name].values[i]
+            assert np.isnan(value) if r[col] in ("999.9", "99999", "9999") else value == pytest.approx(float(r[col]))
+        assert ds["kp"].values[i] == pytest.approx(float(r[38]) / 10)
+
+
 def test_omni2_writer_reproduces_the_real_file_byte_for_byte():
     from helioport_omni.ascii import format_omni2_rows, read_omni2
 

@@ -192,9 +192,15 @@ class EventCatalog(BaseModel):
             return EventCatalog(events=events, settings=settings, provenance=dict(self.provenance))
         from .search import helioport_version
 
+        join = {"union": " or ", "intersection": " and "}.get(operation, f" {operation} ")
+        crits = [str(c.settings.get("criteria") or "?") for c in (self, other)]
         return EventCatalog(
             events=events,
-            settings={"operation": operation, "operands": [self.settings, other.settings]},
+            settings={
+                "operation": operation,
+                "criteria": join.join(f"({c})" for c in crits),
+                "operands": [self.settings, other.settings],
+            },
             provenance={
                 "operands": [self.provenance, other.provenance],
                 "created": format_time(dt.datetime.now(dt.timezone.utc)),

@@ -52,15 +52,23 @@ def to_timedelta_ns(value: Any, what: str = "duration") -> int:
 
     Examples
     --------
-    >>> to_timedelta_ns("2min"), to_timedelta_ns(1.5)
-    (120000000000, 1500000000)
+    A bare number, or a string holding one (``"10"`` from a command line), is
+    seconds (pandas would read ``"10"`` as nanoseconds).
+
+    >>> to_timedelta_ns("2min"), to_timedelta_ns(1.5), to_timedelta_ns("10")
+    (120000000000, 1500000000, 10000000000)
     """
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
     try:
         if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
             td = pd.Timedelta(seconds=float(value))
         else:
             td = pd.Timedelta(value)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise InvalidRequestError(
             f"{what}: cannot read {value!r} as a duration; use e.g. '120s', '2min', '30D' or seconds"
         ) from exc
@@ -349,6 +357,16 @@ def _probe_dataset(req: _Request, loader, products: tuple[str, ...], chunk_ns: i
             return loader(req.mission, _dt(t), _dt(t1), products=list(products), **kwargs)
         except DataNotFoundError:
             t = t1
+        except UnknownProductError as exc:
+            hints = [
+                f"{p!r} was read as a product name: a component is written {head}_x, {head}_y, "
+                f"{head}_z or {head}_tot (or another label of {head})"
+                for p in products
+                if repr(p) in str(exc) and (head := p.rpartition("_")[0])
+            ]
+            if not hints:
+                raise
+            raise UnknownProductError(f"{exc}. {' '.join(hints)}") from None
     raise DataNotFoundError(
         f"no data for {', '.join(products)} of {req.mission!r} between "
         f"{format_time(_dt(req.start))} and {format_time(_dt(req.end))}: nothing to search"
