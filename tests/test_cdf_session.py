@@ -63,3 +63,37 @@ def test_a_file_replaced_during_a_session_is_read_again(tmp_path, opens):
         second = read_variables(path, [name])[name]
     assert (first.data.shape[0], second.data.shape[0]) == (100, 300)
     assert len(opens) == 2
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) or isinstance(a, np.generic):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and (
+            np.array_equal(a, b, equal_nan=a.dtype.kind in "fc") if a.dtype.kind in "fciub" else np.array_equal(a, b)
+        )
+    return a == b
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ("mms", "mms1_fgm_brst_l2_20151016130524_v4.18.1.cdf"),
+        ("mms", "mms1_fpi_brst_l2_dis-moms_20151016130524_v3.3.0.cdf"),
+        ("cluster", "C1_CP_FGM_SPIN__20010611_200000_20010611_210000_V070906.cdf"),
+        ("themis", "thg_l1_asf_gako_2011010617_v01.cdf"),
+        None,  # a generated file
+    ],
+)
+def test_attributes_read_in_one_walk_equal_cdflibs(parts, tmp_path):
+    """The per-file attribute index gives exactly what cdflib's varattsget gives, in its order."""
+    from pathlib import Path
+
+    from conftest import real_file
+
+    path = real_file(*parts) if parts else fgm_like_file(tmp_path / "g.cdf", "2015-10-16", 50, 1 / 16)
+    with hcdf._open(Path(path)) as cdf:
+        reader = hcdf._Reader(cdf, Path(path), None, None, False)
+        for name in reader.names:
+            ours, theirs = reader.inq(name)[1], cdf.varattsget(name) or {}
+            assert list(ours) == list(theirs), name
+            assert all(_same(ours[k], theirs[k]) for k in ours), name

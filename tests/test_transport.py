@@ -684,3 +684,34 @@ def test_cache_info_and_clear(server: ArchiveServer, transport: Transport, tmp_p
         "downloaded",
         "downloaded",
     ]
+
+
+def _open_listing_caches(roots: list[str], barrier, queue) -> None:
+    """Child process: open the listing cache of each fresh cache root at the same instant as a sibling."""
+    errors = []
+    for root in roots:
+        barrier.wait(timeout=60)
+        try:
+            t = Transport(Config.load(cache_dir=root))
+            t.listing_session.close()
+        except Exception as exc:  # noqa: BLE001 - reported to the parent
+            errors.append(repr(exc))
+    queue.put(errors)
+
+
+def test_two_processes_opening_a_new_listing_cache_at_once(tmp_path: Path) -> None:
+    """Creating the SQLite cache (tables, switch to WAL) from two processes never fails as 'locked'."""
+    roots = [str(tmp_path / f"cache{i}") for i in range(8)]
+    ctx = multiprocessing.get_context("spawn")
+    barrier, queue = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_open_listing_caches, args=(roots, barrier, queue)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert results == [[], []]
+    for root in roots:
+        with closing(sqlite3.connect(Path(root) / "http_cache.sqlite")) as con:
+            assert con.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -270,6 +270,31 @@ def _as_dt64(value: Any) -> np.datetime64 | None:
     return to_datetime64(value).astype("M8[ns]")
 
 
+def _varatts_index(cdf: cdflib.CDF) -> dict[tuple[bool, int], list[tuple[str, int]]] | None:
+    """``(is z variable, variable number) -> [(attribute, entry record offset)]`` in one walk.
+
+    Uses cdflib's record readers (``_read_adr``, ``_read_aedr_fast``); returns
+    ``None`` when they are not there (another cdflib), and the caller falls
+    back to the public ``varattsget``.
+    """
+    try:
+        index: dict[tuple[bool, int], list[tuple[str, int]]] = {}
+        loc = cdf._first_adr
+        for _ in range(cdf._num_att):
+            adr = cdf._read_adr(loc)
+            if adr.scope != 1:  # 1: global scope
+                lists = ((True, adr.first_z_entry, adr.num_z_entry), (False, adr.first_gr_entry, adr.num_gr_entry))
+                for z, entry, count in lists:
+                    for _ in range(count):
+                        num, following = cdf._read_aedr_fast(entry)
+                        index.setdefault((z, int(num)), []).append((adr.name, entry))
+                        entry = following
+            loc = adr.next_adr_loc
+        return index
+    except AttributeError:  # pragma: no cover - a cdflib without these internals
+        return None
+
+
 class _Reader:
     """Reads variables from one open CDF, caching attributes and time selections."""
 
@@ -282,12 +307,37 @@ class _Reader:
         self.lo = _NAT + 1 if t0 is None else int(t0.view(np.int64))
         self.hi = np.iinfo(np.int64).max if t1 is None else int(t1.view(np.int64))
         self._inq: dict[str, Any] = {}
+        self._index: dict[tuple[bool, int], list[tuple[str, int]]] | None = None
         self._sel: dict[str, tuple[int, int, np.ndarray | None, np.ndarray]] = {}
 
     def inq(self, name: str) -> tuple[Any, dict[str, Any]]:
         if name not in self._inq:
-            self._inq[name] = (self.cdf.varinq(name), self.cdf.varattsget(name) or {})
+            vinq = self.cdf.varinq(name)
+            self._inq[name] = (vinq, self._varatts(name, vinq))
         return self._inq[name]
+
+    def _varatts(self, name: str, vinq: Any) -> dict[str, Any]:
+        """The variable's attributes, as ``cdflib.CDF.varattsget`` gives them.
+
+        cdflib walks every attribute's entry list for each variable asked
+        (attributes x variables records per call); here the entry lists are
+        walked once per file (:func:`_varatts_index`) and only this variable's
+        entries are read. Falls back to ``varattsget`` when cdflib's internals
+        differ from the ones this was written against.
+        """
+        if self._index is None:
+            self._index = _varatts_index(self.cdf) or {}
+        z = str(getattr(vinq, "Var_Type", "zVariable")).lower().startswith("z")
+        entries = self._index.get((z, int(vinq.Num))) if self._index else None
+        if entries is None and not self._index:
+            return self.cdf.varattsget(name) or {}
+        out: dict[str, Any] = {}
+        for attr, loc in entries or ():
+            value = self.cdf._read_aedr(loc).entry
+            if isinstance(value, np.ndarray) and len(value) == 1:
+                value = value[0]
+            out[attr] = value
+        return out
 
     def selection(self, tname: str) -> tuple[int, int, np.ndarray | None, np.ndarray]:
         """Record range ``[i0, i1)``, optional index array within it, and the selected times."""

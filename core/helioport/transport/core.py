@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from filelock import FileLock
 from requests.adapters import HTTPAdapter
 from requests_cache import CachedSession, SQLiteCache
 from typing_extensions import Self
@@ -67,7 +68,13 @@ class Transport:
         with self._lock:
             if self._listing is None:
                 self.layout.root.mkdir(parents=True, exist_ok=True)
-                backend = SQLiteCache(str(self.layout.root / HTTP_CACHE_NAME), wal=True)
+                (self.layout.root / ".locks").mkdir(exist_ok=True)
+                # Opening the database creates its tables and switches it to WAL, which needs
+                # the database to itself: another process doing the same at that moment would
+                # get "database is locked". One process at a time opens it; later opens find
+                # it in WAL already, where readers and a writer do not block each other.
+                with FileLock(str(self.layout.root / ".locks" / f"{HTTP_CACHE_NAME}.lock"), timeout=120):
+                    backend = SQLiteCache(str(self.layout.root / HTTP_CACHE_NAME), wal=True, timeout=60)
                 session = CachedSession(
                     backend=backend,
                     expire_after=0,  # stored, but revalidated (ETag / Last-Modified) on every use
