@@ -194,7 +194,7 @@ def peak_mb(fn, *args) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--years", type=float, default=20.0)
-    ap.add_argument("--chunk", default="30D")
+    ap.add_argument("--chunk", default="auto")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--loop-years", type=float, default=1.0)
     args = ap.parse_args()

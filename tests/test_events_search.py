@@ -169,6 +169,25 @@ def test_request_mode_in_chunks_equals_dataset_mode(omni, chunk):
     assert all("sc_pos" in p for _, _, p in calls[1:])
 
 
+def test_auto_chunk_is_sized_in_samples_and_probes_with_a_short_first_load(omni, monkeypatch):
+    from helioport.events import search
+
+    calls = []
+    req = {"mission": "omni", "start": T0, "end": T0 + N_OMNI * MIN}
+    ref = find_events(omni, CRIT, "180s", "120s", progress=False)
+    monkeypatch.setattr(search, "AUTO_CHUNK_SAMPLES", 1000)  # 1000 1-min samples: 3 chunks here
+    cat = find_events(req, CRIT, "180s", "120s", loader=slicing_loader(omni, calls), progress=False)
+    assert cat.events == ref.events
+    assert cat.settings["chunk"] == "60000s"  # 1000 samples of 60 s, a multiple of the 2-sample step
+    t0, t1, _ = calls[0]
+    assert t1 - t0 == pd.Timedelta("1h")  # the probe load: one hour of 1-min data is enough
+    assert len(calls) == 1 + -(-N_OMNI // 1000)
+    # a window longer than the sample count asks for keeps 8 windows per chunk
+    monkeypatch.setattr(search, "AUTO_CHUNK_SAMPLES", 10)
+    cat = find_events(req, CRIT, "180s", "120s", loader=slicing_loader(omni), progress=False)
+    assert cat.settings["chunk"] == "1440s" and cat.events == ref.events  # 8 windows of 3 samples -> 24
+
+
 def test_chunk_boundary_event_and_last_partial_window(omni):
     req = ("omni", T0, T0 + N_OMNI * MIN)
     cat = find_events(req, CRIT, "180s", "120s", chunk="1D", loader=slicing_loader(omni), progress=False)

@@ -81,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="a window counts when the criterion holds: any, all, or a fraction such as 0.5")
     ep.add_argument("--merge-gap", default="0s", help="merge events closer than this (default 0s)")
     ep.add_argument("--min-duration", default="0s", help="drop events shorter than this (default 0s)")
-    ep.add_argument("--chunk", default="30D", help="load the range in pieces of this length (default 30D)")
+    ep.add_argument("--chunk", default="auto",
+                    help="load the range in pieces of this length, e.g. 30D (default auto: ~200000 samples)")
     ep.add_argument("--offline", action="store_true", default=None, help="use the local cache only")
     ep.add_argument("--base-url", help="mirror of the mission's archive (https://, file:// or a folder)")
     ep.add_argument("--cache-dir", help="cache folder (default: HELIOPORT_CACHE_DIR or the user cache)")

@@ -147,7 +147,7 @@ def event_search(
         mode=p.get("search_mode", "any"),
         merge_gap=p.get("merge_gap", "0s"),
         min_duration=p.get("min_duration", "0s"),
-        chunk=p.get("chunk", "30D"),
+        chunk=p.get("chunk", "auto"),
         loader=loader,
         progress=progress,
     )

@@ -148,9 +148,9 @@ def resolve_series(
         return None
     da = ds[var]
     tdim = time_dim(da)
-    times = np.asarray(da[tdim].values).astype("datetime64[ns]").view("i8")
+    times = np.asarray(da[tdim].values).astype("datetime64[ns]", copy=False).view("i8")
     values = _component(da, tdim, product, component)
-    if times.size > 1 and np.any(np.diff(times) < 0):
+    if times.size > 1 and not bool(np.all(times[1:] >= times[:-1])):
         order = np.argsort(times, kind="stable")
         times, values = times[order], values[order]
     return Series(name, var, times, values)
@@ -205,7 +205,8 @@ def series_to_grid(
     method = f"nearest sample within {tol / 1e9:g} s"
     if tol < dt:  # fast paths: samples exactly on grid points are the nearest, nothing else is in reach
         off0 = int(t[0]) - g0
-        if off0 % dt == 0 and bool(np.all(np.diff(t) == dt)):  # regular, on the grid: one slice
+        regular = off0 % dt == 0 and int(t[-1]) - int(t[0]) == (t.size - 1) * dt  # cheap necessary test
+        if regular and bool(np.all(np.diff(t) == dt)):  # regular, on the grid: one slice
             i0 = off0 // dt
             a, b = max(i0, 0), min(i0 + t.size, n)
             if a < b:
