@@ -47,3 +47,18 @@ def test_durations_bare_numbers_are_seconds_and_bad_ones_are_refused():
     for bad in ("ten", "inf", "-3", "nan"):
         with pytest.raises(InvalidRequestError, match="duration"):
             to_timedelta_ns(bad, "window")
+
+
+def test_sparse_window_marking_equals_a_direct_check():
+    from helioport.events.windows import _windows_holding, window_hits
+
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        n, width, step = int(rng.integers(1, 200)), int(rng.integers(1, 20)), int(rng.integers(1, 10))
+        truth = rng.random(n) < rng.random() * 0.3
+        starts = int(rng.integers(-width, 5)) + np.arange(int(rng.integers(0, 60))) * step
+        direct = np.array([truth[max(s, 0) : max(min(s + width, n), 0)].any() for s in starts], bool)
+        np.testing.assert_array_equal(_windows_holding(np.flatnonzero(truth), starts, width), direct)
+        np.testing.assert_array_equal(window_hits(truth, np.ones(n, bool), starts, width, "any"), direct)
+    irregular = np.array([0, 3, 4, 10])  # not evenly spaced: the binary-search path
+    np.testing.assert_array_equal(_windows_holding(np.array([4]), irregular, 2), [False, True, True, False])

@@ -43,6 +43,8 @@ def parse_time(value: Any, *, what: str = "time") -> dt.datetime:
     >>> parse_time("2015-10-16T13:05:24")
     datetime.datetime(2015, 10, 16, 13, 5, 24, tzinfo=datetime.timezone.utc)
     """
+    if type(value) is dt.datetime and value.tzinfo is UTC:  # already what is returned
+        return value
     if value is None:
         raise InvalidRequestError(f"{what} is missing: give a time such as '2015-10-16T13:05'")
     if type(value).__module__.startswith("astropy"):

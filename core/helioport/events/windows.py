@@ -51,6 +51,10 @@ def window_hits(
     n = truth.size
     a = np.clip(starts, 0, n)
     b = np.clip(starts + width, 0, n)
+    if mode == "any":
+        at = np.flatnonzero(truth)
+        if at.size < n // 8:  # few true samples: mark the windows each one falls in
+            return _windows_holding(at, starts, width)
     c_true = np.concatenate(([0], np.cumsum(truth, dtype=np.int64)))
     count = c_true[b] - c_true[a]
     if mode == "any":
@@ -60,6 +64,34 @@ def window_hits(
     if mode == "all":
         return (count > 0) & (count == nvalid)
     return (count > 0) & (count >= float(mode) * nvalid - 1e-9)
+
+
+def _windows_holding(at: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """Whether each window ``[s, s + width)`` holds one of the sample indices ``at``.
+
+    For regularly spaced ``starts`` (as windows are): sample ``i`` lies in the
+    windows ``k`` with ``s0 + k S <= i < s0 + k S + width``, a range of ``k``
+    marked with +1/-1 at its ends; the running sum is then positive exactly in
+    the windows holding a sample. Costs O(len(at) + len(starts)), not
+    O(samples).
+
+    Examples
+    --------
+    >>> _windows_holding(np.array([3, 9]), np.arange(0, 12, 2), 3)
+    array([False,  True, False, False,  True, False])
+    """
+    nw = starts.size
+    if nw == 0:
+        return np.zeros(0, bool)
+    step = int(starts[1] - starts[0]) if nw > 1 else 1
+    s0 = int(starts[0])
+    if nw > 1 and (step <= 0 or int(starts[-1]) - s0 != (nw - 1) * step):  # not regular: binary search
+        return np.searchsorted(at, starts + width) > np.searchsorted(at, starts)
+    k_lo = np.maximum(-((s0 + width - 1 - at) // step), 0)  # ceil((i - width + 1 - s0) / step)
+    k_hi = np.minimum((at - s0) // step, nw - 1)
+    keep = k_lo <= k_hi
+    marks = np.bincount(k_lo[keep], minlength=nw + 1) - np.bincount(k_hi[keep] + 1, minlength=nw + 1)
+    return np.cumsum(marks[:nw]) > 0
 
 
 def mode_over_window(res: np.ndarray, inside: np.ndarray, mode: Mode) -> np.ndarray:
