@@ -715,3 +715,29 @@ def test_two_processes_opening_a_new_listing_cache_at_once(tmp_path: Path) -> No
         with closing(sqlite3.connect(Path(root) / "http_cache.sqlite")) as con:
             assert con.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
             assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_loads_share_sessions_and_a_cleared_cache_gets_a_new_database(server: ArchiveServer, tmp_path: Path) -> None:
+    """Two Transports on one cache folder share the open listing database and connections;
+    clearing the cache closes it, and the next use creates a fresh database."""
+    from helioport.transport.core import close_shared_sessions
+
+    close_shared_sessions()
+    a, b = Transport(make_config(tmp_path)), Transport(make_config(tmp_path))
+    assert a.listing_session is b.listing_session and a.file_session is b.file_session
+    other = Transport(make_config(tmp_path / "elsewhere"))
+    assert other.listing_session is not a.listing_session
+    url = server.url + "omni/hro_1min/2010/"
+    ctx = a.context(omni_spec(server.url + "omni/"), offline=False)
+    assert ctx.list_dir(url)
+    db = tmp_path / "cache" / "http_cache.sqlite"
+    assert db.is_file()
+    a.clear()
+    assert not db.exists()
+    c = Transport(make_config(tmp_path))
+    assert c.listing_session is not b.listing_session  # the old handle was on the deleted file
+    server.clear_log()
+    assert c.context(omni_spec(server.url + "omni/"), offline=False).list_dir(url)
+    assert [r.status for r in server.log] == [200]  # nothing cached any more: a full answer
+    assert db.is_file()
+    close_shared_sessions()

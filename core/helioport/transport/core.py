@@ -8,7 +8,9 @@ created on first use. It is safe to share between threads.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections import OrderedDict
 from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +31,62 @@ from .fetch import LocalFile, fetch_files
 __all__ = ["Transport"]
 
 log = logging.getLogger(__name__)
+
+# HTTP sessions shared by the Transports of one process: one helioport.load after
+# another (an event search loads chunk after chunk) reuses the open listing database
+# and the kept-alive connections instead of a new SQLite open and a new TCP/TLS
+# handshake per load. Keyed by process id (a forked child opens its own), bounded
+# (least recently used closed first).
+_SHARED_MAX = 8
+_shared_lock = threading.Lock()
+_shared: OrderedDict[tuple, Any] = OrderedDict()
+
+
+def _shared_session(key: tuple, make: Any) -> Any:
+    full = (os.getpid(), *key)
+    with _shared_lock:
+        session = _shared.get(full)
+        if session is not None:
+            _shared.move_to_end(full)
+            return session
+    return _register_shared(key, make())
+
+
+def _register_shared(key: tuple, session: Any) -> Any:
+    full = (os.getpid(), *key)
+    with _shared_lock:
+        if full in _shared:  # another thread made one meanwhile: use it
+            session.close()
+            return _shared[full]
+        _shared[full] = session
+        while len(_shared) > _SHARED_MAX:
+            _, old = _shared.popitem(last=False)
+            old.close()
+    return session
+
+
+def _inode(path: Any) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None
+
+
+def _close_shared_for(db: str) -> None:
+    with _shared_lock:
+        keys = [k for k in _shared if len(k) > 2 and k[1] == "listing" and k[2] == db]
+        sessions = [_shared.pop(k) for k in keys]
+    for s in sessions:
+        s.close()
+
+
+def close_shared_sessions() -> None:
+    """Close every HTTP session this process shares between loads (they reopen on use)."""
+    with _shared_lock:
+        sessions = list(_shared.values())
+        _shared.clear()
+    for s in sessions:
+        s.close()
 
 _USER_AGENT = "helioport (https://github.com/helioport; heliophysics data client)"
 
@@ -64,45 +122,61 @@ class Transport:
     # -- sessions ----------------------------------------------------------------
     @property
     def listing_session(self) -> CachedSession:
-        """The requests-cache session for listings and API answers (created on first use)."""
+        """The requests-cache session for listings and API answers (created on first use).
+
+        Shared with the other Transports of this process on the same cache
+        folder (see :func:`_shared_session`).
+        """
         with self._lock:
             if self._listing is None:
-                self.layout.root.mkdir(parents=True, exist_ok=True)
-                (self.layout.root / ".locks").mkdir(exist_ok=True)
-                # Opening the database creates its tables and switches it to WAL, which needs
-                # the database to itself: another process doing the same at that moment would
-                # get "database is locked". One process at a time opens it; later opens find
-                # it in WAL already, where readers and a writer do not block each other.
-                with FileLock(str(self.layout.root / ".locks" / f"{HTTP_CACHE_NAME}.lock"), timeout=120):
-                    backend = SQLiteCache(str(self.layout.root / HTTP_CACHE_NAME), wal=True, timeout=60)
-                session = CachedSession(
-                    backend=backend,
-                    expire_after=0,  # stored, but revalidated (ETag / Last-Modified) on every use
-                    always_revalidate=True,
-                    stale_if_error=True,
-                    allowable_codes=(200,),
-                    allowable_methods=("GET", "HEAD"),
-                )
-                session.headers["User-Agent"] = _USER_AGENT
-                self._listing = session
+                db = self.layout.root / HTTP_CACHE_NAME
+                ident = _inode(db)
+                if ident is None:  # a new database: opening it creates the file it is shared under
+                    session = self._open_listing_session()
+                    self._listing = _register_shared(("listing", str(db), _inode(db)), session)
+                else:
+                    self._listing = _shared_session(("listing", str(db), ident), self._open_listing_session)
             return self._listing
+
+    def _open_listing_session(self) -> CachedSession:
+        self.layout.root.mkdir(parents=True, exist_ok=True)
+        (self.layout.root / ".locks").mkdir(exist_ok=True)
+        # Opening the database creates its tables and switches it to WAL, which needs
+        # the database to itself: another process doing the same at that moment would
+        # get "database is locked". One process at a time opens it; later opens find
+        # it in WAL already, where readers and a writer do not block each other.
+        with FileLock(str(self.layout.root / ".locks" / f"{HTTP_CACHE_NAME}.lock"), timeout=120):
+            backend = SQLiteCache(str(self.layout.root / HTTP_CACHE_NAME), wal=True, timeout=60)
+        session = CachedSession(
+            backend=backend,
+            expire_after=0,  # stored, but revalidated (ETag / Last-Modified) on every use
+            always_revalidate=True,
+            stale_if_error=True,
+            allowable_codes=(200,),
+            allowable_methods=("GET", "HEAD"),
+        )
+        session.headers["User-Agent"] = _USER_AGENT
+        return session
 
     @property
     def file_session(self) -> requests.Session:
-        """The plain streaming session for file bodies (never cached in SQLite)."""
+        """The plain streaming session for file bodies (never cached in SQLite), shared likewise."""
         with self._lock:
             if self._files is None:
-                session = requests.Session()
-                adapter = HTTPAdapter(
-                    pool_connections=self.config.max_workers,
-                    pool_maxsize=self.config.max_workers,
-                    max_retries=0,
-                )
-                session.mount("http://", adapter)
-                session.mount("https://", adapter)
-                session.headers["User-Agent"] = _USER_AGENT
-                self._files = session
+                self._files = _shared_session(("files", self.config.max_workers), self._open_file_session)
             return self._files
+
+    def _open_file_session(self) -> requests.Session:
+        session = requests.Session()
+        adapter = HTTPAdapter(
+            pool_connections=self.config.max_workers,
+            pool_maxsize=self.config.max_workers,
+            max_retries=0,
+        )
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.headers["User-Agent"] = _USER_AGENT
+        return session
 
     def host_limit(self, url: str) -> AbstractContextManager:
         """The semaphore limiting concurrent downloads from ``url``'s host to ``config.per_host``."""
@@ -133,11 +207,9 @@ class Transport:
             return self._auth[max(matches, key=len)] if matches else None
 
     def close(self) -> None:
-        """Close the HTTP sessions (they are re-created if used again)."""
+        """Let go of the HTTP sessions (shared ones stay open for the process; see
+        :func:`close_shared_sessions`)."""
         with self._lock:
-            for s in (self._listing, self._files):
-                if s is not None:
-                    s.close()
             self._listing = self._files = None
 
     def __enter__(self) -> Self:
@@ -205,8 +277,9 @@ class Transport:
         Returns the number of bytes removed. Nothing outside ``cache_dir`` is
         ever removed.
         """
-        if mission is None:
+        if mission is None:  # the listing database goes too: close this process's handle on it
             self.close()
+            _close_shared_for(str(self.layout.root / HTTP_CACHE_NAME))
         freed = self.layout.clear(mission)
         log.info("cleared %s from %s: %d bytes", mission or "everything", self.layout.root, freed)
         return freed
