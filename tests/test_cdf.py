@@ -10,6 +10,7 @@ import cdflib.xarray
 import numpy as np
 import pytest
 import xarray as xr
+from conftest import real_file
 from helioport.cdf import (
     CdfVariable,
     global_attrs,
@@ -24,7 +25,6 @@ from helioport.testing.cdfwriter import VarSpec, fgm_like_file, write_cdf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 FGM_REAL = ("mms", "mms1_fgm_brst_l2_20151016130524_v4.18.1.cdf")
 FPI_REAL = ("mms", "mms1_fpi_fast_l2_des-moms_20151201000000_v3.3.0.cdf")
 CLUSTER_REAL = ("cluster", "C1_CP_FGM_SPIN__20010611_200000_20010611_210000_V070906.cdf")
@@ -33,11 +33,7 @@ T0 = np.datetime64("2015-10-16T00:00:00", "ns")
 SIXTEENTH = np.timedelta64(62_500_000, "ns")
 
 
-def real(*parts: str) -> Path:
-    path = REAL.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(f"real mission file {path} is not available (../shared/data/real absent)")
-    return path
+real = real_file  # skips with the reason when ../shared/data/real is absent
 
 
 @pytest.fixture(scope="module")
