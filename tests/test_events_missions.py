@@ -35,3 +35,19 @@ def test_same_criteria_on_omni_and_mms_fixtures(tmp_path, mission, make):
     for e in chunked:  # the criterion holds on the grid at both ends; values agree with it
         assert e.values["dc_mag_tot_max"] > 24 and e.values["i_dens_max"] > 1
         assert e.location is not None and all(abs(c) > 1000 for c in e.location[:1])
+
+
+def test_dask_threads_loading_over_http_share_the_cache_safely(tmp_path, server_for):
+    """Chunks as dask tasks, each a real helioport.load over HTTP in its own thread, sharing the
+    process's listing database: the same catalog as the sequential search, each file fetched once."""
+    pytest.importorskip("dask")
+    req, _root = _omni(tmp_path)
+    srv = server_for(tmp_path)
+    source = {"mission": "omni", "start": req["start"], "end": req["end"], "mode": req["mode"],
+              "base_url": srv.url_for("omni/")}
+    kw = {"window": "10min", "step": "5min", "chunk": "3h", "progress": False}
+    parallel = find_events(source, CRITERIA, use_dask=True, **kw)
+    sequential = find_events(source, CRITERIA, use_dask=False, **kw)
+    assert len(parallel) >= 1 and parallel.events == sequential.events
+    downloads = [e.path for e in srv.log if e.path.endswith(".cdf") and e.status == 200]
+    assert len(downloads) == len(set(downloads)) == 1  # one HRO month file, fetched once
