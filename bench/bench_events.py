@@ -20,7 +20,8 @@ Timed, in the same run:
   is in memory at a time;
 - ``find_events`` on the whole range held as one Dataset (dataset mode);
 - an AIDApy-style search: a Python loop over the windows calling the
-  criterion on each window's slice (on ``--loop-years``, scaled linearly);
+  criterion on each window's slice, and pandas' generic ``rolling(W).apply(f)``
+  (both on ``--loop-years``, scaled linearly);
 - the baseline: the whole range as a pandas DataFrame, the criterion as a
   boolean Series, ``rolling(W).sum()`` for the number of hits per window,
   windows every ``S`` samples, and a loop over hit windows to merge them into
@@ -134,6 +135,15 @@ def pandas_rolling(n: int, ds: xr.Dataset | None = None) -> list[tuple[pd.Timest
     return _events(starts, cond.to_numpy(), df.index)
 
 
+def pandas_rolling_apply(ds: xr.Dataset) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """pandas' generic rolling window: ``rolling(W).apply(f)``, ``f`` answering for one window."""
+    t, dens, symh = ds["time"].values, ds["i_dens"].values, ds["sym_h"].values
+    cond = pd.Series(((dens > 20) & (symh < -60)).astype(float), index=pd.DatetimeIndex(t))
+    hit = cond[::-1].rolling(W, min_periods=1).apply(lambda w: float(w.any()), raw=True)[::-1]
+    starts = np.flatnonzero(hit.iloc[::S].to_numpy() > 0) * S
+    return _events(starts, cond.to_numpy() > 0, cond.index)
+
+
 def window_loop(ds: xr.Dataset) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """AIDApy's way: a Python loop over the windows, the criterion called on each window's data."""
     t, dens, symh = ds["time"].values, ds["i_dens"].values, ds["sym_h"].values
@@ -226,6 +236,11 @@ def main() -> None:
     assert loop_ref == [(e.start, e.stop) for e in dataset_mode(m, part)], "window loop and find_events differ"
     t_loop *= n / m
     print(f"time  window loop (AIDApy-style)     {t_loop:8.2f} s   loop/helioport   = {t_loop / t_req:5.0f}x "
+          f"(measured on {args.loop_years:g} y, scaled linearly)")
+    apply_ref, t_apply = timed(pandas_rolling_apply, part)
+    assert apply_ref == loop_ref, "pandas rolling-apply and the window loop differ"
+    t_apply *= n / m
+    print(f"time  pandas rolling().apply(f)      {t_apply:8.2f} s   apply/helioport  = {t_apply / t_req:5.0f}x "
           f"(measured on {args.loop_years:g} y, scaled linearly)")
     del part
     # 2. end to end: each method also makes its data (pandas all at once, chunks one at a time)
