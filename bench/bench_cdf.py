@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=1_400_000)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--compress", type=int, default=0, help="GZIP level of the B variables (real files: 6)")
+    ap.add_argument(
+        "--compress", type=int, default=0, help="GZIP level of the B variables (real files: 6)"
+    )
     args = ap.parse_args(argv)
 
     probe, rate = "mms1", "srvy"
@@ -79,12 +81,16 @@ def main(argv: list[str] | None = None) -> int:
             return cdf.varget(var), cdf.varget("Epoch")
 
         def helioport_hour() -> object:
-            return load_variables(path, [var], start="2015-10-16T12:00", end="2015-10-16T13:00")[var]
+            return load_variables(path, [var], start="2015-10-16T12:00", end="2015-10-16T13:00")[
+                var
+            ]
 
         # same answer first
         da = helioport_load()
         b, t = raw_varget()
-        assert np.array_equal(da.values, np.where(b == np.float32(-1e31), np.nan, b), equal_nan=True)
+        assert np.array_equal(
+            da.values, np.where(b == np.float32(-1e31), np.nan, b), equal_nan=True
+        )
         assert np.array_equal(da["time"].values, t)
 
         rows = [
@@ -100,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     for label, secs in times.items():
         print(f"{label:<42} {secs * 1e3:>10.1f} {secs / ref:>19.2f}")
     print(f"\ncdf_to_xarray / helioport: {times['cdflib.xarray.cdf_to_xarray'] / ref:.1f}x slower")
-    print(f"helioport / (varget + to_datetime): {ref / times['cdflib varget + cdfepoch.to_datetime']:.2f}")
+    print(
+        f"helioport / (varget + to_datetime): {ref / times['cdflib varget + cdfepoch.to_datetime']:.2f}"
+    )
     print(f"helioport / varget only: {ref / times['cdflib varget only (no time conversion)']:.2f}")
     return 0
 

@@ -75,8 +75,11 @@ def generate(i0: int, i1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def dataset(i0: int, i1: int) -> xr.Dataset:
     t, dens, symh = generate(i0, i1)
-    return xr.Dataset({"i_dens": ("time", dens), "sym_h": ("time", symh)}, coords={"time": t},
-                      attrs={"mission": "omni"})
+    return xr.Dataset(
+        {"i_dens": ("time", dens), "sym_h": ("time", symh)},
+        coords={"time": t},
+        attrs={"mission": "omni"},
+    )
 
 
 def loader(mission, start, end, products=(), **kw) -> xr.Dataset:
@@ -112,8 +115,9 @@ def slicing_loader(full: xr.Dataset):
 
 def request_mode(n: int, chunk: str, load=loader):
     req = {"mission": "omni", "start": T0, "end": T0 + n * DT}
-    return find_events(req, CRITERIA, WINDOW, STEP, chunk=chunk, loader=load, progress=False,
-                       use_dask=False)
+    return find_events(
+        req, CRITERIA, WINDOW, STEP, chunk=chunk, loader=load, progress=False, use_dask=False
+    )
 
 
 def dataset_mode(n: int, ds: xr.Dataset | None = None):
@@ -156,7 +160,9 @@ def window_loop(ds: xr.Dataset) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     return _events(starts, (dens > 20) & (symh < -60), pd.DatetimeIndex(t))
 
 
-def _events(starts, truth: np.ndarray, index: pd.DatetimeIndex) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+def _events(
+    starts, truth: np.ndarray, index: pd.DatetimeIndex
+) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """Merge consecutive hit windows (their first samples ``starts``) into events."""
     n = truth.size
     events, run_lo, run_hi = [], None, None
@@ -209,8 +215,10 @@ def main() -> None:
     ap.add_argument("--loop-years", type=float, default=1.0)
     args = ap.parse_args()
     n = int(args.years * 365.25 * 1440)
-    print(f"{n:,} samples ({args.years:g} years of 1-min data); criteria {CRITERIA!r}, "
-          f"window {WINDOW}, step {STEP}, chunk {args.chunk}")
+    print(
+        f"{n:,} samples ({args.years:g} years of 1-min data); criteria {CRITERIA!r}, "
+        f"window {WINDOW}, step {STEP}, chunk {args.chunk}"
+    )
 
     request_mode(20000, args.chunk), dataset_mode(20000), pandas_rolling(20000)  # warm up: imports
     # 1. the search alone, on data already in memory (what every method is handed)
@@ -227,29 +235,41 @@ def main() -> None:
     print(f"events: {len(got)} (identical in all three), e.g. {got[0][0]} .. {got[0][1]}")
     print(f"search only, on data in memory (making the data once: {t_gen:.2f} s, not counted):")
     print(f"time  pandas rolling (whole range)   {t_pd:8.2f} s")
-    print(f"time  find_events, dataset mode      {t_ds:8.2f} s   pandas/helioport = {t_pd / t_ds:5.1f}x")
-    print(f"time  find_events, chunked request   {t_req:8.2f} s   pandas/helioport = {t_pd / t_req:5.1f}x")
+    print(
+        f"time  find_events, dataset mode      {t_ds:8.2f} s   pandas/helioport = {t_pd / t_ds:5.1f}x"
+    )
+    print(
+        f"time  find_events, chunked request   {t_req:8.2f} s   pandas/helioport = {t_pd / t_req:5.1f}x"
+    )
     # the AIDApy way (a Python loop over windows), on --loop-years and scaled to the range
     m = int(args.loop_years * 365.25 * 1440)
     part = dataset(0, m)
     loop_ref, t_loop = timed(window_loop, part)
-    assert loop_ref == [(e.start, e.stop) for e in dataset_mode(m, part)], "window loop and find_events differ"
+    assert loop_ref == [(e.start, e.stop) for e in dataset_mode(m, part)], (
+        "window loop and find_events differ"
+    )
     t_loop *= n / m
-    print(f"time  window loop (AIDApy-style)     {t_loop:8.2f} s   loop/helioport   = {t_loop / t_req:5.0f}x "
-          f"(measured on {args.loop_years:g} y, scaled linearly)")
+    print(
+        f"time  window loop (AIDApy-style)     {t_loop:8.2f} s   loop/helioport   = {t_loop / t_req:5.0f}x "
+        f"(measured on {args.loop_years:g} y, scaled linearly)"
+    )
     apply_ref, t_apply = timed(pandas_rolling_apply, part)
     assert apply_ref == loop_ref, "pandas rolling-apply and the window loop differ"
     t_apply *= n / m
-    print(f"time  pandas rolling().apply(f)      {t_apply:8.2f} s   apply/helioport  = {t_apply / t_req:5.0f}x "
-          f"(measured on {args.loop_years:g} y, scaled linearly)")
+    print(
+        f"time  pandas rolling().apply(f)      {t_apply:8.2f} s   apply/helioport  = {t_apply / t_req:5.0f}x "
+        f"(measured on {args.loop_years:g} y, scaled linearly)"
+    )
     del part
     # 2. end to end: each method also makes its data (pandas all at once, chunks one at a time)
     _, t_req_e2e = timed(request_mode, n, args.chunk, repeat=args.repeat)
     _, t_pd_e2e = timed(pandas_rolling, n, repeat=args.repeat)
     print("end to end, making the data included:")
     print(f"time  pandas rolling (whole range)   {t_pd_e2e:8.2f} s")
-    print(f"time  find_events, chunked request   {t_req_e2e:8.2f} s   pandas/helioport = "
-          f"{t_pd_e2e / t_req_e2e:5.1f}x")
+    print(
+        f"time  find_events, chunked request   {t_req_e2e:8.2f} s   pandas/helioport = "
+        f"{t_pd_e2e / t_req_e2e:5.1f}x"
+    )
 
     half = n // 2
     (m_pd, _), (m_pd_half, _) = peak_mb(pandas_rolling, n), peak_mb(pandas_rolling, half)
@@ -259,11 +279,17 @@ def main() -> None:
     print(f"peak memory (tracemalloc), {args.years:g} y vs {args.years / 2:g} y:")
     print(f"  pandas rolling                     {m_pd:8.1f} MB vs {m_pd_half:8.1f} MB")
     print(f"  find_events, dataset mode          {m_ds:8.1f} MB")
-    print(f"  find_events, chunk {args.chunk:<6}          {m_req:8.1f} MB vs {m_req_half:8.1f} MB   "
-          f"pandas/helioport = {m_pd / m_req:5.1f}x")
-    print(f"    of which the returned catalog    {keep:8.1f} MB vs {keep_half:8.1f} MB "
-          f"(grows with the number of events)")
-    print(f"    working memory (peak - catalog)  {m_req - keep:8.1f} MB vs {m_req_half - keep_half:8.1f} MB")
+    print(
+        f"  find_events, chunk {args.chunk:<6}          {m_req:8.1f} MB vs {m_req_half:8.1f} MB   "
+        f"pandas/helioport = {m_pd / m_req:5.1f}x"
+    )
+    print(
+        f"    of which the returned catalog    {keep:8.1f} MB vs {keep_half:8.1f} MB "
+        f"(grows with the number of events)"
+    )
+    print(
+        f"    working memory (peak - catalog)  {m_req - keep:8.1f} MB vs {m_req_half - keep_half:8.1f} MB"
+    )
 
 
 if __name__ == "__main__":

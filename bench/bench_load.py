@@ -76,7 +76,12 @@ def main() -> None:
         end = dt.datetime(2010, args.months + 1, 1)
         os.environ["HELIOPORT_CACHE_DIR"] = str(cache)
         with ArchiveServer(root) as srv:
-            kw = dict(products=["dc_mag", "i_dens", "i_bulkv"], coords="gse", mode="1min", base_url=srv.url)
+            kw = {
+                "products": ["dc_mag", "i_dens", "i_bulkv"],
+                "coords": "gse",
+                "mode": "1min",
+                "base_url": srv.url,
+            }
             ds = helioport.load("omni", "2010-01-01", end, **kw)  # fills the cache
             n = ds["dc_mag"].shape[0]
             cached = sorted((cache / "omni").rglob("*.cdf"))
@@ -85,15 +90,22 @@ def main() -> None:
             helioport.load("omni", "2010-01-01", end, **kw)
             requests_per_hit = len(srv.log)
         t_folder = best(
-            lambda: helioport.load("omni", "2010-01-01", end, **dict(kw, base_url=str(root))), args.repeat
+            lambda: helioport.load("omni", "2010-01-01", end, **dict(kw, base_url=str(root))),
+            args.repeat,
         )
         t_direct = best(lambda: direct_read(cached), max(1, args.repeat // 2))
         t_raw = best(lambda: direct_read(cached, convert_times=False), args.repeat)
         t_xr = best(lambda: [cdf_to_xarray(str(p)) for p in cached], max(1, args.repeat // 2))
         ref = direct_read(cached)
-        np.testing.assert_allclose(ds["dc_mag"].sel(component="z").values, ref["BZ_GSE"], equal_nan=True)
-    print(f"{args.months} month(s) of OMNI HRO 1-min, {n} records x {len(VARS)} variables, best of {args.repeat}")
-    print(f"  helioport.load, cache hit over HTTP   : {t_hit * 1e3:8.1f} ms ({requests_per_hit} request(s), 304)")
+        np.testing.assert_allclose(
+            ds["dc_mag"].sel(component="z").values, ref["BZ_GSE"], equal_nan=True
+        )
+    print(
+        f"{args.months} month(s) of OMNI HRO 1-min, {n} records x {len(VARS)} variables, best of {args.repeat}"
+    )
+    print(
+        f"  helioport.load, cache hit over HTTP   : {t_hit * 1e3:8.1f} ms ({requests_per_hit} request(s), 304)"
+    )
     print(f"  helioport.load, folder mirror         : {t_folder * 1e3:8.1f} ms")
     print(f"  cdflib varget only (raw epochs, floor): {t_raw * 1e3:8.1f} ms")
     print(f"  cdflib varget + cdfepoch.to_datetime  : {t_direct * 1e3:8.1f} ms")

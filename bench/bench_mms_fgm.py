@@ -48,7 +48,9 @@ def best(fn, n: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--compress", type=int, default=0, help="GZIP level of the B variables (real files: 6)")
+    ap.add_argument(
+        "--compress", type=int, default=0, help="GZIP level of the B variables (real files: 6)"
+    )
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -67,15 +69,21 @@ def main() -> None:
 
         t0 = time.perf_counter()
         path = write_fgm(root, "mms1", "srvy", DAY[0], N, compress=args.compress)
-        print(f"wrote {path.relative_to(root)} ({path.stat().st_size / 1e6:.0f} MB, {N} records) "
-              f"in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"wrote {path.relative_to(root)} ({path.stat().st_size / 1e6:.0f} MB, {N} records) "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
 
         def hp():
-            return helioport.load("mms", *DAY, products="dc_mag", probes="mms1", mode="srvy", coords="gse")
+            return helioport.load(
+                "mms", *DAY, products="dc_mag", probes="mms1", mode="srvy", coords="gse"
+            )
 
         def spedas(**kw):
             del_data("*")
-            return pyspedas.projects.mms.fgm(trange=list(DAY), probe="1", data_rate="srvy", no_update=True, **kw)
+            return pyspedas.projects.mms.fgm(
+                trange=list(DAY), probe="1", data_rate="srvy", no_update=True, **kw
+            )
 
         ds = hp()  # fills the cache
         b = ds["dc_mag_mms1"]
@@ -95,10 +103,14 @@ def main() -> None:
             runs["sp_b"].append(best(lambda: spedas(varnames=["mms1_fgm_b_gse_srvy_l2"]), 1))
             del_data("*")
             runs["xr"].append(best(lambda: cdf_to_xarray(str(path)), 1))
-            runs["raw"].append(best(lambda: cdflib.CDF(str(path)).varget("mms1_fgm_b_gse_srvy_l2"), 1))
+            runs["raw"].append(
+                best(lambda: cdflib.CDF(str(path)).varget("mms1_fgm_b_gse_srvy_l2"), 1)
+            )
         t_hp, t_sp, t_sp_b, t_xr, t_raw = (min(runs[k]) for k in ("hp", "sp", "sp_b", "xr", "raw"))
 
-    print(f"one day of MMS1 FGM survey (16 S/s, {N} records), compress={args.compress}, best of {args.repeat}")
+    print(
+        f"one day of MMS1 FGM survey (16 S/s, {N} records), compress={args.compress}, best of {args.repeat}"
+    )
     print(f"  helioport.load dc_mag (cache hit)        : {t_hp:7.3f} s")
     print(f"  pyspedas mms.fgm(no_update=True)         : {t_sp:7.3f} s")
     print(f"  pyspedas mms.fgm(varnames=[b_gse])       : {t_sp_b:7.3f} s")

@@ -75,7 +75,12 @@ def test_real_fgm_dataarray_matches_cdf_to_xarray():
     np.testing.assert_array_equal(da["time"].values, ref["Epoch"].values)
     assert list(da["component"].values) == ["Bx GSE", "By GSE", "Bz GSE", "Bt"]
     assert da.attrs["units"] == "nT" and da.attrs["source_variable"] == "mms1_fgm_b_gse_brst_l2"
-    assert da.attrs["FILLVAL"] == -1e31 and da.attrs["VALIDMIN"] == [-20000.0, -20000.0, -20000.0, 0.0]
+    assert da.attrs["FILLVAL"] == -1e31 and da.attrs["VALIDMIN"] == [
+        -20000.0,
+        -20000.0,
+        -20000.0,
+        0.0,
+    ]
     assert da.attrs["COORDINATE_SYSTEM"] == "GSE" and da.attrs["TENSOR_ORDER"] == 1
 
 
@@ -97,17 +102,25 @@ def test_real_cluster_epoch_file_matches_cdf_to_xarray():
 @pytest.mark.filterwarnings("ignore:Duplicate dimension names:UserWarning")
 def test_real_fpi_tensor_spectrum_and_time_varying_energy():
     path = real(*FPI_REAL)
-    names = ["mms1_des_prestensor_gse_fast", "mms1_des_energyspectr_omni_fast", "mms1_des_pitchangdist_lowen_fast"]
+    names = [
+        "mms1_des_prestensor_gse_fast",
+        "mms1_des_energyspectr_omni_fast",
+        "mms1_des_pitchangdist_lowen_fast",
+    ]
     das = load_variables(path, names)
     ref = cdflib.xarray.cdf_to_xarray(str(path), fillval_to_nan=True)
     p = das["mms1_des_prestensor_gse_fast"]
     assert p.dims == ("time", "component_1", "component_2") and p.shape == (1600, 3, 3)
     np.testing.assert_array_equal(p.values, ref["mms1_des_prestensor_gse_fast"].values)
-    np.testing.assert_allclose(p.values, np.swapaxes(p.values, 1, 2))  # symmetric: axes not mixed up
+    np.testing.assert_allclose(
+        p.values, np.swapaxes(p.values, 1, 2)
+    )  # symmetric: axes not mixed up
     e = das["mms1_des_energyspectr_omni_fast"]
     assert e.dims == ("time", "dim1") and e["mms1_des_energy_fast"].dims == ("time", "dim1")
     np.testing.assert_array_equal(e.values, ref["mms1_des_energyspectr_omni_fast"].values)
-    np.testing.assert_array_equal(e["mms1_des_energy_fast"].values, ref["mms1_des_energy_fast"].values)
+    np.testing.assert_array_equal(
+        e["mms1_des_energy_fast"].values, ref["mms1_des_energy_fast"].values
+    )
     pa = das["mms1_des_pitchangdist_lowen_fast"]
     assert pa.dims == ("time", "mms1_des_alpha_fast")
     np.testing.assert_array_equal(pa["mms1_des_alpha_fast"].values, np.arange(3.0, 180.0, 6.0))
@@ -116,7 +129,9 @@ def test_real_fpi_tensor_spectrum_and_time_varying_energy():
 @pytest.mark.real
 def test_real_record_range_and_time_varying_energy_stay_aligned():
     path = real(*FPI_REAL)
-    full = read_variables(path, "mms1_des_energyspectr_omni_fast")["mms1_des_energyspectr_omni_fast"]
+    full = read_variables(path, "mms1_des_energyspectr_omni_fast")[
+        "mms1_des_energyspectr_omni_fast"
+    ]
     start, end = np.datetime64("2015-12-01T01:00", "ns"), np.datetime64("2015-12-01T01:10", "ns")
     part = read_variables(path, "mms1_des_energyspectr_omni_fast", start=start, end=end)[
         "mms1_des_energyspectr_omni_fast"
@@ -143,7 +158,14 @@ def test_real_truncated_copy_is_corrupt(tmp_path):
 def test_fixture_has_the_fgm_layout(fgm):
     ours = cdflib.CDF(fgm)
     names = set(ours.cdf_info().zVariables)
-    assert {"Epoch", "Epoch_state", B, "mms1_fgm_b_gsm_srvy_l2", "mms1_fgm_r_gse_srvy_l2", "label_b_gse"} <= names
+    assert {
+        "Epoch",
+        "Epoch_state",
+        B,
+        "mms1_fgm_b_gsm_srvy_l2",
+        "mms1_fgm_r_gse_srvy_l2",
+        "label_b_gse",
+    } <= names
     assert ours.varinq("Epoch").Data_Type_Description == "CDF_TIME_TT2000"
     assert ours.varinq(B).Data_Type_Description == "CDF_REAL4" and ours.varinq(B).Dim_Sizes == [4]
     assert not ours.varinq("label_b_gse").Rec_Vary
@@ -152,14 +174,25 @@ def test_fixture_has_the_fgm_layout(fgm):
 @pytest.mark.real
 def test_fixture_mirrors_the_real_fgm_file(tmp_path):
     ref = cdflib.CDF(real(*FGM_REAL))
-    ours = cdflib.CDF(fgm_like_file(tmp_path / "f.cdf", "2015-10-16T13:05:24", 100, 1 / 128, rate="brst"))
+    ours = cdflib.CDF(
+        fgm_like_file(tmp_path / "f.cdf", "2015-10-16T13:05:24", 100, 1 / 128, rate="brst")
+    )
     assert set(ours.cdf_info().zVariables) <= set(ref.cdf_info().zVariables)
     for name in ours.cdf_info().zVariables:
         a, b = ours.varinq(name), ref.varinq(name)
-        assert (a.Data_Type, a.Dim_Sizes, a.Rec_Vary) == (b.Data_Type, b.Dim_Sizes, b.Rec_Vary), name
+        assert (a.Data_Type, a.Dim_Sizes, a.Rec_Vary) == (b.Data_Type, b.Dim_Sizes, b.Rec_Vary), (
+            name
+        )
         our_attrs, ref_attrs = ours.varattsget(name), ref.varattsget(name)
         assert set(our_attrs) <= set(ref_attrs), name
-        for key in set(our_attrs) & {"FILLVAL", "VALIDMIN", "VALIDMAX", "TENSOR_ORDER", "DEPEND_0", "LABL_PTR_1"}:
+        for key in set(our_attrs) & {
+            "FILLVAL",
+            "VALIDMIN",
+            "VALIDMAX",
+            "TENSOR_ORDER",
+            "DEPEND_0",
+            "LABL_PTR_1",
+        }:
             assert np.asarray(our_attrs[key]).dtype == np.asarray(ref_attrs[key]).dtype, (name, key)
             if key in ("DEPEND_0", "LABL_PTR_1", "FILLVAL"):
                 assert our_attrs[key] == ref_attrs[key], (name, key)
@@ -190,9 +223,21 @@ def test_integers_stay_integers_with_a_fill_mask(tmp_path):
 
 def test_mask_invalid_sets_out_of_range_floats_to_nan(tmp_path):
     t = T0 + np.arange(4) * SIXTEENTH
-    attrs = {"DEPEND_0": "Epoch", "FILLVAL": np.float32(-1e31), "VALIDMIN": np.float32(0), "VALIDMAX": np.float32(10)}
-    path = write_cdf(tmp_path / "v.cdf", {"Epoch": (t, {}), "x": (np.array([1, -1, 11, 5], "f4"), attrs)})
-    assert np.isnan(read_variables(path, "x", mask_invalid=True)["x"].data).tolist() == [False, True, True, False]
+    attrs = {
+        "DEPEND_0": "Epoch",
+        "FILLVAL": np.float32(-1e31),
+        "VALIDMIN": np.float32(0),
+        "VALIDMAX": np.float32(10),
+    }
+    path = write_cdf(
+        tmp_path / "v.cdf", {"Epoch": (t, {}), "x": (np.array([1, -1, 11, 5], "f4"), attrs)}
+    )
+    assert np.isnan(read_variables(path, "x", mask_invalid=True)["x"].data).tolist() == [
+        False,
+        True,
+        True,
+        False,
+    ]
     assert not np.isnan(read_variables(path, "x")["x"].data).any()
 
 
@@ -219,7 +264,9 @@ def test_time_variable_and_metadata_variable(fgm):
 # ---------------------------------------------------------------- record ranges
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.integers(-100, 2100), st.integers(-100, 2100), st.integers(0, 62_499_999))
 def test_record_range_is_exactly_start_to_end(fgm, i, j, jitter):
     start = T0 + i * SIXTEENTH + np.timedelta64(jitter, "ns")
@@ -241,7 +288,9 @@ def test_open_ended_ranges_and_other_time_inputs(fgm):
     assert after.time[0] == T0 + np.timedelta64(60, "s") and after.time.size == 2000 - 960
     before = read_variables(fgm, [B], end=dt.datetime(2015, 10, 16, 0, 0, 1))[B]
     assert before.time.size == 16
-    ts = read_variables(fgm, [B], start=pd.Timestamp("2015-10-16T00:00:00.0625", tz="UTC"), end=T0 + 3 * SIXTEENTH)
+    ts = read_variables(
+        fgm, [B], start=pd.Timestamp("2015-10-16T00:00:00.0625", tz="UTC"), end=T0 + 3 * SIXTEENTH
+    )
     assert ts[B].time.size == 2
 
 
@@ -249,8 +298,12 @@ def test_range_with_unsorted_and_fill_times(tmp_path):
     t = T0 + np.array([0, 1, 2, 5, 3, 4, 6], dtype=np.int64) * np.timedelta64(1, "s")
     raw = t.copy()
     raw[6] = np.datetime64("NaT")
-    path = write_cdf(tmp_path / "odd.cdf", {"Epoch": (raw, {}), "x": (np.arange(7.0), {"DEPEND_0": "Epoch"})})
-    x = read_variables(path, "x", start=T0 + np.timedelta64(2, "s"), end=T0 + np.timedelta64(5, "s"))["x"]
+    path = write_cdf(
+        tmp_path / "odd.cdf", {"Epoch": (raw, {}), "x": (np.arange(7.0), {"DEPEND_0": "Epoch"})}
+    )
+    x = read_variables(
+        path, "x", start=T0 + np.timedelta64(2, "s"), end=T0 + np.timedelta64(5, "s")
+    )["x"]
     assert x.data.tolist() == [2.0, 4.0, 5.0]
     assert np.isnat(read_variables(path, "x")["x"].time[6])
 
@@ -281,7 +334,9 @@ def test_multi_file_concatenation_dedups_edges_and_sorts(three_files):
     t = da["time"].values
     assert t.size == 298 and (np.diff(t.astype(np.int64)) == 62_500_000).all()
     first = read_variables(a, B)[B].data
-    np.testing.assert_array_equal(da.values[:100], first)  # the edge sample comes from the first file
+    np.testing.assert_array_equal(
+        da.values[:100], first
+    )  # the edge sample comes from the first file
     np.testing.assert_array_equal(da.values[100], read_variables(b, B)[B].data[1])
     assert list(da["component"].values) == ["Bx GSE", "By GSE", "Bz GSE", "Bt"]
     r = load_variables([a, b, c], "mms1_fgm_r_gse_srvy_l2")["mms1_fgm_r_gse_srvy_l2"]
@@ -318,7 +373,12 @@ def test_unknown_variable_lists_what_the_file_has(fgm):
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"\x00\x01", b"<html><body>404 Not Found</body></html>", b"\xcd\xf3\x00\x01\x00\x00\xff\xff" + b"\x00" * 10],
+    [
+        b"",
+        b"\x00\x01",
+        b"<html><body>404 Not Found</body></html>",
+        b"\xcd\xf3\x00\x01\x00\x00\xff\xff" + b"\x00" * 10,
+    ],
 )
 def test_not_a_cdf_or_damaged_is_corrupt(tmp_path, content):
     path = tmp_path / "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf"
@@ -379,5 +439,7 @@ def test_writer_is_atomic(tmp_path):
     write_cdf(path, {"a": (np.arange(4.0), {})})  # replaces
     assert read_variables(path, "a")["a"].data.tolist() == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="CDF_NOPE"):
-        write_cdf(tmp_path / "y.cdf", {"a": (np.arange(3.0), {}), "b": (np.arange(2), {}, "CDF_NOPE")})
+        write_cdf(
+            tmp_path / "y.cdf", {"a": (np.arange(3.0), {}), "b": (np.arange(2), {}, "CDF_NOPE")}
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.cdf"]

@@ -27,7 +27,9 @@ def opens(monkeypatch):
 
 @pytest.fixture
 def fgm(tmp_path):
-    return fgm_like_file(tmp_path / "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf", "2015-10-16", 2000, 1 / 16)
+    return fgm_like_file(
+        tmp_path / "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf", "2015-10-16", 2000, 1 / 16
+    )
 
 
 def test_a_session_opens_each_file_once_and_gives_the_same_values(fgm, opens):
@@ -45,8 +47,12 @@ def test_a_session_opens_each_file_once_and_gives_the_same_values(fgm, opens):
     assert name in names
     np.testing.assert_array_equal(b.data, alone.data)
     np.testing.assert_array_equal(b.time, alone.time)
-    assert a.time[0] >= np.datetime64("2015-10-16T00:00:10") and a.time[-1] < np.datetime64("2015-10-16T00:01")
-    np.testing.assert_array_equal(a.data, alone.data[(alone.time >= a.time[0]) & (alone.time <= a.time[-1])])
+    assert a.time[0] >= np.datetime64("2015-10-16T00:00:10") and a.time[-1] < np.datetime64(
+        "2015-10-16T00:01"
+    )
+    np.testing.assert_array_equal(
+        a.data, alone.data[(alone.time >= a.time[0]) & (alone.time <= a.time[-1])]
+    )
     assert c.data.shape == alone.data.shape
     # after the session the files are closed: a new read opens again
     read_variables(fgm, [name])
@@ -69,7 +75,9 @@ def _same(a, b) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) or isinstance(a, np.generic):
         a, b = np.asarray(a), np.asarray(b)
         return a.shape == b.shape and (
-            np.array_equal(a, b, equal_nan=a.dtype.kind in "fc") if a.dtype.kind in "fciub" else np.array_equal(a, b)
+            np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+            if a.dtype.kind in "fciub"
+            else np.array_equal(a, b)
         )
     return a == b
 
@@ -90,7 +98,9 @@ def test_attributes_read_in_one_walk_equal_cdflibs(parts, tmp_path):
 
     from conftest import real_file
 
-    path = real_file(*parts) if parts else fgm_like_file(tmp_path / "g.cdf", "2015-10-16", 50, 1 / 16)
+    path = (
+        real_file(*parts) if parts else fgm_like_file(tmp_path / "g.cdf", "2015-10-16", 50, 1 / 16)
+    )
     with hcdf._open(Path(path)) as cdf:
         reader = hcdf._Reader(cdf, Path(path), None, None, False)
         for name in reader.names:

@@ -30,9 +30,22 @@ def test_missions_and_products(capsys):
 
 def test_load_writes_netcdf_csv_and_plot(capsys, omni_root, tmp_path):
     nc, csv, png = tmp_path / "o.nc", tmp_path / "o.csv", tmp_path / "o.png"
-    args = ["load", "omni", "2010-01-01", "2010-01-01T02:00", "-p", "dc_mag", "i_dens", "--mode", "1min",
-            "--coords", "gsm", "--base-url", str(omni_root)]
-    code, out, err = run(capsys, *args, "-o", str(nc), "--plot", str(png))
+    args = [
+        "load",
+        "omni",
+        "2010-01-01",
+        "2010-01-01T02:00",
+        "-p",
+        "dc_mag",
+        "i_dens",
+        "--mode",
+        "1min",
+        "--coords",
+        "gsm",
+        "--base-url",
+        str(omni_root),
+    ]
+    code, _out, err = run(capsys, *args, "-o", str(nc), "--plot", str(png))
     assert code == 0, err
     ds = xr.open_dataset(nc)
     assert ds["dc_mag"].shape == (120, 4)
@@ -42,7 +55,9 @@ def test_load_writes_netcdf_csv_and_plot(capsys, omni_root, tmp_path):
     assert code == 0, err
     df = pd.read_csv(csv, index_col=0)
     assert list(df.columns) == ["dc_mag_x", "dc_mag_y", "dc_mag_z", "dc_mag_tot", "i_dens"]
-    np.testing.assert_allclose(df["dc_mag_z"].to_numpy(), ds["dc_mag"].sel(component="z").values, rtol=1e-6)
+    np.testing.assert_allclose(
+        df["dc_mag_z"].to_numpy(), ds["dc_mag"].sel(component="z").values, rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize(
@@ -50,17 +65,29 @@ def test_load_writes_netcdf_csv_and_plot(capsys, omni_root, tmp_path):
     [
         (["load", "nomission", "2010-01-01", "2010-01-02", "-p", "dc_mag"], "installed missions"),
         (["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_magg"], "valid products"),
-        (["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_mag", "--coords", "xyz"], "valid: gse, gsm"),
-        (["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_mag", "--mode", "3s"], "valid modes"),
+        (
+            ["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_mag", "--coords", "xyz"],
+            "valid: gse, gsm",
+        ),
+        (
+            ["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_mag", "--mode", "3s"],
+            "valid modes",
+        ),
         (["load", "omni", "2010-01-02", "2010-01-01", "-p", "dc_mag"], "not before"),
         (["load", "omni", "not-a-date", "2010-01-01", "-p", "dc_mag"], "cannot parse"),
         (["products", "nomission"], "installed missions"),
-        (["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_mag", "--version", "latest-ish"], "not understood"),
-        (["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_mag", "--option", "bogus=1"], "valid options"),
+        (
+            ["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_mag", "--version", "latest-ish"],
+            "not understood",
+        ),
+        (
+            ["load", "omni", "2010-01-01", "2010-01-02", "-p", "dc_mag", "--option", "bogus=1"],
+            "valid options",
+        ),
     ],
 )
 def test_errors_are_one_line_and_exit_2(capsys, args, needle):
-    code, out, err = run(capsys, *args)
+    code, _out, err = run(capsys, *args)
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("helioport: error: ") and needle in lines[0]
@@ -68,13 +95,32 @@ def test_errors_are_one_line_and_exit_2(capsys, args, needle):
 
 
 def test_no_data_error_in_cli(capsys, omni_root):
-    code, _, err = run(capsys, "load", "omni", "1999-01-01", "1999-01-02", "-p", "dc_mag", "--base-url",
-                       str(omni_root))
+    code, _, err = run(
+        capsys,
+        "load",
+        "omni",
+        "1999-01-01",
+        "1999-01-02",
+        "-p",
+        "dc_mag",
+        "--base-url",
+        str(omni_root),
+    )
     assert code == 2 and "has no file" in err
 
 
 def test_cache_info_and_clear(capsys, omni_root, cache_dir):
-    run(capsys, "load", "omni", "2010-01-01", "2010-01-01T01:00", "-p", "i_dens", "--base-url", str(omni_root))
+    run(
+        capsys,
+        "load",
+        "omni",
+        "2010-01-01",
+        "2010-01-01T01:00",
+        "-p",
+        "i_dens",
+        "--base-url",
+        str(omni_root),
+    )
     assert list(cache_dir.rglob("*.cdf"))
     code, out, _ = run(capsys, "cache", "info")
     assert code == 0 and str(cache_dir) in out
@@ -84,9 +130,16 @@ def test_cache_info_and_clear(capsys, omni_root, cache_dir):
 
 
 def test_console_script_is_installed(tmp_path):
-    exe = shutil.which("helioport") or str(__import__("pathlib").Path(sys.executable).parent / "helioport")
-    proc = subprocess.run([exe, "load", "omni", "2010-01-02", "2010-01-01", "-p", "dc_mag"], capture_output=True,
-                          text=True, timeout=120)
+    exe = shutil.which("helioport") or str(
+        __import__("pathlib").Path(sys.executable).parent / "helioport"
+    )
+    proc = subprocess.run(
+        [exe, "load", "omni", "2010-01-02", "2010-01-01", "-p", "dc_mag"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("helioport: error:") and "Traceback" not in proc.stderr
 
@@ -111,7 +164,10 @@ def test_demo_switches_to_the_newly_published_version(mission, tmp_path, capsys)
     published = re.search(rf"\[{mission}\] server publishes (\S+) \(newer than (\S+)\)", out)
     used = re.search(rf"\[{mission}\] files used now: (.*)", out).group(1).split(", ")
     assert published and published.group(1) in used and published.group(2) not in used
-    assert "second load: " in out and "0 file download(s)" in out.split("second load: ")[1].splitlines()[0]
+    assert (
+        "second load: " in out
+        and "0 file download(s)" in out.split("second load: ")[1].splitlines()[0]
+    )
     assert (tmp_path / "output" / f"{mission}.nc").stat().st_size > 0
     # a file in use is bumped, never an older version the loads ignore
     root = tmp_path / "bump"

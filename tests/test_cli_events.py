@@ -29,11 +29,24 @@ def run(capsys, *args):
 def test_bad_criteria_is_one_line_and_exit_2(capsys, tmp_path, criteria, needle):
     out_file = tmp_path / "events.txt"
     # no --base-url: the criteria fail before anything is loaded or fetched
-    code, _out, err = run(capsys, "events", "omni", "2010-01-01", "2010-01-02", "--criteria", criteria,
-                         "-o", str(out_file))
+    code, _out, err = run(
+        capsys,
+        "events",
+        "omni",
+        "2010-01-01",
+        "2010-01-02",
+        "--criteria",
+        criteria,
+        "-o",
+        str(out_file),
+    )
     assert code == 2
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("helioport: error: criteria ") and needle in lines[0]
+    assert (
+        len(lines) == 1
+        and lines[0].startswith("helioport: error: criteria ")
+        and needle in lines[0]
+    )
     assert "Traceback" not in err and not out_file.exists()
 
 
@@ -42,12 +55,25 @@ def test_bad_criteria_is_one_line_and_exit_2(capsys, tmp_path, criteria, needle)
     [
         (["--require", "most"], "mode must be 'any', 'all' or a fraction"),
         (["--window", "soon"], "window: cannot read 'soon' as a duration"),
-        (["--criteria", "dc_mag_q < 1"], "a component is written dc_mag_x, dc_mag_y, dc_mag_z or dc_mag_tot"),
+        (
+            ["--criteria", "dc_mag_q < 1"],
+            "a component is written dc_mag_x, dc_mag_y, dc_mag_z or dc_mag_tot",
+        ),
     ],
 )
 def test_bad_options_are_one_line_and_exit_2(capsys, omni_root, extra, needle):
-    code, _, err = run(capsys, "events", "omni", "2010-01-01", "2010-01-02", "--criteria", CRITERIA,
-                       "--base-url", str(omni_root), *extra)
+    code, _, err = run(
+        capsys,
+        "events",
+        "omni",
+        "2010-01-01",
+        "2010-01-02",
+        "--criteria",
+        CRITERIA,
+        "--base-url",
+        str(omni_root),
+        *extra,
+    )
     assert code == 2 and len(err.strip().splitlines()) == 1 and needle in err
 
 
@@ -55,14 +81,43 @@ def test_bad_options_are_one_line_and_exit_2(capsys, omni_root, extra, needle):
 def test_events_writes_aidapy_list_and_plot(capsys, omni_root, server_for, tmp_path, via):
     base = server_for(omni_root).url if via == "server" else str(omni_root)
     txt, png = tmp_path / "events.txt", tmp_path / "events.png"
-    code, out, err = run(capsys, "events", "omni", "2010-01-01", "2010-01-03", "--criteria", CRITERIA,
-                         "--window", "10min", "--step", "5min", "--mode", "1min", "--coords", "gse",
-                         "--chunk", "1D", "--base-url", base, "-o", str(txt), "--plot", str(png))
+    code, out, err = run(
+        capsys,
+        "events",
+        "omni",
+        "2010-01-01",
+        "2010-01-03",
+        "--criteria",
+        CRITERIA,
+        "--window",
+        "10min",
+        "--step",
+        "5min",
+        "--mode",
+        "1min",
+        "--coords",
+        "gse",
+        "--chunk",
+        "1D",
+        "--base-url",
+        base,
+        "-o",
+        str(txt),
+        "--plot",
+        str(png),
+    )
     assert code == 0, err
     cat = EventCatalog.read(txt)
     # the same search on the loaded Dataset: the CLI's chunked request gives the same events
-    ds = helioport.load("omni", "2010-01-01", "2010-01-03", products=["dc_mag", "i_dens", "sc_pos"],
-                        mode="1min", coords="gse", base_url=base)
+    ds = helioport.load(
+        "omni",
+        "2010-01-01",
+        "2010-01-03",
+        products=["dc_mag", "i_dens", "sc_pos"],
+        mode="1min",
+        coords="gse",
+        base_url=base,
+    )
     ref = find_events(ds, CRITERIA, window="10min", step="5min", progress=False)
     assert len(ref) >= 1 and [(e.start, e.stop) for e in cat] == [(e.start, e.stop) for e in ref]
     assert [e.values for e in cat] == [e.values for e in ref]
@@ -81,8 +136,23 @@ def test_events_writes_aidapy_list_and_plot(capsys, omni_root, server_for, tmp_p
 def test_events_other_formats_from_cli(capsys, omni_root, tmp_path):
     for ext in ("csv", "json", "xml"):
         path = tmp_path / f"events.{ext}"
-        code, _, err = run(capsys, "events", "omni", "2010-01-01", "2010-01-03", "--criteria", CRITERIA,
-                           "--window", "10min", "--step", "5min", "--base-url", str(omni_root), "-o", str(path))
+        code, _, err = run(
+            capsys,
+            "events",
+            "omni",
+            "2010-01-01",
+            "2010-01-03",
+            "--criteria",
+            CRITERIA,
+            "--window",
+            "10min",
+            "--step",
+            "5min",
+            "--base-url",
+            str(omni_root),
+            "-o",
+            str(path),
+        )
         assert code == 0, err
         assert len(EventCatalog.read(path)) >= 1
 
@@ -102,8 +172,23 @@ def test_demo_writes_the_event_search(tmp_path, capsys):
 
 def test_bare_number_window_is_seconds(capsys, omni_root, tmp_path):
     out = tmp_path / "ev.json"
-    code, _, err = run(capsys, "events", "omni", "2010-01-01", "2010-01-03", "--criteria", CRITERIA,
-                       "--window", "600", "--step", "300", "--base-url", str(omni_root), "-o", str(out))
+    code, _, err = run(
+        capsys,
+        "events",
+        "omni",
+        "2010-01-01",
+        "2010-01-03",
+        "--criteria",
+        CRITERIA,
+        "--window",
+        "600",
+        "--step",
+        "300",
+        "--base-url",
+        str(omni_root),
+        "-o",
+        str(out),
+    )
     assert code == 0, err
     from helioport.events import EventCatalog
 

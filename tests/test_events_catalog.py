@@ -31,16 +31,39 @@ def tricky() -> EventCatalog:
     """Times to the microsecond, NaN/inf/tiny values, missing values, locations and probes."""
     return EventCatalog(
         events=[
-            Event(start=t(2020, 1, 1, 0, 0, 0, 123456), stop=t(2020, 1, 1, 0, 0, 0, 123457),
-                  values={"b_min": float("nan"), "b_max": float("inf"), "v": 1e-300},
-                  location=(1.0, float("nan"), -2.5)),
-            Event(start=t(2020, 1, 1, 1), stop=t(2020, 1, 1, 2, 0, 0, 999999), probe="mms3",
-                  values={"b_min": -0.1, "b_max": 0.30000000000000004}),
-            Event(start=t(2020, 1, 1, 3), stop=t(2020, 1, 1, 3), location=(-96743.35, 16839.555, 30637.818)),
+            Event(
+                start=t(2020, 1, 1, 0, 0, 0, 123456),
+                stop=t(2020, 1, 1, 0, 0, 0, 123457),
+                values={"b_min": float("nan"), "b_max": float("inf"), "v": 1e-300},
+                location=(1.0, float("nan"), -2.5),
+            ),
+            Event(
+                start=t(2020, 1, 1, 1),
+                stop=t(2020, 1, 1, 2, 0, 0, 999999),
+                probe="mms3",
+                values={"b_min": -0.1, "b_max": 0.30000000000000004},
+            ),
+            Event(
+                start=t(2020, 1, 1, 3),
+                stop=t(2020, 1, 1, 3),
+                location=(-96743.35, 16839.555, 30637.818),
+            ),
         ],
-        settings={"criteria": 'b_min < 5 & v > "q"', "mode": 0.5, "window_s": 120.0, "nested": {"a": [1, 2]},
-                  "none": None, "padded": "  x ", "numeric_text": "123"},
-        provenance={"mission": "mms", "probes": ["mms1", "mms3"], "empty": "", "start": "2020-01-01T00:00:00Z"},
+        settings={
+            "criteria": 'b_min < 5 & v > "q"',
+            "mode": 0.5,
+            "window_s": 120.0,
+            "nested": {"a": [1, 2]},
+            "none": None,
+            "padded": "  x ",
+            "numeric_text": "123",
+        },
+        provenance={
+            "mission": "mms",
+            "probes": ["mms1", "mms3"],
+            "empty": "",
+            "start": "2020-01-01T00:00:00Z",
+        },
     )
 
 
@@ -78,7 +101,9 @@ def test_empty_catalog_round_trips(tmp_path):
     cat = EventCatalog(settings={"criteria": "i_dens > 30"}, provenance={"mission": "omni"})
     for ext in FORMATS:
         back = EventCatalog.read(cat.write(tmp_path / f"empty.{ext}"))
-        assert len(back) == 0 and back.settings == cat.settings and back.provenance == cat.provenance
+        assert (
+            len(back) == 0 and back.settings == cat.settings and back.provenance == cat.provenance
+        )
 
 
 def test_aidapy_list_layout_and_default_name(searched, tmp_path):
@@ -118,7 +143,9 @@ def test_reads_a_genuine_aidapy_list(tmp_path):
     )
     cat = EventCatalog.read(path)
     assert len(cat) == 1
-    assert cat[0].start == t(2017, 8, 10, 12, 18, 31, 728287) and cat[0].stop == t(2017, 8, 10, 12, 19, 41, 208817)
+    assert cat[0].start == t(2017, 8, 10, 12, 18, 31, 728287) and cat[0].stop == t(
+        2017, 8, 10, 12, 19, 41, 208817
+    )
     assert cat[0].location == (-96743.35, 16839.555, 30637.818)
     assert cat.settings == {"process": "edr", "criteria": "dc_mag_tot < 5, e_bulkv_x > 4000"}
     assert cat.provenance == {"mission": "mms", "probes": "1", "coords": "gse"}
@@ -128,13 +155,27 @@ def test_votable_is_a_time_table(searched, tmp_path):
     path = searched.write(tmp_path / "events.xml")
     ns = {"v": "http://www.ivoa.net/xml/VOTable/v1.3"}
     root = ET.parse(path).getroot()
-    assert root.tag == "{http://www.ivoa.net/xml/VOTable/v1.3}VOTABLE" and root.get("version") == "1.3"
+    assert (
+        root.tag == "{http://www.ivoa.net/xml/VOTable/v1.3}VOTABLE" and root.get("version") == "1.3"
+    )
     fields = root.findall(".//v:FIELD", ns)
-    assert [(f.get("name"), f.get("xtype")) for f in fields[:2]] == [("start", "dateTime"), ("stop", "dateTime")]
-    assert {f.get("name") for f in fields} >= {"probe", "location", "dc_mag_tot_min", "e_bulkv_x_max"}
+    assert [(f.get("name"), f.get("xtype")) for f in fields[:2]] == [
+        ("start", "dateTime"),
+        ("stop", "dateTime"),
+    ]
+    assert {f.get("name") for f in fields} >= {
+        "probe",
+        "location",
+        "dc_mag_tot_min",
+        "e_bulkv_x_max",
+    }
     rows = root.findall(".//v:TR", ns)
     assert len(rows) == len(searched)
-    assert [td.text for td in rows[0]][:3] == ["2020-01-01T00:20:00Z", "2020-01-01T00:20:40Z", "mms1"]
+    assert [td.text for td in rows[0]][:3] == [
+        "2020-01-01T00:20:00Z",
+        "2020-01-01T00:20:40Z",
+        "mms1",
+    ]
     params = {p.get("name"): p.get("value") for p in root.findall(".//v:PARAM", ns)}
     assert params["criteria"] == CRIT and params["window_s"] == "20.0"
 
@@ -152,24 +193,37 @@ def test_reads_an_amda_style_votable(tmp_path):
         "</TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>"
     )
     cat = EventCatalog.read(path)
-    assert [(e.start, e.stop) for e in cat] == [(t(2008, 1, 2, 10, 0, 0, 250000), t(2008, 1, 2, 11, 30)),
-                                                 (t(2008, 1, 3), t(2008, 1, 3, 0, 10))]
+    assert [(e.start, e.stop) for e in cat] == [
+        (t(2008, 1, 2, 10, 0, 0, 250000), t(2008, 1, 2, 11, 30)),
+        (t(2008, 1, 3), t(2008, 1, 3, 0, 10)),
+    ]
 
 
 def test_csv_reads_with_pandas(searched, tmp_path):
     path = searched.write(tmp_path / "events.csv")
     df = pd.read_csv(path, comment="#")
-    assert list(df.columns[:6]) == ["start", "stop", "probe", "location_x", "location_y", "location_z"]
+    assert list(df.columns[:6]) == [
+        "start",
+        "stop",
+        "probe",
+        "location_x",
+        "location_y",
+        "location_z",
+    ]
     assert df["start"].iloc[0] == "2020-01-01T00:20:00Z" and df["e_bulkv_x_max"].iloc[0] == 6000.0
     np.testing.assert_allclose(df["location_y"].to_numpy(), [e.location[1] for e in searched])
 
 
 def test_unwritable_names_and_unknown_formats_are_clear_errors(tmp_path):
-    spaced = EventCatalog(events=[Event(start=t(2020, 1, 1), stop=t(2020, 1, 1), values={"a b": 1.0})])
+    spaced = EventCatalog(
+        events=[Event(start=t(2020, 1, 1), stop=t(2020, 1, 1), values={"a b": 1.0})]
+    )
     with pytest.raises(InvalidRequestError, match="'a b' cannot be written to the AIDApy format"):
         spaced.write(tmp_path / "x.txt")
     assert EventCatalog.read(spaced.write(tmp_path / "x.json"))[0].values == {"a b": 1.0}
-    clash = EventCatalog(events=[Event(start=t(2020, 1, 1), stop=t(2020, 1, 1), values={"start": 1.0})])
+    clash = EventCatalog(
+        events=[Event(start=t(2020, 1, 1), stop=t(2020, 1, 1), values={"start": 1.0})]
+    )
     with pytest.raises(InvalidRequestError, match="'start' cannot be written to the CSV"):
         clash.write(tmp_path / "x.csv")
     with pytest.raises(InvalidRequestError, match="extension"):
@@ -193,14 +247,23 @@ def ev(a, b, probe=None, **values):
 
 
 A = EventCatalog(
-    events=[ev((0, 0), (0, 10), x_min=1.0, x_max=4.0), ev((1, 0), (1, 5), x_min=2.0, x_max=3.0),
-            ev((3, 0), (3, 1))],
-    settings={"criteria": "x < 5"}, provenance={"mission": "omni"},
+    events=[
+        ev((0, 0), (0, 10), x_min=1.0, x_max=4.0),
+        ev((1, 0), (1, 5), x_min=2.0, x_max=3.0),
+        ev((3, 0), (3, 1)),
+    ],
+    settings={"criteria": "x < 5"},
+    provenance={"mission": "omni"},
 )
 B = EventCatalog(
-    events=[ev((0, 5), (0, 20), x_min=0.5, x_max=3.0), ev((0, 30), (1, 2)), ev((2, 0), (2, 1)),
-            ev((3, 1), (3, 2))],
-    settings={"criteria": "y > 1"}, provenance={"mission": "mms"},
+    events=[
+        ev((0, 5), (0, 20), x_min=0.5, x_max=3.0),
+        ev((0, 30), (1, 2)),
+        ev((2, 0), (2, 1)),
+        ev((3, 1), (3, 2)),
+    ],
+    settings={"criteria": "y > 1"},
+    provenance={"mission": "mms"},
 )
 
 
@@ -210,11 +273,19 @@ def spans(cat):
 
 def test_union_merges_overlaps_and_combines_values():
     u = A.union(B)
-    assert spans(u) == [("00:00", "00:20"), ("00:30", "01:05"), ("02:00", "02:01"), ("03:00", "03:02")]
+    assert spans(u) == [
+        ("00:00", "00:20"),
+        ("00:30", "01:05"),
+        ("02:00", "02:01"),
+        ("03:00", "03:02"),
+    ]
     assert u[0].values == {"x_min": 0.5, "x_max": 4.0}  # extremes of both events
     assert u[1].values == {"x_min": 2.0, "x_max": 3.0}
-    assert u.settings == {"operation": "union", "criteria": "(x < 5) or (y > 1)",
-                          "operands": [A.settings, B.settings]}
+    assert u.settings == {
+        "operation": "union",
+        "criteria": "(x < 5) or (y > 1)",
+        "operands": [A.settings, B.settings],
+    }
     assert u.provenance["operands"] == [A.provenance, B.provenance]
     assert spans(B.union(A)) == spans(u) and spans(A.union(EventCatalog())) == spans(A)
 
@@ -230,15 +301,25 @@ def test_intersection_keeps_common_intervals():
 
 
 def test_filter_by_duration_time_probe_and_predicate():
-    cat = EventCatalog(events=[ev((0, 0), (0, 0, 20), "mms1", x_max=9.0), ev((1, 0), (1, 5), "mms2", x_max=2.0),
-                               ev((2, 0), (2, 30), "mms1", x_max=5.0)],
-                       settings={"criteria": "x > 1"})
+    cat = EventCatalog(
+        events=[
+            ev((0, 0), (0, 0, 20), "mms1", x_max=9.0),
+            ev((1, 0), (1, 5), "mms2", x_max=2.0),
+            ev((2, 0), (2, 30), "mms1", x_max=5.0),
+        ],
+        settings={"criteria": "x > 1"},
+    )
     assert spans(cat.filter(min_duration="1min")) == [("01:00", "01:05"), ("02:00", "02:30")]
     assert spans(cat.filter(max_duration=300)) == [("00:00", "00:00"), ("01:00", "01:05")]
-    assert spans(cat.filter(start="2020-01-01T00:30", stop="2020-01-01T01:02")) == [("01:00", "01:05")]
+    assert spans(cat.filter(start="2020-01-01T00:30", stop="2020-01-01T01:02")) == [
+        ("01:00", "01:05")
+    ]
     assert spans(cat.filter(probe="mms1")) == [("00:00", "00:00"), ("02:00", "02:30")]
     kept = cat.filter(lambda e: e.values["x_max"] > 4, min_duration="30s")
-    assert spans(kept) == [("02:00", "02:30")] and kept.settings == {"criteria": "x > 1", "filtered": True}
+    assert spans(kept) == [("02:00", "02:30")] and kept.settings == {
+        "criteria": "x > 1",
+        "filtered": True,
+    }
     with pytest.raises(InvalidRequestError, match="min_duration"):
         cat.filter(min_duration="soon")
 

@@ -48,8 +48,14 @@ from hypothesis import strategies as st
         ("f'{x}' == 1", "f-string"),
         ("x = 3", "assign statement 'x = 3'"),
         ("a > 1; b > 2", "a second expression 'b > 2' at column 8"),
-        ("dc_mag_tot < 5 & abs(e_bulkv_x) > 4000", "operator '&' at column 16 is not allowed; '5' is not a condition"),
-        ("i_dens | dc_mag_z > 0", "operator '|' at column 8 is not allowed; 'i_dens' is not a condition"),
+        (
+            "dc_mag_tot < 5 & abs(e_bulkv_x) > 4000",
+            "operator '&' at column 16 is not allowed; '5' is not a condition",
+        ),
+        (
+            "i_dens | dc_mag_z > 0",
+            "operator '|' at column 8 is not allowed; 'i_dens' is not a condition",
+        ),
         ("0 < 1", "names no product"),
         ("dc_mag_tot + 1", "is not a condition"),
         ("", "empty string"),
@@ -101,18 +107,28 @@ def test_parsing_and_evaluation_never_eval_exec_or_compile_code(monkeypatch):
     monkeypatch.setattr(builtins, "exec", forbidden)
     monkeypatch.setattr(builtins, "compile", ast_only)
     c = parse_criteria("dc_mag_tot < 5 and abs(e_bulkv_x) > 4000 or not i_dens <= 2 ** 3")
-    out = c(dc_mag_tot=np.array([3.0, 3.0, 9.0, 9.0]), e_bulkv_x=np.array([-5e3, 1.0, 1.0, 1.0]),
-            i_dens=np.array([1.0, 1.0, 9.0, 8.0]))
+    out = c(
+        dc_mag_tot=np.array([3.0, 3.0, 9.0, 9.0]),
+        e_bulkv_x=np.array([-5e3, 1.0, 1.0, 1.0]),
+        i_dens=np.array([1.0, 1.0, 9.0, 8.0]),
+    )
     assert out.tolist() == [True, False, True, False]
 
 
 def test_names_components_and_levels():
     c = parse_criteria("dc_mag_tot < 5 and abs(i_bulkv_x) > 400 and j_curl_tot > 70 and i_dens > 1")
     assert c.names == ("dc_mag_tot", "i_bulkv_x", "j_curl_tot", "i_dens") and c.level == "sample"
-    assert c.required_variables() == [("dc_mag", "tot"), ("i_bulkv", "x"), ("j_curl", "tot"), ("i_dens", None)]
+    assert c.required_variables() == [
+        ("dc_mag", "tot"),
+        ("i_bulkv", "x"),
+        ("j_curl", "tot"),
+        ("i_dens", None),
+    ]
     assert parse_criteria("(mean(dc_mag_tot) < 5) & any(i_dens > 3)").level == "window"
     assert required_variables(lambda mag_elev_angle, e_bulkv_z: mag_elev_angle > e_bulkv_z) == [
-        ("mag_elev_angle", None), ("e_bulkv", "z")]
+        ("mag_elev_angle", None),
+        ("e_bulkv", "z"),
+    ]
     with pytest.raises(CriteriaError, match=r"\*args"):
         parse_criteria(lambda *args: args)
     with pytest.raises(CriteriaError, match="expression string or a callable"):

@@ -23,14 +23,28 @@ def _mms(tmp_path):
 @pytest.mark.parametrize("mission,make", [("omni", _omni), ("mms", _mms)])
 def test_same_criteria_on_omni_and_mms_fixtures(tmp_path, mission, make):
     req, root = make(tmp_path)
-    kw = {"probes": req.get("probes"), "mode": req["mode"], "coords": req["coords"],
-          "base_url": {req["source"]: str(root)}}
-    ds = helioport.load(mission, req["start"], req["end"], products=["dc_mag", "i_dens", "sc_pos"], **kw)
+    kw = {
+        "probes": req.get("probes"),
+        "mode": req["mode"],
+        "coords": req["coords"],
+        "base_url": {req["source"]: str(root)},
+    }
+    ds = helioport.load(
+        mission, req["start"], req["end"], products=["dc_mag", "i_dens", "sc_pos"], **kw
+    )
     in_memory = find_events(ds, CRITERIA, window="10min", step="5min", progress=False)
-    chunked = find_events({"mission": mission, "start": req["start"], "end": req["end"], **kw}, CRITERIA,
-                          window="10min", step="5min", chunk="40min", progress=False)
+    chunked = find_events(
+        {"mission": mission, "start": req["start"], "end": req["end"], **kw},
+        CRITERIA,
+        window="10min",
+        step="5min",
+        chunk="40min",
+        progress=False,
+    )
     assert len(in_memory) >= 1
-    assert [(e.start, e.stop, e.probe) for e in chunked] == [(e.start, e.stop, e.probe) for e in in_memory]
+    assert [(e.start, e.stop, e.probe) for e in chunked] == [
+        (e.start, e.stop, e.probe) for e in in_memory
+    ]
     assert chunked.provenance["mission"] == mission
     for e in chunked:  # the criterion holds on the grid at both ends; values agree with it
         assert e.values["dc_mag_tot_max"] > 24 and e.values["i_dens_max"] > 1
@@ -43,8 +57,13 @@ def test_dask_threads_loading_over_http_share_the_cache_safely(tmp_path, server_
     pytest.importorskip("dask")
     req, _root = _omni(tmp_path)
     srv = server_for(tmp_path)
-    source = {"mission": "omni", "start": req["start"], "end": req["end"], "mode": req["mode"],
-              "base_url": srv.url_for("omni/")}
+    source = {
+        "mission": "omni",
+        "start": req["start"],
+        "end": req["end"],
+        "mode": req["mode"],
+        "base_url": srv.url_for("omni/"),
+    }
     kw = {"window": "10min", "step": "5min", "chunk": "3h", "progress": False}
     parallel = find_events(source, CRITERIA, use_dask=True, **kw)
     sequential = find_events(source, CRITERIA, use_dask=False, **kw)

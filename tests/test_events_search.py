@@ -35,7 +35,14 @@ def _vector(name, t, data, units):
 
 N_OMNI = 4320  # 3 days of 1-min data
 # (first, last) sample of each planted event (window 180 s, step 120 s -> W=3, S=2)
-OMNI_EVENTS = [(100, 104), (1437, 1444), (2000, 2003), (2010, 2012), (3000, 3000), (N_OMNI - 1, N_OMNI - 1)]
+OMNI_EVENTS = [
+    (100, 104),
+    (1437, 1444),
+    (2000, 2003),
+    (2010, 2012),
+    (3000, 3000),
+    (N_OMNI - 1, N_OMNI - 1),
+]
 
 
 def omni_dataset(events=OMNI_EVENTS, n=N_OMNI) -> xr.Dataset:
@@ -49,8 +56,11 @@ def omni_dataset(events=OMNI_EVENTS, n=N_OMNI) -> xr.Dataset:
     b[2500:2511] = 1.0  # |B| low but no fast flow: no event
     pos = np.column_stack([np.arange(n) * 10.0, np.full(n, 2e4), np.full(n, -3e4)])
     ds = xr.Dataset(
-        {"dc_mag": _vector("dc_mag", t, b, "nT"), "e_bulkv": _vector("e_bulkv", t, v, "km/s"),
-         "sc_pos": _vector("sc_pos", t, pos, "km")},
+        {
+            "dc_mag": _vector("dc_mag", t, b, "nT"),
+            "e_bulkv": _vector("e_bulkv", t, v, "km/s"),
+            "sc_pos": _vector("sc_pos", t, pos, "km"),
+        },
         attrs={"mission": "omni"},
     )
     for name in ds.data_vars:
@@ -149,7 +159,9 @@ def test_merge_gap_is_strict_and_min_duration_drops_short_events(omni):
     seven = find_events(omni, CRIT, "180s", "120s", merge_gap="7min", progress=False)
     eight = find_events(omni, CRIT, "180s", "120s", merge_gap="8min", progress=False)
     assert (omni_times(2000), omni_times(2003)) in spans(seven)  # gap is exactly 7 min
-    assert (omni_times(2000), omni_times(2012)) in spans(eight) and len(eight) == len(OMNI_EVENTS) - 1
+    assert (omni_times(2000), omni_times(2012)) in spans(eight) and len(eight) == len(
+        OMNI_EVENTS
+    ) - 1
     longer = find_events(omni, CRIT, "180s", "120s", min_duration="2min", progress=False)
     assert spans(longer) == [(omni_times(a), omni_times(z)) for a, z in OMNI_EVENTS if z - a >= 2]
 
@@ -158,8 +170,9 @@ def test_merge_gap_is_strict_and_min_duration_drops_short_events(omni):
 def test_request_mode_in_chunks_equals_dataset_mode(omni, chunk):
     calls = []
     req = {"mission": "omni", "start": T0, "end": T0 + N_OMNI * MIN}
-    cat = find_events(req, CRIT, "180s", "120s", chunk=chunk, loader=slicing_loader(omni, calls),
-                      progress=False)
+    cat = find_events(
+        req, CRIT, "180s", "120s", chunk=chunk, loader=slicing_loader(omni, calls), progress=False
+    )
     ref = find_events(omni, CRIT, "180s", "120s", progress=False)
     assert cat.events == ref.events
     assert cat.settings["chunk"] == {"1D": "86400s", "7h": "25200s", "10min": "600s"}[chunk]
@@ -178,19 +191,25 @@ def test_auto_chunk_is_sized_in_samples_and_probes_with_a_short_first_load(omni,
     monkeypatch.setattr(search, "AUTO_CHUNK_SAMPLES", 1000)  # 1000 1-min samples: 3 chunks here
     cat = find_events(req, CRIT, "180s", "120s", loader=slicing_loader(omni, calls), progress=False)
     assert cat.events == ref.events
-    assert cat.settings["chunk"] == "60000s"  # 1000 samples of 60 s, a multiple of the 2-sample step
+    assert (
+        cat.settings["chunk"] == "60000s"
+    )  # 1000 samples of 60 s, a multiple of the 2-sample step
     t0, t1, _ = calls[0]
     assert t1 - t0 == pd.Timedelta("1h")  # the probe load: one hour of 1-min data is enough
     assert len(calls) == 1 + -(-N_OMNI // 1000)
     # a window longer than the sample count asks for keeps 8 windows per chunk
     monkeypatch.setattr(search, "AUTO_CHUNK_SAMPLES", 10)
     cat = find_events(req, CRIT, "180s", "120s", loader=slicing_loader(omni), progress=False)
-    assert cat.settings["chunk"] == "1440s" and cat.events == ref.events  # 8 windows of 3 samples -> 24
+    assert (
+        cat.settings["chunk"] == "1440s" and cat.events == ref.events
+    )  # 8 windows of 3 samples -> 24
 
 
 def test_chunk_boundary_event_and_last_partial_window(omni):
     req = ("omni", T0, T0 + N_OMNI * MIN)
-    cat = find_events(req, CRIT, "180s", "120s", chunk="1D", loader=slicing_loader(omni), progress=False)
+    cat = find_events(
+        req, CRIT, "180s", "120s", chunk="1D", loader=slicing_loader(omni), progress=False
+    )
     assert (omni_times(1437), omni_times(1444)) in spans(cat)  # crosses 2020-01-02T00:00
     assert spans(cat)[-1] == (omni_times(N_OMNI - 1), omni_times(N_OMNI - 1))
 
@@ -198,7 +217,10 @@ def test_chunk_boundary_event_and_last_partial_window(omni):
 def test_modes_all_and_fraction(omni):
     # window 5 min, step 5 min: "all" needs five consecutive true samples
     cat_all = find_events(omni, CRIT, "5min", "5min", mode="all", progress=False)
-    assert spans(cat_all) == [(omni_times(100), omni_times(104)), (omni_times(1440), omni_times(1444))]
+    assert spans(cat_all) == [
+        (omni_times(100), omni_times(104)),
+        (omni_times(1440), omni_times(1444)),
+    ]
     # 0.6: windows 1435..1439 (3/5), 2000..2004 (4/5), 2010..2014 (3/5) count; 3000 (1/5) does not
     cat_frac = find_events(omni, CRIT, "5min", "5min", mode=0.6, progress=False)
     assert spans(cat_frac) == [(omni_times(a), omni_times(z)) for a, z in OMNI_EVENTS[:4]]
@@ -211,7 +233,9 @@ def test_data_gaps_and_missing_products_in_request_mode(omni):
     gappy = gappy.drop_sel(time_e_bulkv=gappy.time_e_bulkv.values[1500:1700])
     gappy = gappy.drop_vars("sc_pos")  # the loader answers UnknownProductError for sc_pos
     req = {"mission": "omni", "start": T0, "end": T0 + N_OMNI * MIN}
-    cat = find_events(req, CRIT, "180s", "120s", chunk="2h", loader=slicing_loader(gappy), progress=False)
+    cat = find_events(
+        req, CRIT, "180s", "120s", chunk="2h", loader=slicing_loader(gappy), progress=False
+    )
     assert spans(cat) == [(omni_times(a), omni_times(z)) for a, z in OMNI_EVENTS]
     assert all(e.location is None for e in cat)
 
@@ -252,8 +276,16 @@ def test_same_criteria_on_mms_with_probes_and_finer_fgm(mms):
 
 
 def test_mms_request_mode_one_probe_across_hours(mms):
-    req = {"mission": "mms", "start": T0, "end": T0 + N_MMS * DT_MMS, "probes": ["1"], "mode": "brst"}
-    cat = find_events(req, CRIT, "20s", "8s", chunk="1h", loader=slicing_loader(mms), progress=False)
+    req = {
+        "mission": "mms",
+        "start": T0,
+        "end": T0 + N_MMS * DT_MMS,
+        "probes": ["1"],
+        "mode": "brst",
+    }
+    cat = find_events(
+        req, CRIT, "20s", "8s", chunk="1h", loader=slicing_loader(mms), progress=False
+    )
     assert spans(cat) == [(mms_times(a), mms_times(z)) for a, z in MMS_EVENTS]
     assert (mms_times(895), mms_times(905)) in spans(cat)  # crosses 01:00
     assert cat.provenance["probes"] == ["mms1"] and cat.provenance["data_mode"] == "brst"
@@ -262,7 +294,13 @@ def test_mms_request_mode_one_probe_across_hours(mms):
 def test_dask_gives_identical_results(mms):
     pytest.importorskip("dask")
     req = {"mission": "mms", "start": T0, "end": T0 + N_MMS * DT_MMS, "probes": ["mms1", "mms2"]}
-    kw = {"window": "20s", "step": "8s", "chunk": "30min", "loader": slicing_loader(mms), "progress": False}
+    kw = {
+        "window": "20s",
+        "step": "8s",
+        "chunk": "30min",
+        "loader": slicing_loader(mms),
+        "progress": False,
+    }
     seq = find_events(req, CRIT, use_dask=False, **kw)
     par = find_events(req, CRIT, use_dask=True, **kw)
     assert par.events == seq.events and len(seq) == 2 * len(MMS_EVENTS)
@@ -271,10 +309,20 @@ def test_dask_gives_identical_results(mms):
 def test_dask_distributed_local_cluster(omni):
     distributed = pytest.importorskip("distributed")
     req = {"mission": "omni", "start": T0, "end": T0 + N_OMNI * MIN}
-    kw = {"window": "180s", "step": "120s", "chunk": "6h", "loader": slicing_loader(omni), "progress": False}
+    kw = {
+        "window": "180s",
+        "step": "120s",
+        "chunk": "6h",
+        "loader": slicing_loader(omni),
+        "progress": False,
+    }
     ref = find_events(req, CRIT, use_dask=False, **kw)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         got = find_events(req, CRIT, **kw)  # use_dask=None: the active client is used
     assert got.events == ref.events
 
@@ -285,11 +333,23 @@ def test_window_level_criteria_and_aidapy_callables(mms):
     assert cat.settings["level"] == "window"
     # window-level events span whole windows: 300..310 lies in windows 300..304 to 310..314
     assert spans(cat)[0] == (mms_times(300), mms_times(314))
-    legacy = find_events(mms, lambda dc_mag_tot, e_bulkv_x: np.any(dc_mag_tot < 5) & np.any(
-        np.abs(e_bulkv_x) > 4000), "20s", "20s", probes="mms1", progress=False)
+    legacy = find_events(
+        mms,
+        lambda dc_mag_tot, e_bulkv_x: np.any(dc_mag_tot < 5) & np.any(np.abs(e_bulkv_x) > 4000),
+        "20s",
+        "20s",
+        probes="mms1",
+        progress=False,
+    )
     assert legacy.events == cat.events
-    per_sample = find_events(mms, lambda dc_mag_tot, e_bulkv_x: (dc_mag_tot < 5) & (np.abs(e_bulkv_x) > 4000),
-                             "20s", "8s", probes=["mms1"], progress=False)
+    per_sample = find_events(
+        mms,
+        lambda dc_mag_tot, e_bulkv_x: (dc_mag_tot < 5) & (np.abs(e_bulkv_x) > 4000),
+        "20s",
+        "8s",
+        probes=["mms1"],
+        progress=False,
+    )
     assert spans(per_sample) == [(mms_times(a), mms_times(z)) for a, z in MMS_EVENTS]
 
 
@@ -297,8 +357,9 @@ def test_event_search_edr_preset_and_to_file(mms, tmp_path):
     settings = preset("edr")
     settings["parameters"]["time_window"] = 40
     settings["parameters"]["time_step"] = 40
-    cat = event_search(settings, T0, T0 + N_MMS * DT_MMS, to_file=tmp_path, plot=True,
-                       loader=slicing_loader(mms))
+    cat = event_search(
+        settings, T0, T0 + N_MMS * DT_MMS, to_file=tmp_path, plot=True, loader=slicing_loader(mms)
+    )
     assert spans(cat) == [(mms_times(300), mms_times(319))]  # j_curl > 70 only at 300..310
     assert cat.settings["process"] == "edr" and cat.provenance["data_mode"] == "brst"
     txt = tmp_path / "Output_list_events_mms_20200101T000000_20200101T060000.txt"
@@ -315,14 +376,24 @@ def test_df_preset_finds_a_front():
     b = np.column_stack([np.full(n, 5.0), np.zeros(n), bz])
     elev = np.degrees(np.arctan2(bz, 5.0))
     pos = np.column_stack([np.full(n, -10 * 6378.0), np.full(n, 1000.0), np.zeros(n)])
-    ds = xr.Dataset({"dc_mag_mms1": _vector("dc_mag_mms1", t, b, "nT"),
-                     "mag_elev_angle_mms1": xr.DataArray(elev, dims=("time_mag_elev_angle_mms1",),
-                                                         coords={"time_mag_elev_angle_mms1": t}),
-                     "sc_pos_mms1": _vector("sc_pos_mms1", t, pos, "km")}, attrs={"mission": "mms"})
+    ds = xr.Dataset(
+        {
+            "dc_mag_mms1": _vector("dc_mag_mms1", t, b, "nT"),
+            "mag_elev_angle_mms1": xr.DataArray(
+                elev, dims=("time_mag_elev_angle_mms1",), coords={"time_mag_elev_angle_mms1": t}
+            ),
+            "sc_pos_mms1": _vector("sc_pos_mms1", t, pos, "km"),
+        },
+        attrs={"mission": "mms"},
+    )
     s = preset("df")
     cat = event_search(s, T0, T0 + n * np.timedelta64(1, "s"), loader=slicing_loader(ds))
-    assert spans(cat) == [(pd.Timestamp(T0 + np.timedelta64(918, "s"), tz="UTC"),
-                           pd.Timestamp(T0 + np.timedelta64(1223, "s"), tz="UTC"))]
+    assert spans(cat) == [
+        (
+            pd.Timestamp(T0 + np.timedelta64(918, "s"), tz="UTC"),
+            pd.Timestamp(T0 + np.timedelta64(1223, "s"), tz="UTC"),
+        )
+    ]
     assert cat.settings["level"] == "window" and cat.settings["window_s"] == 306.0
 
 
@@ -336,7 +407,11 @@ def naive_events(truth, valid, values, W, S, mode, gap, min_len):
     for k in range(-(-n // S)):
         a, b = k * S, min(k * S + W, n)
         c, v = sum(truth[a:b]), sum(valid[a:b])
-        ok = c > 0 and (mode == "any" or (mode == "all" and c == v) or (mode not in ("any", "all") and c >= mode * v - 1e-9))
+        ok = c > 0 and (
+            mode == "any"
+            or (mode == "all" and c == v)
+            or (mode not in ("any", "all") and c >= mode * v - 1e-9)
+        )
         if ok:
             hits.append(k)
     runs = []
@@ -356,28 +431,44 @@ def naive_events(truth, valid, values, W, S, mode, gap, min_len):
             merged[-1][1] = max(merged[-1][1], l)
         else:
             merged.append([f, l])
-    return [(f, l, float(np.nanmin(values[f : l + 1])), float(np.nanmax(values[f : l + 1])))
-            for f, l in merged if l - f >= min_len]
+    return [
+        (f, l, float(np.nanmin(values[f : l + 1])), float(np.nanmax(values[f : l + 1])))
+        for f, l in merged
+        if l - f >= min_len
+    ]
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.lists(st.sampled_from([0.0, 1.0, np.nan]), min_size=5, max_size=160),
-    W=st.integers(1, 6), S=st.integers(1, 6), chunk=st.integers(1, 40),
-    mode=st.sampled_from(["any", "all", 0.5]), gap=st.integers(0, 5), min_len=st.integers(0, 3),
+    W=st.integers(1, 6),
+    S=st.integers(1, 6),
+    chunk=st.integers(1, 40),
+    mode=st.sampled_from(["any", "all", 0.5]),
+    gap=st.integers(0, 5),
+    min_len=st.integers(0, 3),
 )
 def test_property_chunked_equals_dataset_equals_naive(data, W, S, chunk, mode, gap, min_len):
     x = np.array(data)
     n = x.size
     t = T0 + np.arange(n) * MIN
-    ds = xr.Dataset({"i_dens": xr.DataArray(x, dims=("time_i_dens",), coords={"time_i_dens": t})},
-                    attrs={"mission": "omni"})
-    kw = {"window": f"{W}min", "step": f"{S}min", "mode": mode, "merge_gap": f"{gap}min",
-              "min_duration": f"{min_len}min", "progress": False}
+    ds = xr.Dataset(
+        {"i_dens": xr.DataArray(x, dims=("time_i_dens",), coords={"time_i_dens": t})},
+        attrs={"mission": "omni"},
+    )
+    kw = {
+        "window": f"{W}min",
+        "step": f"{S}min",
+        "mode": mode,
+        "merge_gap": f"{gap}min",
+        "min_duration": f"{min_len}min",
+        "progress": False,
+    }
     expected = naive_events(list(x > 0.5), list(np.isfinite(x)), x, W, S, mode, gap, min_len)
     got = find_events(ds, "i_dens > 0.5", **kw)
     assert [(e.start, e.stop, e.values["i_dens_min"], e.values["i_dens_max"]) for e in got] == [
-        (omni_times(f), omni_times(l), lo, hi) for f, l, lo, hi in expected]
+        (omni_times(f), omni_times(l), lo, hi) for f, l, lo, hi in expected
+    ]
     req = {"mission": "omni", "start": T0, "end": T0 + n * MIN}
     chunked = find_events(req, "i_dens > 0.5", chunk=f"{chunk}min", loader=slicing_loader(ds), **kw)
     assert chunked.events == got.events

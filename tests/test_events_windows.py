@@ -16,7 +16,9 @@ def test_cadence_of_a_long_series_with_gaps_and_jitter_is_its_step():
     assert cadence_ns(t[:1000]) == 60_000_000_000  # the short path agrees
     fast = np.arange(n, dtype=np.int64) * 62_500_000  # 16 Hz FGM survey
     assert cadence_ns(fast) == 62_500_000
-    burst = np.arange(n, dtype=np.int64) * 7_812_500  # 128 Hz: 7.8125 ms, rounded to the microsecond
+    burst = (
+        np.arange(n, dtype=np.int64) * 7_812_500
+    )  # 128 Hz: 7.8125 ms, rounded to the microsecond
     assert cadence_ns(burst) == round(7_812_500, -3)
     assert cadence_ns(np.array([5], np.int64)) == 0
 
@@ -54,11 +56,23 @@ def test_sparse_window_marking_equals_a_direct_check():
 
     rng = np.random.default_rng(0)
     for _ in range(500):
-        n, width, step = int(rng.integers(1, 200)), int(rng.integers(1, 20)), int(rng.integers(1, 10))
+        n, width, step = (
+            int(rng.integers(1, 200)),
+            int(rng.integers(1, 20)),
+            int(rng.integers(1, 10)),
+        )
         truth = rng.random(n) < rng.random() * 0.3
         starts = int(rng.integers(-width, 5)) + np.arange(int(rng.integers(0, 60))) * step
-        direct = np.array([truth[max(s, 0) : max(min(s + width, n), 0)].any() for s in starts], bool)
-        np.testing.assert_array_equal(_windows_holding(np.flatnonzero(truth), starts, width), direct)
-        np.testing.assert_array_equal(window_hits(truth, np.ones(n, bool), starts, width, "any"), direct)
+        direct = np.array(
+            [truth[max(s, 0) : max(min(s + width, n), 0)].any() for s in starts], bool
+        )
+        np.testing.assert_array_equal(
+            _windows_holding(np.flatnonzero(truth), starts, width), direct
+        )
+        np.testing.assert_array_equal(
+            window_hits(truth, np.ones(n, bool), starts, width, "any"), direct
+        )
     irregular = np.array([0, 3, 4, 10])  # not evenly spaced: the binary-search path
-    np.testing.assert_array_equal(_windows_holding(np.array([4]), irregular, 2), [False, True, True, False])
+    np.testing.assert_array_equal(
+        _windows_holding(np.array([4]), irregular, 2), [False, True, True, False]
+    )

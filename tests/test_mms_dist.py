@@ -25,8 +25,14 @@ def brst_day(tmp_path):
 def test_a_distribution_is_a_4d_labelled_array(brst_day):
     root, files = brst_day
     path = files[0]
-    ds = helioport.load("mms", "2015-10-16T08:00", "2015-10-16T09:00", products="i_dist", mode="brst",
-                        base_url=str(root))
+    ds = helioport.load(
+        "mms",
+        "2015-10-16T08:00",
+        "2015-10-16T09:00",
+        products="i_dist",
+        mode="brst",
+        base_url=str(root),
+    )
     da = ds["i_dist_mms1"]
     tdim = "time_i_dist_mms1"
     assert da.dims == (tdim,) + DIST_DIMS
@@ -36,14 +42,25 @@ def test_a_distribution_is_a_4d_labelled_array(brst_day):
     raw = cdf.varget("mms1_dis_dist_brst")
     np.testing.assert_array_equal(da.values, raw)
     # each value encodes its indices: 1e-25 (1 + t + 1e-2 phi + 1e-4 theta + 1e-6 energy)
-    assert float(da.isel({tdim: 0, "phi_bin": 31, "theta_bin": 0, "energy_bin": 0})) == pytest.approx(1.31e-25)
-    assert float(da.isel({tdim: 0, "phi_bin": 0, "theta_bin": 15, "energy_bin": 0})) == pytest.approx(1.0015e-25)
-    assert float(da.isel({tdim: 0, "phi_bin": 0, "theta_bin": 0, "energy_bin": 31})) == pytest.approx(
-        1.000031e-25, rel=1e-6)
-    assert float(da.isel({tdim: 3, "phi_bin": 0, "theta_bin": 0, "energy_bin": 0})) == pytest.approx(4e-25)
+    assert float(
+        da.isel({tdim: 0, "phi_bin": 31, "theta_bin": 0, "energy_bin": 0})
+    ) == pytest.approx(1.31e-25)
+    assert float(
+        da.isel({tdim: 0, "phi_bin": 0, "theta_bin": 15, "energy_bin": 0})
+    ) == pytest.approx(1.0015e-25)
+    assert float(
+        da.isel({tdim: 0, "phi_bin": 0, "theta_bin": 0, "energy_bin": 31})
+    ) == pytest.approx(1.000031e-25, rel=1e-6)
+    assert float(
+        da.isel({tdim: 3, "phi_bin": 0, "theta_bin": 0, "energy_bin": 0})
+    ) == pytest.approx(4e-25)
     # angles and the time-varying energy table are coordinates
     phi, theta, energy = (da.coords[f"{k}_i_dist_mms1"] for k in ("phi", "theta", "energy"))
-    assert phi.dims == (tdim, "phi_bin") and theta.dims == ("theta_bin",) and energy.dims == (tdim, "energy_bin")
+    assert (
+        phi.dims == (tdim, "phi_bin")
+        and theta.dims == ("theta_bin",)
+        and energy.dims == (tdim, "energy_bin")
+    )
     np.testing.assert_array_equal(phi.values, cdf.varget("mms1_dis_phi_brst"))
     np.testing.assert_array_equal(theta.values, cdf.varget("mms1_dis_theta_brst"))
     np.testing.assert_array_equal(energy.values, cdf.varget("mms1_dis_energy_brst"))
@@ -54,21 +71,33 @@ def test_a_distribution_is_a_4d_labelled_array(brst_day):
 def test_fixed_phi_table_stays_one_dimensional(tmp_path):
     root = tmp_path / "spdf"
     fixtures.write_fpi_dist(root, "mms2", "des", "fast", "2015-10-16T00:00:00", 4, phi_varies=False)
-    da = helioport.load("mms", "2015-10-16T00:00", "2015-10-16T01:00", products="e_dist", probes="mms2",
-                        base_url=str(root))["e_dist_mms2"]
+    da = helioport.load(
+        "mms",
+        "2015-10-16T00:00",
+        "2015-10-16T01:00",
+        products="e_dist",
+        probes="mms2",
+        base_url=str(root),
+    )["e_dist_mms2"]
     assert da.coords["phi_e_dist_mms2"].dims == ("phi_bin",)
     assert da.attrs["source_variable"] == "mms2_des_dist_fast"
 
 
 def test_a_day_of_burst_intervals_is_concatenated_in_time_order_without_edge_duplicates(brst_day):
     root, files = brst_day
-    ds = helioport.load("mms", "2015-10-16", "2015-10-17", products="i_dist", mode="brst", base_url=str(root))
+    ds = helioport.load(
+        "mms", "2015-10-16", "2015-10-17", products="i_dist", mode="brst", base_url=str(root)
+    )
     da = ds["i_dist_mms1"]
     t = da[da.dims[0]].values
     assert t.size == 10 + 20 + 19 + 8  # the shared edge record once
     assert np.all(np.diff(t) > np.timedelta64(0))
-    expected_t = np.concatenate([
-        cdflib.cdfepoch.to_datetime(cdflib.CDF(f).varget("Epoch")).astype("datetime64[ns]") for f in files])
+    expected_t = np.concatenate(
+        [
+            cdflib.cdfepoch.to_datetime(cdflib.CDF(f).varget("Epoch")).astype("datetime64[ns]")
+            for f in files
+        ]
+    )
     np.testing.assert_array_equal(t, np.unique(expected_t))
     # records come from the right files: the edge record is kept from the first interval
     raw = [cdflib.CDF(f).varget("mms1_dis_dist_brst") for f in files]
@@ -77,7 +106,9 @@ def test_a_day_of_burst_intervals_is_concatenated_in_time_order_without_edge_dup
     np.testing.assert_array_equal(da.values[30:49], raw[2][1:])
     np.testing.assert_array_equal(da.values[49:], raw[3])
     energy = da.coords["energy_i_dist_mms1"].values
-    np.testing.assert_array_equal(energy[30:49], cdflib.CDF(files[2]).varget("mms1_dis_energy_brst")[1:])
+    np.testing.assert_array_equal(
+        energy[30:49], cdflib.CDF(files[2]).varget("mms1_dis_energy_brst")[1:]
+    )
     assert da.attrs["files"].split(", ") == [f.name for f in files]
 
 
@@ -85,10 +116,19 @@ def test_positions_come_only_when_asked(tmp_path):
     root = tmp_path / "spdf"
     path = fixtures.write_fgm(root, "mms1", "srvy", "2015-10-16", 16 * 600)
     fixtures.write_mec(root, "mms1", "2015-10-16")
-    plain = helioport.load("mms", "2015-10-16T00:00", "2015-10-16T00:10", products="dc_mag", base_url=str(root))
+    plain = helioport.load(
+        "mms", "2015-10-16T00:00", "2015-10-16T00:10", products="dc_mag", base_url=str(root)
+    )
     assert list(plain.data_vars) == ["dc_mag_mms1"]
-    ds = helioport.load("mms", "2015-10-16T00:00", "2015-10-16T00:10", products="dc_mag", coords="gsm",
-                        positions=True, base_url=str(root))
+    ds = helioport.load(
+        "mms",
+        "2015-10-16T00:00",
+        "2015-10-16T00:10",
+        products="dc_mag",
+        coords="gsm",
+        positions=True,
+        base_url=str(root),
+    )
     assert list(ds.data_vars) == ["dc_mag_mms1", "dc_mag_pos_mms1"]
     pos = ds["dc_mag_pos_mms1"]
     raw = cdflib.CDF(path).varget("mms1_fgm_r_gsm_srvy_l2")
@@ -96,8 +136,13 @@ def test_positions_come_only_when_asked(tmp_path):
     np.testing.assert_array_equal(pos.values, raw[:20])
     assert pos.attrs["units"] == "km" and pos.attrs["coords"] == "gsm"
     assert pos.attrs["files"] == path.name  # the FGM file itself: nothing more was fetched
-    mec = helioport.load("mms", "2015-10-16T00:00", "2015-10-16T00:10", products=["dc_mag", "sc_pos"],
-                         base_url=str(root))
+    mec = helioport.load(
+        "mms",
+        "2015-10-16T00:00",
+        "2015-10-16T00:10",
+        products=["dc_mag", "sc_pos"],
+        base_url=str(root),
+    )
     assert mec["sc_pos_mms1"].attrs["source_variable"] == "mms1_mec_r_gse"
 
 
@@ -106,7 +151,13 @@ def test_sample_archive_request_loads(tmp_path):
     source = req.pop("source")
     req.pop("criteria")
     ds = helioport.load("mms", base_url={source: str(tmp_path / "archive")}, **req)
-    assert {"dc_mag_mms1", "dc_mag_mms2", "i_dens_mms2", "sc_pos_mms1", "mag_elev_angle_mms1"} <= set(ds.data_vars)
+    assert {
+        "dc_mag_mms1",
+        "dc_mag_mms2",
+        "i_dens_mms2",
+        "sc_pos_mms1",
+        "mag_elev_angle_mms1",
+    } <= set(ds.data_vars)
     assert ds["dc_mag_mms1"].attrs["versions"] == "4.18.1"  # the older 4.17.0 beside it is ignored
     b = ds["dc_mag_mms1"]
     assert b.sizes[b.dims[0]] == 2 * 3600 * 16

@@ -21,7 +21,8 @@ datasets = st.builds(
     st.sampled_from([None, "dis-moms", "des-dist", "dce", "epht89d"]),
 )
 times = st.datetimes(dt.datetime(2015, 3, 1), dt.datetime(2030, 1, 1)).map(
-    lambda t: t.replace(microsecond=0, tzinfo=UTC))
+    lambda t: t.replace(microsecond=0, tzinfo=UTC)
+)
 versions = st.tuples(*[st.integers(0, 120)] * 3)
 
 
@@ -33,9 +34,17 @@ def test_names_round_trip(ds, start, version, daily):
     v = ".".join(map(str, version))
     name = f"{ds.prefix}{stamp}_v{v}.cdf"
     f = parse_name(name)
-    assert f is not None and f.dataset == ds and f.start == start and f.version == v and f.daily == daily
+    assert (
+        f is not None
+        and f.dataset == ds
+        and f.start == start
+        and f.version == v
+        and f.daily == daily
+    )
     assert f.key == name[: -len(f"_v{v}.cdf")]
-    folder = f"{ds.probe}/{ds.instrument}/{ds.rate}/l2/" + (f"{ds.descriptor}/" if ds.descriptor else "")
+    folder = f"{ds.probe}/{ds.instrument}/{ds.rate}/l2/" + (
+        f"{ds.descriptor}/" if ds.descriptor else ""
+    )
     folder += start.strftime("%Y/%m/") + (start.strftime("%d/") if ds.rate == "brst" else "")
     assert f.relpath == folder + name
     assert parse_name(name + ".part") is None and parse_name(name.replace("_v", "_V")) is None
@@ -43,9 +52,16 @@ def test_names_round_trip(ds, start, version, daily):
 
 @given(st.lists(versions, min_size=1, max_size=8, unique=True))
 def test_the_newest_version_wins_by_natural_order(vs):
-    files = [RemoteFile(url=f"x/{i}", relpath=f"mms1_fgm_srvy_l2_20151016_v{'.'.join(map(str, v))}.cdf",
-                        mission="mms", key="mms1_fgm_srvy_l2_20151016", version=".".join(map(str, v)))
-             for i, v in enumerate(vs)]
+    files = [
+        RemoteFile(
+            url=f"x/{i}",
+            relpath=f"mms1_fgm_srvy_l2_20151016_v{'.'.join(map(str, v))}.cdf",
+            mission="mms",
+            key="mms1_fgm_srvy_l2_20151016",
+            version=".".join(map(str, v)),
+        )
+        for i, v in enumerate(vs)
+    ]
     (chosen,) = select_versions(files, VersionPolicy())
     assert tuple(int(x) for x in chosen.version.split(".")) == max(vs)
     pin = max(vs)[:2]

@@ -77,20 +77,34 @@ def test_dc_mag_is_the_files_b_exactly(fgm_mirror, frame, monkeypatch):
 
 
 def test_dc_mag_gse_and_gsm_differ_but_share_the_magnitude(fgm_mirror):
-    gse = helioport.load("mms", *BRST, products="dc_mag", coords="gse", mode="brst", base_url=str(fgm_mirror))
-    gsm = helioport.load("mms", *BRST, products="dc_mag", coords="gsm", mode="high_res", base_url=str(fgm_mirror))
+    gse = helioport.load(
+        "mms", *BRST, products="dc_mag", coords="gse", mode="brst", base_url=str(fgm_mirror)
+    )
+    gsm = helioport.load(
+        "mms", *BRST, products="dc_mag", coords="gsm", mode="high_res", base_url=str(fgm_mirror)
+    )
     a, b = gse["dc_mag_mms1"], gsm["dc_mag_mms1"]
-    np.testing.assert_array_equal(a.sel(component="x").values, b.sel(component="x").values)  # X_GSE = X_GSM
+    np.testing.assert_array_equal(
+        a.sel(component="x").values, b.sel(component="x").values
+    )  # X_GSE = X_GSM
     assert not np.allclose(a.sel(component="z").values, b.sel(component="z").values)
     np.testing.assert_array_equal(a.sel(component="tot").values, b.sel(component="tot").values)
 
 
 def test_dc_mag_sub_range_keeps_only_records_inside(fgm_mirror):
-    ds = helioport.load("mms", "2015-10-16T13:06:00", "2015-10-16T13:06:10", products="dc_mag", mode="brst",
-                        base_url=str(fgm_mirror))
+    ds = helioport.load(
+        "mms",
+        "2015-10-16T13:06:00",
+        "2015-10-16T13:06:10",
+        products="dc_mag",
+        mode="brst",
+        base_url=str(fgm_mirror),
+    )
     cdf = cdflib.CDF(real_file("mms", FGM))
     t = _epoch(cdf)
-    inside = (t >= np.datetime64("2015-10-16T13:06:00")) & (t < np.datetime64("2015-10-16T13:06:10"))
+    inside = (t >= np.datetime64("2015-10-16T13:06:00")) & (
+        t < np.datetime64("2015-10-16T13:06:10")
+    )
     b = ds["dc_mag_mms1"]
     assert b.sizes["time_dc_mag_mms1"] == inside.sum() == 1280  # 10 s at 128 S/s
     np.testing.assert_array_equal(b.values, _as_nan(cdf.varget("mms1_fgm_b_gse_brst_l2"))[inside])
@@ -99,9 +113,21 @@ def test_dc_mag_sub_range_keeps_only_records_inside(fgm_mirror):
 def test_fpi_moments_match_the_real_burst_file(tmp_path, server_for):
     root = _mirror(tmp_path, [DIS_BRST, FGM], copy=True)
     srv = server_for(root)
-    products = ["i_dens", "i_bulkv", "i_prestens", "i_omniflux", "i_energy", "i_temppara", "i_tempperp",
-                "i_temptens", "i_heatq", "dc_mag"]
-    ds = helioport.load("mms", *BRST, products=products, probes=["1"], mode="brst", base_url={"mms": srv.url})
+    products = [
+        "i_dens",
+        "i_bulkv",
+        "i_prestens",
+        "i_omniflux",
+        "i_energy",
+        "i_temppara",
+        "i_tempperp",
+        "i_temptens",
+        "i_heatq",
+        "dc_mag",
+    ]
+    ds = helioport.load(
+        "mms", *BRST, products=products, probes=["1"], mode="brst", base_url={"mms": srv.url}
+    )
     cdf = cdflib.CDF(real_file("mms", DIS_BRST))
     t = _epoch(cdf)
     pairs = {
@@ -135,7 +161,8 @@ def test_fpi_moments_match_the_real_burst_file(tmp_path, server_for):
     p = ds["i_prestens_mms1"]
     assert p.dims[1:] == ("component_1", "component_2")
     assert float(p.sel(component_1="x", component_2="y")[5]) == pytest.approx(
-        float(cdf.varget("mms1_dis_prestensor_gse_brst")[5, 0, 1]))
+        float(cdf.varget("mms1_dis_prestensor_gse_brst")[5, 0, 1])
+    )
     omni = ds["i_omniflux_mms1"]
     energy = omni.coords["energy_i_omniflux_mms1"]
     assert energy.dims == ("time_i_dens_mms1", "energy_bin") and energy.attrs["units"] == "eV"
@@ -146,16 +173,34 @@ def test_fpi_moments_match_the_real_burst_file(tmp_path, server_for):
 
 def test_fast_survey_electron_moments_match_the_real_file(tmp_path):
     root = _mirror(tmp_path, [DES_FAST])
-    ds = helioport.load("mms", "2015-12-01T00:00", "2015-12-01T02:00",
-                        products=["e_dens", "e_bulkv", "e_temppara", "e_tempperp"], mode="fast", base_url=str(root))
+    ds = helioport.load(
+        "mms",
+        "2015-12-01T00:00",
+        "2015-12-01T02:00",
+        products=["e_dens", "e_bulkv", "e_temppara", "e_tempperp"],
+        mode="fast",
+        base_url=str(root),
+    )
     cdf = cdflib.CDF(real_file("mms", DES_FAST))
-    for product, var in (("e_dens", "mms1_des_numberdensity_fast"), ("e_bulkv", "mms1_des_bulkv_gse_fast"),
-                         ("e_temppara", "mms1_des_temppara_fast"), ("e_tempperp", "mms1_des_tempperp_fast")):
-        np.testing.assert_array_equal(ds[f"{product}_mms1"].values, _as_nan(cdf.varget(var)), err_msg=product)
+    for product, var in (
+        ("e_dens", "mms1_des_numberdensity_fast"),
+        ("e_bulkv", "mms1_des_bulkv_gse_fast"),
+        ("e_temppara", "mms1_des_temppara_fast"),
+        ("e_tempperp", "mms1_des_tempperp_fast"),
+    ):
+        np.testing.assert_array_equal(
+            ds[f"{product}_mms1"].values, _as_nan(cdf.varget(var)), err_msg=product
+        )
     assert ds["e_dens_mms1"].sizes[ds["e_dens_mms1"].dims[0]] == 1600
     # srvy is the AIDApy default and maps to FPI's fast survey
-    again = helioport.load("mms", "2015-12-01T00:00", "2015-12-01T02:00", products="e_dens", mode="low_res",
-                           base_url=str(root))
+    again = helioport.load(
+        "mms",
+        "2015-12-01T00:00",
+        "2015-12-01T02:00",
+        products="e_dens",
+        mode="low_res",
+        base_url=str(root),
+    )
     np.testing.assert_array_equal(again["e_dens_mms1"].values, ds["e_dens_mms1"].values)
 
 
@@ -163,5 +208,11 @@ def test_the_truncated_real_fast_ion_file_is_reported_as_corrupt(tmp_path):
     # this real file is 4746 bytes shorter than its header says (its last variable is cut)
     root = _mirror(tmp_path, [DIS_FAST])
     with pytest.raises(CorruptFileError, match="truncated"):
-        helioport.load("mms", "2015-12-01T00:00", "2015-12-01T02:00", products="i_dens", mode="fast",
-                       base_url=str(root))
+        helioport.load(
+            "mms",
+            "2015-12-01T00:00",
+            "2015-12-01T02:00",
+            products="i_dens",
+            mode="fast",
+            base_url=str(root),
+        )

@@ -70,15 +70,25 @@ def test_one_listing_query_then_downloads_of_the_files_overlapping(sdc, archive,
     assert len(queries) == 1, [q.query for q in queries]
     q = queries[0].query
     assert {k: q[k] for k in ("sc_id", "instrument_id", "data_rate_mode", "data_level")} == {
-        "sc_id": "mms1", "instrument_id": "fgm", "data_rate_mode": "srvy", "data_level": "l2"}
+        "sc_id": "mms1",
+        "instrument_id": "fgm",
+        "data_rate_mode": "srvy",
+        "data_level": "l2",
+    }
     assert "descriptor" not in q
-    assert (q["start_date"], q["end_date"]) == ("2015-10-15", "2015-10-17")  # a day before: intervals crossing midnight
+    assert (q["start_date"], q["end_date"]) == (
+        "2015-10-15",
+        "2015-10-17",
+    )  # a day before: intervals crossing midnight
     got = sorted(e.query["file"] for e in _downloads(sdc))
     assert got == ["mms1_fgm_srvy_l2_20151016_v4.18.0.cdf", "mms1_fgm_srvy_l2_20151017_v4.18.0.cdf"]
     b = ds["dc_mag_mms1"]
     expected = np.concatenate([_b(archive / SRVY.format(p=1, d=d, v="4.18.0")) for d in (16, 17)])
     np.testing.assert_array_equal(b.values, expected)
-    assert b.attrs["files"] == "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf, mms1_fgm_srvy_l2_20151017_v4.18.0.cdf"
+    assert (
+        b.attrs["files"]
+        == "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf, mms1_fgm_srvy_l2_20151017_v4.18.0.cdf"
+    )
     # the cache mirrors the SPDF layout
     assert (cache_dir / "mms" / SRVY.format(p=1, d=16, v="4.18.0")).is_file()
 
@@ -97,7 +107,9 @@ def test_four_probes_one_query_each(sdc, archive):
 def test_a_newer_version_on_the_server_replaces_the_cached_one(sdc, archive):
     first = _load(sdc, end="2015-10-16T12:00")
     assert first["dc_mag_mms1"].attrs["versions"] == "4.18.0"
-    newer = fixtures.write_fgm(archive, "mms1", "srvy", "2015-10-16", 9600, version="4.18.1", seed=7)
+    newer = fixtures.write_fgm(
+        archive, "mms1", "srvy", "2015-10-16", 9600, version="4.18.1", seed=7
+    )
     second = _load(sdc, end="2015-10-16T12:00")
     assert second["dc_mag_mms1"].attrs["versions"] == "4.18.1"
     assert second["dc_mag_mms1"].attrs["files"] == newer.name
@@ -115,8 +127,13 @@ def test_version_ordering_is_natural_and_minimum_is_honoured(sdc, archive):
     for v in ("4.9.3", "4.10.0", "4.2.11"):
         fixtures.write_fgm(archive, "mms1", "srvy", "2015-10-16", 16, version=v, seed=1)
     assert _load(sdc, end="2015-10-16T12:00")["dc_mag_mms1"].attrs["versions"] == "4.18.0"
-    assert _load(sdc, end="2015-10-16T12:00", version="4.9")["dc_mag_mms1"].attrs["versions"] == "4.9.3"
-    assert _load(sdc, end="2015-10-16T12:00", version="4")["dc_mag_mms1"].attrs["versions"] == "4.18.0"
+    assert (
+        _load(sdc, end="2015-10-16T12:00", version="4.9")["dc_mag_mms1"].attrs["versions"]
+        == "4.9.3"
+    )
+    assert (
+        _load(sdc, end="2015-10-16T12:00", version="4")["dc_mag_mms1"].attrs["versions"] == "4.18.0"
+    )
     with pytest.raises(DataNotFoundError, match="version"):
         _load(sdc, end="2015-10-16T12:00", version=">=5.0")
 
@@ -128,7 +145,9 @@ def test_429_with_retry_after_is_waited_out(sdc, archive, fast_retries):
     statuses = [(e.path.rsplit("/", 2)[-2], e.status) for e in sdc.log]
     assert statuses[:2] == [("file_info", 429), ("file_info", 200)]
     assert ("download", 503) in statuses and statuses[-1] == ("download", 200)
-    np.testing.assert_array_equal(ds["dc_mag_mms1"].values, _b(archive / SRVY.format(p=1, d=16, v="4.18.0")))
+    np.testing.assert_array_equal(
+        ds["dc_mag_mms1"].values, _b(archive / SRVY.format(p=1, d=16, v="4.18.0"))
+    )
 
 
 def test_a_long_retry_after_fails_with_a_clear_error(sdc, fast_retries):
@@ -144,9 +163,20 @@ def _fake_sdc(tmp_path, archive, size_delta):
     (api / "file_info").mkdir(parents=True)
     (api / "download").mkdir()
     (api / "download" / "science").write_bytes(real.read_bytes())
-    (api / "file_info" / "science").write_text(json.dumps({"files": [{
-        "file_name": real.name, "file_size": real.stat().st_size + size_delta,
-        "timetag": "2015-10-16T00:00:00", "modified_date": "2015-10-20T10:00:00"}]}))
+    (api / "file_info" / "science").write_text(
+        json.dumps(
+            {
+                "files": [
+                    {
+                        "file_name": real.name,
+                        "file_size": real.stat().st_size + size_delta,
+                        "timetag": "2015-10-16T00:00:00",
+                        "modified_date": "2015-10-20T10:00:00",
+                    }
+                ]
+            }
+        )
+    )
     return tmp_path / "fake", real
 
 
@@ -175,8 +205,14 @@ def test_burst_intervals_starting_before_midnight_are_found(tmp_path, source):
     assert late.parent.name == "15" and early.parent.name == "16"  # burst files live in day folders
     with ArchiveServer(root) as srv:
         base = {source: srv.sdc_url if source == "mms_sdc" else srv.url}
-        ds = helioport.load("mms", "2015-10-16T00:00", "2015-10-16T01:00", products="dc_mag", mode="brst",
-                            base_url=base)
+        ds = helioport.load(
+            "mms",
+            "2015-10-16T00:00",
+            "2015-10-16T01:00",
+            products="dc_mag",
+            mode="brst",
+            base_url=base,
+        )
         if source == "mms_sdc":
             got = sorted(e.query["file"] for e in _downloads(srv))
         else:  # the SPDF tree: the day folders of the 15th and the 16th are listed
@@ -196,8 +232,13 @@ def test_team_credentials_are_sent_but_never_logged_nor_cached(sdc, monkeypatch,
     monkeypatch.setenv("HELIOPORT_MMS_USER", "alice")
     monkeypatch.setenv("HELIOPORT_MMS_PASSWORD", secret)
     with caplog.at_level(logging.DEBUG):
-        ds = helioport.load("mms", "2015-10-16T00:00", "2015-10-16T12:00", products="dc_mag",
-                            base_url={"mms_sdc_team": sdc.sdc_url, "mms_sdc": "https://unused.invalid/"})
+        ds = helioport.load(
+            "mms",
+            "2015-10-16T00:00",
+            "2015-10-16T12:00",
+            products="dc_mag",
+            base_url={"mms_sdc_team": sdc.sdc_url, "mms_sdc": "https://unused.invalid/"},
+        )
     assert ds["dc_mag_mms1"].sizes[ds["dc_mag_mms1"].dims[0]] == 9600
     sent = [e for e in sdc.log if e.status == 200]
     assert sent and all((e.header("Authorization") or "").startswith("Basic ") for e in sent)
@@ -209,8 +250,14 @@ def test_team_credentials_are_sent_but_never_logged_nor_cached(sdc, monkeypatch,
     # team=True without credentials is a clear error
     monkeypatch.delenv("HELIOPORT_MMS_USER")
     with pytest.raises(InvalidRequestError, match="HELIOPORT_MMS_USER"):
-        helioport.load("mms", "2015-10-16T00:00", "2015-10-16T12:00", products="dc_mag", team=True,
-                       base_url={"mms_sdc": sdc.sdc_url})
+        helioport.load(
+            "mms",
+            "2015-10-16T00:00",
+            "2015-10-16T12:00",
+            products="dc_mag",
+            team=True,
+            base_url={"mms_sdc": sdc.sdc_url},
+        )
 
 
 def test_credentials_from_env_or_keyring_and_hidden_in_repr(monkeypatch):
@@ -219,7 +266,9 @@ def test_credentials_from_env_or_keyring_and_hidden_in_repr(monkeypatch):
     assert auth.find_credentials({}) is None
     c = auth.find_credentials({"HELIOPORT_MMS_USER": "bob", "HELIOPORT_MMS_PASSWORD": "pw-123"})
     assert c.as_tuple() == ("bob", "pw-123") and "pw-123" not in repr(c) and "pw-123" not in str(c)
-    monkeypatch.setattr(auth, "_from_keyring", lambda user: "from-keyring" if user == "bob" else None)
+    monkeypatch.setattr(
+        auth, "_from_keyring", lambda user: "from-keyring" if user == "bob" else None
+    )
     assert auth.find_credentials({"HELIOPORT_MMS_USER": "bob"}).password == "from-keyring"
     from helioport.errors import ConfigError
 
@@ -248,4 +297,6 @@ def test_source_option_and_mirrors_choose_the_archive(sdc, archive, monkeypatch)
     monkeypatch.delenv("HELIOPORT_MMS_URL")
     monkeypatch.setenv("HELIOPORT_MMS_SDC_URL", str(archive))
     ds = helioport.load("mms", "2015-10-16T00:00", "2015-10-16T12:00", products="dc_mag")
-    np.testing.assert_array_equal(ds["dc_mag_mms1"].values, _b(archive / SRVY.format(p=1, d=16, v="4.18.0")))
+    np.testing.assert_array_equal(
+        ds["dc_mag_mms1"].values, _b(archive / SRVY.format(p=1, d=16, v="4.18.0"))
+    )

@@ -26,7 +26,9 @@ def test_broken_plugin_warns_and_the_rest_keeps_working(monkeypatch):
 
     def fake(group):
         eps = list(real(group=group))
-        return eps + [EntryPoint(name="broken", value="helioport_no_such_module_xyz.plugin", group=group)]
+        return eps + [
+            EntryPoint(name="broken", value="helioport_no_such_module_xyz.plugin", group=group)
+        ]
 
     monkeypatch.setattr(reg_mod, "entry_points", fake)
     with pytest.warns(RuntimeWarning, match="broken.*failed to load.*ModuleNotFoundError"):
@@ -75,7 +77,9 @@ def test_request_accepts_every_time_form(value):
 def test_request_accepts_astropy_time():
     astropy_time = pytest.importorskip("astropy.time")
     spec = helioport.mission_info("omni")
-    r = Request.for_mission(spec, astropy_time.Time("2015-10-16T13:05:24", scale="utc"), "2015-10-17", ["dc_mag"])
+    r = Request.for_mission(
+        spec, astropy_time.Time("2015-10-16T13:05:24", scale="utc"), "2015-10-17", ["dc_mag"]
+    )
     assert r.start == dt.datetime(2015, 10, 16, 13, 5, 24, tzinfo=dt.timezone.utc)
 
 
@@ -86,7 +90,9 @@ def test_request_defaults_and_probe_shorthand():
     with pytest.raises(InvalidRequestError, match="valid probes: t1, t2"):
         Request.for_mission(toy, "2020-01-01", "2020-01-02", "dc_mag", probes=["t9"])
     with pytest.raises(InvalidRequestError, match="no probes"):
-        Request.for_mission(helioport.mission_info("omni"), "2020-01-01", "2020-01-02", "dc_mag", probes=["x"])
+        Request.for_mission(
+            helioport.mission_info("omni"), "2020-01-01", "2020-01-02", "dc_mag", probes=["x"]
+        )
     with pytest.raises(UnknownProductError, match="valid products: dc_mag, i_dens"):
         Request.for_mission(toy, "2020-01-01", "2020-01-02", "bogus")
     with pytest.raises(InvalidRequestError, match="no product asked"):
@@ -95,8 +101,14 @@ def test_request_defaults_and_probe_shorthand():
 
 @pytest.mark.parametrize(
     "text,kind,value",
-    [(None, "latest", ()), ("latest", "latest", ()), ("4.18", "pinned", (4, 18)), ("v4.18.1", "pinned", (4, 18, 1)),
-     (">=4.18", "minimum", (4, 18)), (3, "pinned", (3,))],
+    [
+        (None, "latest", ()),
+        ("latest", "latest", ()),
+        ("4.18", "pinned", (4, 18)),
+        ("v4.18.1", "pinned", (4, 18, 1)),
+        (">=4.18", "minimum", (4, 18)),
+        (3, "pinned", (3,)),
+    ],
 )
 def test_version_policy_parsing(text, kind, value):
     p = VersionPolicy.parse(text)
@@ -128,8 +140,14 @@ def toy_root(tmp_path):
 
 def test_third_party_plugin_loads_through_the_core(toy_root, server_for):
     srv = server_for(toy_root)
-    ds = helioport.load("toy", "2020-01-01T23:00", "2020-01-02T01:00", products=["dc_mag", "i_dens"],
-                        probes=["t1", "t2"], base_url=srv.url)
+    ds = helioport.load(
+        "toy",
+        "2020-01-01T23:00",
+        "2020-01-02T01:00",
+        products=["dc_mag", "i_dens"],
+        probes=["t1", "t2"],
+        base_url=srv.url,
+    )
     assert set(ds.data_vars) == {"dc_mag_t1", "dc_mag_t2", "i_dens_t1", "i_dens_t2"}
     b = ds["dc_mag_t1"]
     t = b[b.dims[0]].values
@@ -144,21 +162,41 @@ def test_third_party_plugin_loads_through_the_core(toy_root, server_for):
 
 
 def test_third_party_derivation_goes_through_the_same_path(toy_root):
-    ds = helioport.load("toy", "2020-01-01", "2020-01-01T00:10", products=["b_pressure", "mag_elev_angle"],
-                        probes=["t2"], base_url=str(toy_root))
+    ds = helioport.load(
+        "toy",
+        "2020-01-01",
+        "2020-01-01T00:10",
+        products=["b_pressure", "mag_elev_angle"],
+        probes=["t2"],
+        base_url=str(toy_root),
+    )
     p = ds["b_pressure_t2"]
     bx = np.arange(10) / 100
     b2 = (bx**2 + 4.0 + 1.0) * 1e-18
     np.testing.assert_allclose(p.values, b2 / (2 * 4e-7 * np.pi) * 1e9, rtol=1e-12)
-    assert p.attrs["units"] == "nPa" and p.attrs["level"] == "L3" and p.attrs["derived_from"] == "dc_mag"
+    assert (
+        p.attrs["units"] == "nPa"
+        and p.attrs["level"] == "L3"
+        and p.attrs["derived_from"] == "dc_mag"
+    )
     elev = ds["mag_elev_angle_t2"]
-    np.testing.assert_allclose(elev.values, np.degrees(np.arctan2(-1.0, np.sqrt(bx**2 + 4.0))), rtol=1e-12)
+    np.testing.assert_allclose(
+        elev.values, np.degrees(np.arctan2(-1.0, np.sqrt(bx**2 + 4.0))), rtol=1e-12
+    )
     assert "dc_mag_t2" not in ds  # inputs are not returned unless asked for
 
 
 def test_load_data_aidapy_signature(toy_root):
-    ds = helioport.load_data("toy", "2020-01-01", "2020-01-01T01:00", prod=["i_dens"], probes=["1"],
-                             coords="gse", mode="srvy", base_url=str(toy_root))
+    ds = helioport.load_data(
+        "toy",
+        "2020-01-01",
+        "2020-01-01T01:00",
+        prod=["i_dens"],
+        probes=["1"],
+        coords="gse",
+        mode="srvy",
+        base_url=str(toy_root),
+    )
     assert list(ds.data_vars) == ["i_dens_t1"]
     assert float(ds["i_dens_t1"].mean()) == 5.0
 
@@ -167,16 +205,25 @@ def test_version_pinning_and_minimum(toy_root):
     from helioport_toy.plugin import write_toy_archive
 
     write_toy_archive(toy_root, "t1", dt.date(2020, 1, 1), version=2)
-    kw = dict(products=["dc_mag"], probes=["t1"], base_url=str(toy_root))
-    assert helioport.load("toy", "2020-01-01", "2020-01-01T01:00", **kw)["dc_mag_t1"].attrs["versions"] == "2"
+    kw = {"products": ["dc_mag"], "probes": ["t1"], "base_url": str(toy_root)}
+    assert (
+        helioport.load("toy", "2020-01-01", "2020-01-01T01:00", **kw)["dc_mag_t1"].attrs["versions"]
+        == "2"
+    )
     pinned = helioport.load("toy", "2020-01-01", "2020-01-01T01:00", version="1", **kw)
     assert pinned["dc_mag_t1"].attrs["versions"] == "1"
-    assert helioport.load("toy", "2020-01-01", "2020-01-01T01:00", version=">=2", **kw)["dc_mag_t1"].attrs[
-        "versions"] == "2"
+    assert (
+        helioport.load("toy", "2020-01-01", "2020-01-01T01:00", version=">=2", **kw)[
+            "dc_mag_t1"
+        ].attrs["versions"]
+        == "2"
+    )
     with pytest.raises(helioport.DataNotFoundError, match="2"):
         helioport.load("toy", "2020-01-01", "2020-01-01T01:00", version=">=3", **kw)
 
 
 def test_mirror_for_unknown_source_key_is_refused():
     with pytest.raises(InvalidRequestError, match="sources: toy"):
-        helioport.load("toy", "2020-01-01", "2020-01-02", products=["dc_mag"], base_url={"nope": "/tmp"})
+        helioport.load(
+            "toy", "2020-01-01", "2020-01-02", products=["dc_mag"], base_url={"nope": "/tmp"}
+        )

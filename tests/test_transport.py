@@ -704,7 +704,9 @@ def test_two_processes_opening_a_new_listing_cache_at_once(tmp_path: Path) -> No
     roots = [str(tmp_path / f"cache{i}") for i in range(8)]
     ctx = multiprocessing.get_context("spawn")
     barrier, queue = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_open_listing_caches, args=(roots, barrier, queue)) for _ in range(2)]
+    procs = [
+        ctx.Process(target=_open_listing_caches, args=(roots, barrier, queue)) for _ in range(2)
+    ]
     for p in procs:
         p.start()
     results = [queue.get(timeout=120) for _ in procs]
@@ -717,7 +719,9 @@ def test_two_processes_opening_a_new_listing_cache_at_once(tmp_path: Path) -> No
             assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_loads_share_sessions_and_a_cleared_cache_gets_a_new_database(server: ArchiveServer, tmp_path: Path) -> None:
+def test_loads_share_sessions_and_a_cleared_cache_gets_a_new_database(
+    server: ArchiveServer, tmp_path: Path
+) -> None:
     """Two Transports on one cache folder share the open listing database and connections;
     clearing the cache closes it, and the next use creates a fresh database."""
     from helioport.transport.core import close_shared_sessions

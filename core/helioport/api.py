@@ -176,7 +176,9 @@ def load(
     return _Session(reg, spec, cfg, derivs, request).run()
 
 
-def _check_options(spec: MissionSpec, derivs: Mapping[str, Derivation], options: Mapping[str, Any]) -> None:
+def _check_options(
+    spec: MissionSpec, derivs: Mapping[str, Derivation], options: Mapping[str, Any]
+) -> None:
     """Refuse plugin options neither the mission nor a derivation declares (a typo would be ignored)."""
     if spec.options is None:  # the plugin declares none: pass everything on
         return
@@ -208,10 +210,21 @@ def load_data(
     >>> ds = helioport.load_data("mms", "2015-10-16T13:05", "2015-10-16T13:07",
     ...                          prod=["dc_mag"], probes=["1"], coords="gse", mode="brst")  # doctest: +SKIP
     """
-    return load(mission, start_time, end_time, products=prod, probes=probes, coords=coords, mode=mode, **kwargs)
+    return load(
+        mission,
+        start_time,
+        end_time,
+        products=prod,
+        probes=probes,
+        coords=coords,
+        mode=mode,
+        **kwargs,
+    )
 
 
-def _mirror_urls(spec: MissionSpec, base_url: str | Mapping[str, str] | None) -> dict[str, str] | None:
+def _mirror_urls(
+    spec: MissionSpec, base_url: str | Mapping[str, str] | None
+) -> dict[str, str] | None:
     if base_url is None:
         return None
     if isinstance(base_url, Mapping):
@@ -296,9 +309,16 @@ class _Session:
                 variables[name] = da
         return self._assemble(variables)
 
-    def _find(self, product: str, probe: str | None, ctx) -> tuple[list[RemoteFile], list[RemoteFile]]:
+    def _find(
+        self, product: str, probe: str | None, ctx
+    ) -> tuple[list[RemoteFile], list[RemoteFile]]:
         found = self.reg.call(
-            "helioport_find_files", self.spec.name, request=self.request, product=product, probe=probe, ctx=ctx
+            "helioport_find_files",
+            self.spec.name,
+            request=self.request,
+            product=product,
+            probe=probe,
+            ctx=ctx,
         )
         if found is None:
             raise PluginError(
@@ -318,17 +338,28 @@ class _Session:
             )
         selected = select_versions(list(found), self.request.version)
         if not selected:
-            raise DataNotFoundError(f"no file version of {what} matches version={self.request.version}")
+            raise DataNotFoundError(
+                f"no file version of {what} matches version={self.request.version}"
+            )
         return selected, list(found)
 
-    def _fetch(self, files: list[RemoteFile], candidates: list[RemoteFile], ctx) -> dict[str, LocalFile]:
-        paths = self.reg.call("helioport_fetch", self.spec.name, request=self.request, files=files, ctx=ctx)
+    def _fetch(
+        self, files: list[RemoteFile], candidates: list[RemoteFile], ctx
+    ) -> dict[str, LocalFile]:
+        paths = self.reg.call(
+            "helioport_fetch", self.spec.name, request=self.request, files=files, ctx=ctx
+        )
         if paths is not None:
-            return {f.relpath: LocalFile(path=p, remote=f, action="downloaded") for f, p in zip(files, paths)}
+            return {
+                f.relpath: LocalFile(path=p, remote=f, action="downloaded")
+                for f, p in zip(files, paths)
+            }
         got = self.transport.fetch(files, offline=self.request.offline, candidates=candidates)
         return {lf.remote.relpath: lf for lf in got}
 
-    def _load(self, product: str, probe: str | None, files: list[LocalFile]) -> xr.DataArray | xr.Dataset:
+    def _load(
+        self, product: str, probe: str | None, files: list[LocalFile]
+    ) -> xr.DataArray | xr.Dataset:
         out = self.reg.call(
             "helioport_load",
             self.spec.name,
@@ -338,9 +369,13 @@ class _Session:
             paths=[f.path for f in files],
         )
         if out is None:
-            raise PluginError(f"plugin for {self.spec.name!r} returned None from helioport_load for {product!r}")
+            raise PluginError(
+                f"plugin for {self.spec.name!r} returned None from helioport_load for {product!r}"
+            )
         if not isinstance(out, (xr.DataArray, xr.Dataset)):
-            raise PluginError(f"helioport_load for {self.spec.name!r}/{product!r} returned {type(out).__name__}")
+            raise PluginError(
+                f"helioport_load for {self.spec.name!r}/{product!r} returned {type(out).__name__}"
+            )
         tdim = _time_dim(out)
         if tdim is None or out.sizes[tdim] == 0:
             raise DataNotFoundError(
@@ -375,9 +410,13 @@ class _Session:
         except (DerivationError, InvalidRequestError):
             raise
         except Exception as exc:
-            raise DerivationError(f"derivation {d.name!r} failed: {type(exc).__name__}: {exc}") from exc
+            raise DerivationError(
+                f"derivation {d.name!r} failed: {type(exc).__name__}: {exc}"
+            ) from exc
         if not isinstance(out, (xr.DataArray, xr.Dataset)):
-            raise DerivationError(f"derivation {d.name!r} returned {type(out).__name__}, not xarray")
+            raise DerivationError(
+                f"derivation {d.name!r} returned {type(out).__name__}, not xarray"
+            )
         return out
 
     def _output(self, product: str) -> dict[str, xr.DataArray]:

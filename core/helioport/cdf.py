@@ -132,7 +132,12 @@ def _invalid(data: np.ndarray, attrs: dict[str, Any]) -> np.ndarray:
         try:
             mask |= op(data, _as_dtype(attrs[key], data.dtype))
         except ValueError:
-            logger.warning("%s of shape %s does not fit data %s; ignored", key, np.shape(attrs[key]), data.shape)
+            logger.warning(
+                "%s of shape %s does not fit data %s; ignored",
+                key,
+                np.shape(attrs[key]),
+                data.shape,
+            )
     return mask
 
 
@@ -168,7 +173,9 @@ def _open_cdf(p: Path) -> cdflib.CDF:
     try:
         return cdflib.CDF(p)
     except _CDFLIB_ERRORS as exc:
-        raise CorruptFileError(f"{p} could not be read as a CDF ({exc}); delete it and download it again") from exc
+        raise CorruptFileError(
+            f"{p} could not be read as a CDF ({exc}); delete it and download it again"
+        ) from exc
 
 
 @contextmanager
@@ -179,7 +186,9 @@ def _translating(p: Path) -> Iterator[None]:
     except HelioportError:
         raise
     except _CDFLIB_ERRORS as exc:
-        raise CorruptFileError(f"{p} is damaged ({type(exc).__name__}: {exc}); delete it and download it again") from exc
+        raise CorruptFileError(
+            f"{p} is damaged ({type(exc).__name__}: {exc}); delete it and download it again"
+        ) from exc
 
 
 @contextmanager
@@ -265,7 +274,9 @@ def _as_dt64(value: Any) -> np.datetime64 | None:
     if isinstance(value, np.datetime64):
         return value.astype("M8[ns]")
     if isinstance(value, pd.Timestamp):
-        value = (value.tz_convert("UTC").tz_localize(None) if value.tzinfo else value).to_datetime64()
+        value = (
+            value.tz_convert("UTC").tz_localize(None) if value.tzinfo else value
+        ).to_datetime64()
         return value.astype("M8[ns]")
     return to_datetime64(value).astype("M8[ns]")
 
@@ -283,7 +294,10 @@ def _varatts_index(cdf: cdflib.CDF) -> dict[tuple[bool, int], list[tuple[str, in
         for _ in range(cdf._num_att):
             adr = cdf._read_adr(loc)
             if adr.scope != 1:  # 1: global scope
-                lists = ((True, adr.first_z_entry, adr.num_z_entry), (False, adr.first_gr_entry, adr.num_gr_entry))
+                lists = (
+                    (True, adr.first_z_entry, adr.num_z_entry),
+                    (False, adr.first_gr_entry, adr.num_gr_entry),
+                )
                 for z, entry, count in lists:
                     for _ in range(count):
                         num, following = cdf._read_aedr_fast(entry)
@@ -385,7 +399,9 @@ class _Reader:
         if is_time and rv:
             dep0 = None
         if dep0 is not None and dep0 not in self.names:
-            logger.warning("%s: DEPEND_0 %r of %s is not in the file; no time axis", self.path.name, dep0, name)
+            logger.warning(
+                "%s: DEPEND_0 %r of %s is not in the file; no time axis", self.path.name, dep0, name
+            )
             dep0 = None
         n = inq.Last_Rec + 1
         i0, i1, take, time = 0, n, None, None
@@ -397,7 +413,11 @@ class _Reader:
             else:
                 logger.warning(
                     "%s: %s has %d records but its DEPEND_0 %s has %d; read without a time axis",
-                    self.path.name, name, n, dep0, self.inq(dep0)[0].Last_Rec + 1,
+                    self.path.name,
+                    name,
+                    n,
+                    dep0,
+                    self.inq(dep0)[0].Last_Rec + 1,
                 )
                 dep0 = None
         if is_time and rv:
@@ -409,7 +429,14 @@ class _Reader:
             elif data.dtype.kind == "f":
                 data = self._to_nan(data, attrs)
         var = CdfVariable(
-            name, data, dict(attrs), dep0, time, rv, inq.Data_Type_Description, source=str(self.path)
+            name,
+            data,
+            dict(attrs),
+            dep0,
+            time,
+            rv,
+            inq.Data_Type_Description,
+            source=str(self.path),
         )
         if support:
             self._support(var, attrs, (i0, i1, take), time_var)
@@ -427,7 +454,9 @@ class _Reader:
             data[_invalid(data, attrs)] = np.nan
         return data
 
-    def _support(self, var: CdfVariable, attrs: dict[str, Any], sel: tuple, time_var: str | None) -> None:
+    def _support(
+        self, var: CdfVariable, attrs: dict[str, Any], sel: tuple, time_var: str | None
+    ) -> None:
         for i in (1, 2, 3):
             ptr = attrs.get(f"LABL_PTR_{i}") or attrs.get(f"LABEL_{i}")
             if isinstance(ptr, str) and ptr in self.names:
@@ -440,8 +469,14 @@ class _Reader:
                     data = self.raw(dep, *sel)
                     data = self._to_nan(data, dattrs) if data.dtype.kind == "f" else data
                     var.depends[i] = CdfVariable(
-                        dep, data, dict(dattrs), var.depend_0, var.time, True,
-                        dinq.Data_Type_Description, source=str(self.path),
+                        dep,
+                        data,
+                        dict(dattrs),
+                        var.depend_0,
+                        var.time,
+                        True,
+                        dinq.Data_Type_Description,
+                        source=str(self.path),
                     )
                 else:
                     var.depends[i] = self.variable(dep, None, support=False)
@@ -596,7 +631,9 @@ def to_dataarray(
         labels[1] = list(component_labels)
     for axis, lab in labels.items():
         if axis > extra or len(lab) != data.shape[lead + axis - 1]:
-            raise ValueError(f"{len(lab)} labels for axis {axis} of {var.name} with shape {data.shape}")
+            raise ValueError(
+                f"{len(lab)} labels for axis {axis} of {var.name} with shape {data.shape}"
+            )
     rec = time_dim if var.time is not None else "record"
     names: list[str] = []
     coords: dict[str, Any] = {}
@@ -658,6 +695,7 @@ def merge_variables(pieces: Sequence[CdfVariable]) -> CdfVariable:
         keeps = [None] * len(pieces)
         ordered = list(pieces)
     else:
+
         def first_time(v: CdfVariable) -> int:
             tv = v.time.view(np.int64)
             tv = tv[tv != _NAT]
@@ -671,13 +709,16 @@ def merge_variables(pieces: Sequence[CdfVariable]) -> CdfVariable:
             keeps.append(None if keep.all() else keep)
             if tv.size:
                 last = max(last, int(tv.max()))
+
     def cat(arrays: list[np.ndarray]) -> np.ndarray:
         return np.concatenate([a if k is None else a[k] for a, k in zip(arrays, keeps)])
 
     time = cat([v.time for v in ordered]) if first.time is not None else None
     data = cat([v.data for v in ordered])
     depends = {
-        i: replace(d, data=cat([v.depends[i].data for v in ordered]), time=time) if d.record_varying else d
+        i: replace(d, data=cat([v.depends[i].data for v in ordered]), time=time)
+        if d.record_varying
+        else d
         for i, d in first.depends.items()
     }
     if time is not None:
@@ -685,10 +726,15 @@ def merge_variables(pieces: Sequence[CdfVariable]) -> CdfVariable:
         if not bool(np.all(tv[1:] >= tv[:-1])):
             order = np.argsort(time, kind="stable")
             time, data = time[order], data[order]
-            depends = {i: replace(d, data=d.data[order], time=time) if d.record_varying else d for i, d in depends.items()}
+            depends = {
+                i: replace(d, data=d.data[order], time=time) if d.record_varying else d
+                for i, d in depends.items()
+            }
     if first.data is first.time:
         data = time
-    return replace(first, data=data, time=time, depends=depends, source=";".join(v.source for v in ordered))
+    return replace(
+        first, data=data, time=time, depends=depends, source=";".join(v.source for v in ordered)
+    )
 
 
 def load_variables(
@@ -727,7 +773,13 @@ def load_variables(
     >>> das = load_variables(files, ["mms1_fgm_b_gse_srvy_l2"], start="2015-10-16", end="2015-10-17")  # doctest: +SKIP
     """
     merged = read_merged(
-        paths, names, start=start, end=end, time_var=time_var, support=support, mask_invalid=mask_invalid
+        paths,
+        names,
+        start=start,
+        end=end,
+        time_var=time_var,
+        support=support,
+        mask_invalid=mask_invalid,
     )
     return {n: to_dataarray(v, time_dim=time_dim) for n, v in merged.items()}
 
@@ -758,7 +810,15 @@ def read_merged(
         raise DataNotFoundError("no CDF files given to load")
     wanted = [names] if isinstance(names, str) else list(names)
     per_file = [
-        read_variables(f, wanted, start=start, end=end, time_var=time_var, support=support, mask_invalid=mask_invalid)
+        read_variables(
+            f,
+            wanted,
+            start=start,
+            end=end,
+            time_var=time_var,
+            support=support,
+            mask_invalid=mask_invalid,
+        )
         for f in files
     ]
     return {n: merge_variables([pf[n] for pf in per_file]) for n in wanted}

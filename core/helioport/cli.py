@@ -40,12 +40,23 @@ def _parser() -> argparse.ArgumentParser:
     lp.add_argument("--probes", nargs="+", metavar="PROBE")
     lp.add_argument("--coords", help="coordinate system, e.g. gse, gsm")
     lp.add_argument("--mode", help="data rate / resolution, e.g. 1min, hourly, brst")
-    lp.add_argument("--version", dest="file_version", help="file version: latest, 4.18 (pinned), >=4.18")
+    lp.add_argument(
+        "--version", dest="file_version", help="file version: latest, 4.18 (pinned), >=4.18"
+    )
     lp.add_argument("--offline", action="store_true", default=None, help="use the local cache only")
-    lp.add_argument("--base-url", help="mirror of the mission's archive (https://, file:// or a folder)")
-    lp.add_argument("--cache-dir", help="cache folder (default: HELIOPORT_CACHE_DIR or the user cache)")
-    lp.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                    help="plugin option, e.g. hourly_source=cdf (repeatable)")
+    lp.add_argument(
+        "--base-url", help="mirror of the mission's archive (https://, file:// or a folder)"
+    )
+    lp.add_argument(
+        "--cache-dir", help="cache folder (default: HELIOPORT_CACHE_DIR or the user cache)"
+    )
+    lp.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="plugin option, e.g. hourly_source=cdf (repeatable)",
+    )
     lp.add_argument("-o", "--output", help="write to .nc (NetCDF) or .csv")
     lp.add_argument("--plot", help="write a quick-look PNG")
 
@@ -57,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
 
     dp = sub.add_parser("demo", help="run the whole path offline on a built-in sample archive")
     dp.add_argument("--workdir", help="keep the sample archive, cache and outputs here")
-    dp.add_argument("--mission", action="append", help="only these missions (default: every installed one)")
+    dp.add_argument(
+        "--mission", action="append", help="only these missions (default: every installed one)"
+    )
 
     kp = sub.add_parser(
         "catalog", help="show the Intake catalog (mission -> products) or write it as YAML (-o)"
@@ -65,30 +78,58 @@ def _parser() -> argparse.ArgumentParser:
     kp.add_argument("mission", nargs="?", help="only this mission (default: every installed one)")
     kp.add_argument("-o", "--output", help="write the intake 2 catalog to this YAML file")
 
-    ep = sub.add_parser("events", help="search a mission's data for events (writes a catalog and a plot)")
+    ep = sub.add_parser(
+        "events", help="search a mission's data for events (writes a catalog and a plot)"
+    )
     ep.add_argument("mission")
     ep.add_argument("start", help="ISO time, e.g. 2010-01-01")
     ep.add_argument("end", help="ISO time (exclusive)")
-    ep.add_argument("--criteria", required=True,
-                    help='expression on products, e.g. "dc_mag_tot < 5 and abs(i_bulkv_x) > 400"')
-    ep.add_argument("--window", default="120s", help="window length, e.g. 120s, 10min (default 120s)")
+    ep.add_argument(
+        "--criteria",
+        required=True,
+        help='expression on products, e.g. "dc_mag_tot < 5 and abs(i_bulkv_x) > 400"',
+    )
+    ep.add_argument(
+        "--window", default="120s", help="window length, e.g. 120s, 10min (default 120s)"
+    )
     ep.add_argument("--step", default="60s", help="window spacing (default 60s)")
-    ep.add_argument("--sample-freq", type=float, help="common sampling frequency in Hz (default: coarsest)")
+    ep.add_argument(
+        "--sample-freq", type=float, help="common sampling frequency in Hz (default: coarsest)"
+    )
     ep.add_argument("--probes", nargs="+")
     ep.add_argument("--mode", help="data rate / resolution, e.g. 1min, brst")
     ep.add_argument("--coords", help="coordinate system, e.g. gse, gsm")
-    ep.add_argument("--require", default="any",
-                    help="a window counts when the criterion holds: any, all, or a fraction such as 0.5")
+    ep.add_argument(
+        "--require",
+        default="any",
+        help="a window counts when the criterion holds: any, all, or a fraction such as 0.5",
+    )
     ep.add_argument("--merge-gap", default="0s", help="merge events closer than this (default 0s)")
-    ep.add_argument("--min-duration", default="0s", help="drop events shorter than this (default 0s)")
-    ep.add_argument("--chunk", default="auto",
-                    help="load the range in pieces of this length, e.g. 30D (default auto: ~200000 samples)")
+    ep.add_argument(
+        "--min-duration", default="0s", help="drop events shorter than this (default 0s)"
+    )
+    ep.add_argument(
+        "--chunk",
+        default="auto",
+        help="load the range in pieces of this length, e.g. 30D (default auto: ~200000 samples)",
+    )
     ep.add_argument("--offline", action="store_true", default=None, help="use the local cache only")
-    ep.add_argument("--base-url", help="mirror of the mission's archive (https://, file:// or a folder)")
-    ep.add_argument("--cache-dir", help="cache folder (default: HELIOPORT_CACHE_DIR or the user cache)")
-    ep.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                    help="plugin option, e.g. hourly_source=cdf (repeatable)")
-    ep.add_argument("-o", "--output", help="catalog file: .txt (AIDApy), .csv, .json, .xml/.vot (VOTable)")
+    ep.add_argument(
+        "--base-url", help="mirror of the mission's archive (https://, file:// or a folder)"
+    )
+    ep.add_argument(
+        "--cache-dir", help="cache folder (default: HELIOPORT_CACHE_DIR or the user cache)"
+    )
+    ep.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="plugin option, e.g. hourly_source=cdf (repeatable)",
+    )
+    ep.add_argument(
+        "-o", "--output", help="catalog file: .txt (AIDApy), .csv, .json, .xml/.vot (VOTable)"
+    )
     ep.add_argument("--plot", help="summary plot PNG")
     return p
 
@@ -121,12 +162,16 @@ def _cmd_products(args) -> int:
     from .api import mission_info, products
 
     spec = mission_info(args.mission)
-    print(f"{spec.name}: modes {', '.join(spec.modes)} (default {spec.default_mode}); "
-          f"coords {', '.join(spec.coords) or '-'}; probes {', '.join(spec.probes) or '-'}")
+    print(
+        f"{spec.name}: modes {', '.join(spec.modes)} (default {spec.default_mode}); "
+        f"coords {', '.join(spec.coords) or '-'}; probes {', '.join(spec.probes) or '-'}"
+    )
     for p in products(args.mission):
         extra = f" from {', '.join(p.inputs)}" if p.inputs else ""
         modes = f" [{', '.join(p.modes)}]" if p.modes is not None and p.modes != spec.modes else ""
-        print(f"  {p.name:<20} {p.level} {p.kind:<12} {p.units or '-':<18} {p.description}{extra}{modes}")
+        print(
+            f"  {p.name:<20} {p.level} {p.kind:<12} {p.units or '-':<18} {p.description}{extra}{modes}"
+        )
     return 0
 
 
@@ -172,7 +217,11 @@ def _cmd_cache(args) -> int:
         for k, v in info.items():
             print(f"{k}: {v}")
         return 0
-    target = f"the {args.mission} files in {cfg.cache_dir}" if args.mission else f"everything in {cfg.cache_dir}"
+    target = (
+        f"the {args.mission} files in {cfg.cache_dir}"
+        if args.mission
+        else f"everything in {cfg.cache_dir}"
+    )
     if not args.yes:
         if not sys.stdin.isatty():
             raise HelioportError(f"refusing to delete {target} without --yes (no terminal to ask)")
@@ -228,7 +277,9 @@ def _cmd_events(args) -> int:
     if args.plot:
         from .api import load
 
-        data = load(args.mission, args.start, args.end, products=catalog.provenance["products"], **load_kw)
+        data = load(
+            args.mission, args.start, args.end, products=catalog.provenance["products"], **load_kw
+        )
         summary_plot(catalog, data, path=args.plot)
         print(f"wrote {args.plot}")
     return 0
@@ -261,8 +312,10 @@ _COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return _COMMANDS[args.command](args)
     except HelioportError as exc:

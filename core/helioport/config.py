@@ -53,7 +53,9 @@ def normalise_base_url(url: str) -> str:
     """
     text = str(url).strip()
     if not text:
-        raise ConfigError("an empty mirror URL was given; use https://..., file:///... or a folder path")
+        raise ConfigError(
+            "an empty mirror URL was given; use https://..., file:///... or a folder path"
+        )
     if "://" in text:
         scheme = text.split("://", 1)[0].lower()
         if scheme not in ("http", "https", "file"):
@@ -122,7 +124,9 @@ class Config(BaseModel):
         try:
             cfg = cls(**data)
         except ValidationError as exc:
-            where = f"config file {path}" if path.is_file() else "keywords and HELIOPORT_* environment"
+            where = (
+                f"config file {path}" if path.is_file() else "keywords and HELIOPORT_* environment"
+            )
             raise ConfigError(f"invalid helioport settings from {where}: {one_line(exc)}") from None
         return cfg.model_copy(update={"cache_dir": Path(cfg.cache_dir).expanduser().resolve()})
 

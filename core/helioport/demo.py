@@ -41,7 +41,8 @@ def publish_new_version(root: Path, in_use: set[str] | None = None) -> tuple[Pat
     file qualifies.
     """
     candidates = sorted(
-        p for p in root.rglob("*")
+        p
+        for p in root.rglob("*")
         if p.is_file() and _VERSION.search(p.name) and (in_use is None or p.name in in_use)
     )
     if not candidates:
@@ -59,11 +60,17 @@ def publish_new_version(root: Path, in_use: set[str] | None = None) -> tuple[Pat
 def _traffic(server, since: int) -> str:
     entries = server.log[since:]
     listings = sum(1 for e in entries if e.path.endswith("/") or "file_info" in e.path)
-    bodies = [e for e in entries if e.status == 200 and not e.path.endswith("/") and "file_info" not in e.path]
+    bodies = [
+        e
+        for e in entries
+        if e.status == 200 and not e.path.endswith("/") and "file_info" not in e.path
+    ]
     not_modified = sum(1 for e in entries if e.status == 304)
     size = sum(e.bytes_sent for e in bodies)
-    return (f"{len(entries)} request(s): {listings} listing(s), {not_modified} answered 304, "
-            f"{len(bodies)} file download(s) ({size / 1e6:.2f} MB)")
+    return (
+        f"{len(entries)} request(s): {listings} listing(s), {not_modified} answered 304, "
+        f"{len(bodies)} file download(s) ({size / 1e6:.2f} MB)"
+    )
 
 
 def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> int:
@@ -84,11 +91,15 @@ def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> i
     for mission in names:
         spec = reg.mission(mission)
         t0 = time.perf_counter()
-        sample = reg.call("helioport_sample_archive", mission, mission=mission, root=archive / mission)
+        sample = reg.call(
+            "helioport_sample_archive", mission, mission=mission, root=archive / mission
+        )
         if sample is None:  # the plugin ships no sample archive
             continue
-        print(f"\n[{mission}] sample archive written in {time.perf_counter() - t0:.1f} s: "
-              f"{sum(1 for p in (archive / mission).rglob('*') if p.is_file())} file(s) in the real layout")
+        print(
+            f"\n[{mission}] sample archive written in {time.perf_counter() - t0:.1f} s: "
+            f"{sum(1 for p in (archive / mission).rglob('*') if p.is_file())} file(s) in the real layout"
+        )
         request = dict(sample)
         source = request.pop("source", spec.sources[0].key)
         criteria = request.pop("criteria", None)
@@ -104,7 +115,9 @@ def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> i
             print(f"[{mission}] second load: {_traffic(server, n)}")
             published = publish_new_version(archive / mission, _files_used(ds))
             if published:
-                print(f"[{mission}] server publishes {published[1].name} (newer than {published[0].name})")
+                print(
+                    f"[{mission}] server publishes {published[1].name} (newer than {published[0].name})"
+                )
                 n = len(server.log)
                 ds = load(mission, **kw)
                 print(f"[{mission}] third load : {_traffic(server, n)}")
@@ -114,7 +127,9 @@ def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> i
                     print(f"[{mission}] FAILED: the load did not switch to {published[1].name}")
                     return 1
         ds = load(mission, **dict(kw, offline=True))
-        print(f"[{mission}] server stopped; offline load from the cache: {len(ds.data_vars)} variable(s)")
+        print(
+            f"[{mission}] server stopped; offline load from the cache: {len(ds.data_vars)} variable(s)"
+        )
         png = out / f"{mission}_quicklook.png"
         nc = out / f"{mission}.nc"
         quicklook(ds, png)
@@ -133,7 +148,9 @@ def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> i
 
 def _files_used(ds) -> set[str]:
     """Names of the files behind a loaded Dataset (its variables' ``files`` attrs)."""
-    return {f for name in ds.data_vars for f in str(ds[name].attrs.get("files", "")).split(", ") if f}
+    return {
+        f for name in ds.data_vars for f in str(ds[name].attrs.get("files", "")).split(", ") if f
+    }
 
 
 def _demo_events(mission: str, ds, out: Path, criteria: str) -> None:

@@ -62,7 +62,11 @@ __all__ = [
 CDF_EPOCH = 31
 CDF_EPOCH16 = 32
 CDF_TIME_TT2000 = 33
-TIME_TYPES = {CDF_EPOCH: "CDF_EPOCH", CDF_EPOCH16: "CDF_EPOCH16", CDF_TIME_TT2000: "CDF_TIME_TT2000"}
+TIME_TYPES = {
+    CDF_EPOCH: "CDF_EPOCH",
+    CDF_EPOCH16: "CDF_EPOCH16",
+    CDF_TIME_TT2000: "CDF_TIME_TT2000",
+}
 
 TT2000_FILL = np.int64(-(2**63))
 TT2000_PAD = np.int64(-(2**63) + 1)
@@ -342,7 +346,11 @@ def cdf_time_to_datetime64(values: Any, cdf_data_type: int | str) -> np.ndarray:
     >>> cdf_time_to_datetime64(np.array([0]), "CDF_TIME_TT2000")
     array(['2000-01-01T11:58:55.816000000'], dtype='datetime64[ns]')
     """
-    code = _TYPE_NAMES.get(cdf_data_type, cdf_data_type) if isinstance(cdf_data_type, str) else int(cdf_data_type)
+    code = (
+        _TYPE_NAMES.get(cdf_data_type, cdf_data_type)
+        if isinstance(cdf_data_type, str)
+        else int(cdf_data_type)
+    )
     if code == CDF_TIME_TT2000:
         return tt2000_to_datetime64(values)
     if code == CDF_EPOCH:

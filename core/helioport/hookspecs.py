@@ -79,7 +79,9 @@ def helioport_find_files(
 
 
 @hookspec(firstresult=True)
-def helioport_fetch(request: Request, files: list[RemoteFile], ctx: ArchiveContext) -> list[Path] | None:
+def helioport_fetch(
+    request: Request, files: list[RemoteFile], ctx: ArchiveContext
+) -> list[Path] | None:
     """Fetch ``files`` into the cache yourself (optional override).
 
     Only for archives the core transport cannot read file by file (tarball

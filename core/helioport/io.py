@@ -72,10 +72,13 @@ def to_dataframe(ds: xr.Dataset) -> pd.DataFrame:
             cols = [name]
         else:
             other = [d for d in da.dims if d != tdim]
-            labels = pd.MultiIndex.from_product([da[d].values if d in da.coords else range(da.sizes[d])
-                                                 for d in other]).to_flat_index()
+            labels = pd.MultiIndex.from_product(
+                [da[d].values if d in da.coords else range(da.sizes[d]) for d in other]
+            ).to_flat_index()
             cols = [f"{name}_{'_'.join(str(x) for x in lab)}" for lab in labels]
-        frames.append(pd.DataFrame(values, index=pd.DatetimeIndex(da[tdim].values, name="time"), columns=cols))
+        frames.append(
+            pd.DataFrame(values, index=pd.DatetimeIndex(da[tdim].values, name="time"), columns=cols)
+        )
     if not frames:
         raise InvalidRequestError("the Dataset has no time-varying variable to write as CSV")
     return pd.concat(frames, axis=1).sort_index()

@@ -104,7 +104,10 @@ class Registry:
             pname = self.pm.get_name(impl.plugin) or repr(impl.plugin)
             try:
                 specs = impl.function() or []
-                specs = [s if isinstance(s, MissionSpec) else MissionSpec.model_validate(s) for s in specs]
+                specs = [
+                    s if isinstance(s, MissionSpec) else MissionSpec.model_validate(s)
+                    for s in specs
+                ]
             except Exception as exc:  # noqa: BLE001
                 self.broken[pname] = f"{type(exc).__name__}: {exc}"
                 warnings.warn(
@@ -156,11 +159,15 @@ class Registry:
         if key in KNOWN_DISTRIBUTIONS:
             msg += f" Install it with: pip install {KNOWN_DISTRIBUTIONS[key]}"
         else:
-            known = ", ".join(f"{m} ({d})" for m, d in KNOWN_DISTRIBUTIONS.items() if m not in self._missions)
+            known = ", ".join(
+                f"{m} ({d})" for m, d in KNOWN_DISTRIBUTIONS.items() if m not in self._missions
+            )
             if known:
                 msg += f" Other missions can be added by installing: {known}."
         if self.broken:
-            msg += " Plugins that failed to load: " + "; ".join(f"{k}: {v}" for k, v in self.broken.items())
+            msg += " Plugins that failed to load: " + "; ".join(
+                f"{k}: {v}" for k, v in self.broken.items()
+            )
         raise UnknownMissionError(msg)
 
     def call(self, hook: str, mission: str, /, **kwargs: Any) -> Any:
@@ -197,7 +204,9 @@ class Registry:
     def products(self, mission: str) -> list[ProductSpec]:
         """Stored and derived products of ``mission`` (derived ones with level L3)."""
         spec = self.mission(mission)
-        return list(spec.products) + [d.product_spec() for d in self.derivations_for(mission).values()]
+        return list(spec.products) + [
+            d.product_spec() for d in self.derivations_for(mission).values()
+        ]
 
     def plugin_name(self, mission: str) -> str:
         """The registered name of the plugin serving ``mission``."""
@@ -209,7 +218,9 @@ class Registry:
         plugin = self._owner[self.mission(mission)]
         for hook in ("helioport_find_files", "helioport_load"):
             if not hasattr(plugin, hook):
-                raise PluginError(f"plugin {self.plugin_name(mission)!r} serves {mission!r} but has no {hook} hook")
+                raise PluginError(
+                    f"plugin {self.plugin_name(mission)!r} serves {mission!r} but has no {hook} hook"
+                )
 
 
 _lock = threading.Lock()

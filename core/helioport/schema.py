@@ -145,7 +145,9 @@ class VersionPolicy(BaseModel):
         if isinstance(spec, (int, float)):
             spec = str(spec)
         if not isinstance(spec, str):
-            raise InvalidRequestError(f"version must be a string such as '4.18' or '>=4.18', not {spec!r}")
+            raise InvalidRequestError(
+                f"version must be a string such as '4.18' or '>=4.18', not {spec!r}"
+            )
         if spec.strip().lower() in ("", "latest", "newest"):
             return cls()
         m = _VERSION_RE.match(spec)
@@ -154,7 +156,10 @@ class VersionPolicy(BaseModel):
                 f"version {spec!r} is not understood; use 'latest', a pinned version such as "
                 "'4.18' or 'v4.18.1', or a minimum such as '>=4.18'"
             )
-        return cls(kind="minimum" if m.group(1) else "pinned", value=tuple(int(x) for x in m.group(2).split(".")))
+        return cls(
+            kind="minimum" if m.group(1) else "pinned",
+            value=tuple(int(x) for x in m.group(2).split(".")),
+        )
 
     def __str__(self) -> str:
         v = ".".join(map(str, self.value))
@@ -228,7 +233,9 @@ class Request(BaseModel):
                 "give a start earlier than the end"
             )
         names = _as_list(products, "products")
-        valid = list(spec.product_names) + [p for p in (known_products or []) if p not in spec.product_names]
+        valid = list(spec.product_names) + [
+            p for p in (known_products or []) if p not in spec.product_names
+        ]
         if not names:
             raise InvalidRequestError(
                 f"no product asked for; mission {spec.name!r} serves: {', '.join(valid)}"
@@ -262,7 +269,9 @@ class Request(BaseModel):
                     f"valid: {', '.join(spec.coords)}"
                 )
             if not spec.coords:
-                raise InvalidRequestError(f"mission {spec.name!r} takes no coordinate system (got {coords!r})")
+                raise InvalidRequestError(
+                    f"mission {spec.name!r} takes no coordinate system (got {coords!r})"
+                )
         else:
             coords = spec.default_coords
         if mode is not None:
@@ -289,7 +298,9 @@ class Request(BaseModel):
                 **kw,
             )
         except ValidationError as exc:
-            raise InvalidRequestError(f"invalid request for {spec.name!r}: {one_line(exc)}") from None
+            raise InvalidRequestError(
+                f"invalid request for {spec.name!r}: {one_line(exc)}"
+            ) from None
 
     def replace(self, **changes: Any) -> Request:
         """A copy with some fields changed (validated again)."""
@@ -333,7 +344,9 @@ def _as_list(value: Any, what: str) -> list[str]:
     try:
         return [str(v).strip() for v in value if str(v).strip()]
     except TypeError as exc:
-        raise InvalidRequestError(f"{what} must be a name or a list of names, not {value!r}") from exc
+        raise InvalidRequestError(
+            f"{what} must be a name or a list of names, not {value!r}"
+        ) from exc
 
 
 class RemoteFile(BaseModel):
@@ -369,7 +382,11 @@ class RemoteFile(BaseModel):
     @classmethod
     def _safe(cls, v: str) -> str:
         parts = v.replace("\\", "/").split("/")
-        if v.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", v) or any(p in ("..",) for p in parts):
+        if (
+            v.startswith(("/", "\\"))
+            or re.match(r"^[A-Za-z]:", v)
+            or any(p in ("..",) for p in parts)
+        ):
             raise ValueError(f"remote path {v!r} would escape the cache")
         return "/".join(p for p in parts if p not in ("", "."))
 
@@ -414,7 +431,9 @@ class Derivation(BaseModel):
     across_probes: bool = False
     min_probes: int = 1
     missions: list[str] | None = None
-    options: dict[str, str] = Field(default_factory=dict)  # request options it reads: name -> description
+    options: dict[str, str] = Field(
+        default_factory=dict
+    )  # request options it reads: name -> description
 
     def product_spec(self) -> ProductSpec:
         """The :class:`ProductSpec` under which the derivation is listed (level L3)."""

@@ -51,11 +51,15 @@ def parse_time(value: Any, *, what: str = "time") -> dt.datetime:
         try:
             value = value.to_datetime(timezone=UTC)  # astropy.time.Time
         except Exception as exc:
-            raise InvalidRequestError(f"{what}: cannot convert astropy Time {value!r}: {exc}") from exc
+            raise InvalidRequestError(
+                f"{what}: cannot convert astropy Time {value!r}: {exc}"
+            ) from exc
     if isinstance(value, str):
         text = value.strip()
         if not text:
-            raise InvalidRequestError(f"{what} is an empty string: give an ISO time such as '2015-10-16T13:05'")
+            raise InvalidRequestError(
+                f"{what} is an empty string: give an ISO time such as '2015-10-16T13:05'"
+            )
         try:
             ts = pd.Timestamp(text)
         except (ValueError, TypeError, OverflowError) as exc:

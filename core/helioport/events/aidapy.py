@@ -63,18 +63,33 @@ def df_criterion(dc_mag_z, mag_elev_angle, sc_pos_x, sc_pos_y):
 PRESETS: dict[str, dict[str, Any]] = {
     "edr": {
         "criteria": EDR_CRITERIA,
-        "parameters": {"mission": "mms", "process": "edr", "probes": ["1"], "mode": "brst",
-                       "time_window": 120, "time_step": 120},
+        "parameters": {
+            "mission": "mms",
+            "process": "edr",
+            "probes": ["1"],
+            "mode": "brst",
+            "time_window": 120,
+            "time_step": 120,
+        },
     },
     "df": {
         "criteria": parse_criteria(
-            df_criterion, level="window",
+            df_criterion,
+            level="window",
             text="Bz max after Bz min & |Δ elevation| > 10 deg & any(elevation > 45 deg) "
-                 "& all(sc_pos_x <= -5 RE) & all(|sc_pos_y| <= 15 RE)",
+            "& all(sc_pos_x <= -5 RE) & all(|sc_pos_y| <= 15 RE)",
         ),
         # AIDApy's mode 'low_res' is the MMS survey rate
-        "parameters": {"mission": "mms", "process": "df", "probes": ["1"], "mode": "srvy",
-                       "coords": "gse", "time_window": 306, "time_step": 306, "sample_freq": 1},
+        "parameters": {
+            "mission": "mms",
+            "process": "df",
+            "probes": ["1"],
+            "mode": "srvy",
+            "coords": "gse",
+            "time_window": 306,
+            "time_step": 306,
+            "sample_freq": 1,
+        },
     },
 }
 
@@ -84,7 +99,9 @@ def preset(name: str) -> dict[str, Any]:
     try:
         p = PRESETS[name.lower()]
     except KeyError:
-        raise InvalidRequestError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}") from None
+        raise InvalidRequestError(
+            f"unknown preset {name!r}; presets: {', '.join(PRESETS)}"
+        ) from None
     return {"criteria": p["criteria"], "parameters": dict(p["parameters"])}
 
 
@@ -127,16 +144,27 @@ def event_search(
     if isinstance(settings, str):
         settings = preset(settings)
     if "criteria" not in settings or "parameters" not in settings:
-        raise InvalidRequestError("settings need 'criteria' and 'parameters' (or give a preset: 'edr', 'df')")
-    start_time, end_time = parse_time(start_time, what="start_time"), parse_time(end_time, what="end_time")
+        raise InvalidRequestError(
+            "settings need 'criteria' and 'parameters' (or give a preset: 'edr', 'df')"
+        )
+    start_time, end_time = (
+        parse_time(start_time, what="start_time"),
+        parse_time(end_time, what="end_time"),
+    )
     p = dict(settings["parameters"])
     if "mission" not in p:
         raise InvalidRequestError("settings['parameters'] needs 'mission'")
     probes = p.get("probes")
     if probes in ("all", ["all"]):
         probes = None
-    request = {"mission": p["mission"], "start": start_time, "end": end_time, "probes": probes,
-               "mode": p.get("mode") or None, "coords": p.get("coords")}
+    request = {
+        "mission": p["mission"],
+        "start": start_time,
+        "end": end_time,
+        "probes": probes,
+        "mode": p.get("mode") or None,
+        "coords": p.get("coords"),
+    }
     freq = p.get("sample_freq")
     catalog = find_events(
         request,
@@ -161,10 +189,22 @@ def event_search(
         from .search import _default_loader
 
         load = loader or _default_loader()
-        products = sorted({name for name, _ in parse_criteria(settings["criteria"]).required_variables()})
-        data = load(p["mission"], start_time, end_time, products=products, probes=probes,
-                    coords=p.get("coords"), mode=p.get("mode") or None)
-        png = (target.with_suffix(".png") if target is not None
-               else Path.cwd() / catalog.default_filename().replace(".txt", ".png"))
+        products = sorted(
+            {name for name, _ in parse_criteria(settings["criteria"]).required_variables()}
+        )
+        data = load(
+            p["mission"],
+            start_time,
+            end_time,
+            products=products,
+            probes=probes,
+            coords=p.get("coords"),
+            mode=p.get("mode") or None,
+        )
+        png = (
+            target.with_suffix(".png")
+            if target is not None
+            else Path.cwd() / catalog.default_filename().replace(".txt", ".png")
+        )
         summary_plot(catalog, data, png)
     return catalog

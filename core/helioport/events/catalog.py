@@ -111,7 +111,9 @@ def _combine(a: Event, b: Event, start: dt.datetime, stop: dt.datetime) -> Event
         else:
             values[k] = v
     probe = a.probe if a.probe == b.probe else None
-    return Event(start=start, stop=stop, values=values, location=a.location or b.location, probe=probe)
+    return Event(
+        start=start, stop=stop, values=values, location=a.location or b.location, probe=probe
+    )
 
 
 class EventCatalog(BaseModel):
@@ -186,9 +188,15 @@ class EventCatalog(BaseModel):
         columns = ["start", "stop", "duration", "probe", "x", "y", "z"] + keys
         return pd.DataFrame(rows, columns=columns)
 
-    def _derived(self, events: list[Event], operation: str, other: EventCatalog | None = None) -> EventCatalog:
+    def _derived(
+        self, events: list[Event], operation: str, other: EventCatalog | None = None
+    ) -> EventCatalog:
         if other is None:
-            settings = {**self.settings, "filtered": True} if operation == "filter" else dict(self.settings)
+            settings = (
+                {**self.settings, "filtered": True}
+                if operation == "filter"
+                else dict(self.settings)
+            )
             return EventCatalog(events=events, settings=settings, provenance=dict(self.provenance))
         from .search import helioport_version
 

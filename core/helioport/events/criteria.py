@@ -168,9 +168,7 @@ class Criterion:
             out = self._root(_Env(arrays))
         return _as_bool(out, (n,))
 
-    def evaluate_windows(
-        self, arrays: Mapping[str, np.ndarray], inside: np.ndarray
-    ) -> np.ndarray:
+    def evaluate_windows(self, arrays: Mapping[str, np.ndarray], inside: np.ndarray) -> np.ndarray:
         """Evaluate a window-level criterion on ``(n_windows, window)`` arrays.
 
         ``inside`` marks real samples (False for the padding of partial
@@ -279,7 +277,9 @@ def _wrap_callable(func: Callable[..., Any], level: Level | None, text: str | No
             )
         names.append(p.name)
     if not names:
-        raise CriteriaError(f"criteria callable {func!r} takes no input: name products as parameters")
+        raise CriteriaError(
+            f"criteria callable {func!r} takes no input: name products as parameters"
+        )
     label = text or f"{getattr(func, '__name__', 'callable')}({', '.join(names)})"
     lvl: Level = "auto" if level in (None, "auto") else level  # type: ignore[assignment]
     if lvl not in ("sample", "window", "auto"):
@@ -301,12 +301,16 @@ def _parse_expression(source: str, text: str | None) -> Criterion:
     except SyntaxError as exc:
         raise _syntax_error(stripped, exc) from None
     except (RecursionError, MemoryError):
-        raise CriteriaError(f"criteria of {len(stripped)} characters is too deeply nested to parse") from None
+        raise CriteriaError(
+            f"criteria of {len(stripped)} characters is too deeply nested to parse"
+        ) from None
     compiler = _Compiler(stripped)
     try:
         root = compiler.visit_root(tree.body)
     except RecursionError:
-        raise CriteriaError(f"criteria of {len(stripped)} characters is too deeply nested to parse") from None
+        raise CriteriaError(
+            f"criteria of {len(stripped)} characters is too deeply nested to parse"
+        ) from None
     if not compiler.names:
         raise CriteriaError(
             f"criteria {stripped!r} names no product: compare a product, e.g. 'dc_mag_tot < 5'"
@@ -321,16 +325,26 @@ def _syntax_error(source: str, exc: SyntaxError) -> CriteriaError:
             warnings.simplefilter("ignore", SyntaxWarning)
             body = ast.parse(source, mode="exec").body
     except (SyntaxError, RecursionError, MemoryError):
-        return CriteriaError(f"criteria {source!r}: invalid syntax {_near(source, exc)}: {exc.msg}; " + _HELP)
+        return CriteriaError(
+            f"criteria {source!r}: invalid syntax {_near(source, exc)}: {exc.msg}; " + _HELP
+        )
     if not body:
-        return CriteriaError(f"criteria {source!r} holds no expression (only a comment?); write e.g. "
-                             "'dc_mag_tot < 5'")
+        return CriteriaError(
+            f"criteria {source!r} holds no expression (only a comment?); write e.g. "
+            "'dc_mag_tot < 5'"
+        )
     # the first statement that is not a plain expression is the offender; else the second expression
-    stmt = next((b for b in body if not isinstance(b, ast.Expr)), body[1] if len(body) > 1 else body[0])
+    stmt = next(
+        (b for b in body if not isinstance(b, ast.Expr)), body[1] if len(body) > 1 else body[0]
+    )
     kind = type(stmt).__name__.lower()
     segment = ast.get_source_segment(source, stmt) or ""
     token = segment if len(segment) <= 40 else segment.split()[0]
-    where = f"line {stmt.lineno}, column {stmt.col_offset + 1}" if stmt.lineno > 1 else f"column {stmt.col_offset + 1}"
+    where = (
+        f"line {stmt.lineno}, column {stmt.col_offset + 1}"
+        if stmt.lineno > 1
+        else f"column {stmt.col_offset + 1}"
+    )
     what = "a second expression" if isinstance(stmt, ast.Expr) else f"{kind} statement"
     return CriteriaError(
         f"criteria {source!r}: {what} {token!r} at {where} is not allowed; a criterion is a "
@@ -368,7 +382,9 @@ class _Compiler:
         column = (getattr(node, "col_offset", 0) if col is None else col) + 1
         return f"line {line}, column {column}" if line > 1 else f"column {column}"
 
-    def _refuse(self, what: str, token: str, node: ast.AST, col: int | None = None, hint: str = "") -> None:
+    def _refuse(
+        self, what: str, token: str, node: ast.AST, col: int | None = None, hint: str = ""
+    ) -> None:
         hint = f"; {hint}" if hint else ""
         raise CriteriaError(
             f"criteria {self.source!r}: {what} {token!r} at {self._where(node, col)} "
@@ -419,7 +435,11 @@ class _Compiler:
         if isinstance(value, (int, float)):
             v = float(value)  # no integer overflow nor 'integers to negative powers' in numpy
             return lambda env: v
-        kind = "string" if isinstance(value, (str, bytes)) else f"constant of type {type(value).__name__}"
+        kind = (
+            "string"
+            if isinstance(value, (str, bytes))
+            else f"constant of type {type(value).__name__}"
+        )
         self._refuse(kind, self._segment(node), node)
         raise AssertionError  # pragma: no cover
 
@@ -462,16 +482,23 @@ class _Compiler:
         if op is None:
             sym = _op_symbol(node)
             col = self.source.find(sym, node.left.end_col_offset or 0) if node.lineno == 1 else -1
-            self._refuse("operator", sym, node, col if col >= 0 else None, hint="use + - * / ** & |")
+            self._refuse(
+                "operator", sym, node, col if col >= 0 else None, hint="use + - * / ** & |"
+            )
         left, right = self.visit(node.left), self.visit(node.right)
         if isinstance(node.op, (ast.BitAnd, ast.BitOr)):
             bad = next((side for side in (node.left, node.right) if not _is_condition(side)), None)
             if bad is not None:
                 sym = "&" if isinstance(node.op, ast.BitAnd) else "|"
                 word = "and" if sym == "&" else "or"
-                col = self.source.find(sym, node.left.end_col_offset or 0) if node.lineno == 1 else -1
+                col = (
+                    self.source.find(sym, node.left.end_col_offset or 0) if node.lineno == 1 else -1
+                )
                 self._refuse(
-                    "operator", sym, node, col if col >= 0 else None,
+                    "operator",
+                    sym,
+                    node,
+                    col if col >= 0 else None,
                     hint=f"{self._segment(bad)!r} is not a condition: '{sym}' binds tighter than "
                     f"comparisons, so 'a < 5 {sym} b > 3' means 'a < (5 {sym} b) > 3'; write "
                     f"'(a < 5) {sym} (b > 3)' or 'a < 5 {word} b > 3'",
@@ -540,8 +567,14 @@ class _Compiler:
 
 def _reduction(name: str, arg: Node) -> Node:
     """A reduction over the window axis (last), keeping dims for broadcasting."""
-    nan_fn = {"mean": np.nanmean, "median": np.nanmedian, "std": np.nanstd, "sum": np.nansum,
-              "min": np.nanmin, "max": np.nanmax}.get(name)
+    nan_fn = {
+        "mean": np.nanmean,
+        "median": np.nanmedian,
+        "std": np.nanstd,
+        "sum": np.nansum,
+        "min": np.nanmin,
+        "max": np.nanmax,
+    }.get(name)
 
     def run(env: _Env) -> Any:
         inside = env.inside
@@ -605,6 +638,12 @@ def _describe(node: ast.AST) -> str:
 
 
 def _op_symbol(node: ast.BinOp) -> str:
-    symbols = {ast.Mod: "%", ast.FloorDiv: "//", ast.BitXor: "^", ast.LShift: "<<",
-               ast.RShift: ">>", ast.MatMult: "@"}
+    symbols = {
+        ast.Mod: "%",
+        ast.FloorDiv: "//",
+        ast.BitXor: "^",
+        ast.LShift: "<<",
+        ast.RShift: ">>",
+        ast.MatMult: "@",
+    }
     return symbols.get(type(node.op), type(node.op).__name__)

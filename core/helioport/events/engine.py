@@ -245,7 +245,8 @@ def assemble(
         with np.errstate(invalid="ignore", divide="ignore"):
             loc = np.stack(
                 [
-                    per_event(np.add, stats[f"@pos_{c}"]["sum"]) / per_event(np.add, stats[f"@pos_{c}"]["count"])
+                    per_event(np.add, stats[f"@pos_{c}"]["sum"])
+                    / per_event(np.add, stats[f"@pos_{c}"]["count"])
                     for c in ("x", "y", "z")
                 ],
                 axis=1,

@@ -40,8 +40,14 @@ from .catalog import Event, EventCatalog, invalid
 
 __all__ = ["FORMATS", "default_filename", "read_catalog", "write_catalog"]
 
-FORMATS = {".txt": "aidapy", ".csv": "csv", ".json": "json", ".xml": "votable", ".vot": "votable",
-           ".votable": "votable"}
+FORMATS = {
+    ".txt": "aidapy",
+    ".csv": "csv",
+    ".json": "json",
+    ".xml": "votable",
+    ".vot": "votable",
+    ".votable": "votable",
+}
 _VO_NS = "http://www.ivoa.net/xml/VOTable/v1.3"
 _TINT = "Tint (UTC)"
 _LOC = "S/C location (km)"
@@ -173,10 +179,23 @@ def _read_aidapy(text: str) -> EventCatalog:
     settings = _dec(head["Settings"]) if "Settings" in head else {}
     prov = _dec(head["Provenance"]) if "Provenance" in head else {}
     if "Settings" not in head:  # a genuine AIDApy list
-        settings = {k: v for k, v in (("process", head.get("Scientific process")),
-                                      ("criteria", head.get("Criteria"))) if v}
-        prov = {k: v for k, v in (("mission", head.get("Mission")), ("probes", head.get("Probes")),
-                                  ("coords", head.get("Coordinates"))) if v}
+        settings = {
+            k: v
+            for k, v in (
+                ("process", head.get("Scientific process")),
+                ("criteria", head.get("Criteria")),
+            )
+            if v
+        }
+        prov = {
+            k: v
+            for k, v in (
+                ("mission", head.get("Mission")),
+                ("probes", head.get("Probes")),
+                ("coords", head.get("Coordinates")),
+            )
+            if v
+        }
     columns: list[str] = []
     if i + 1 < len(lines) and _TINT in lines[i + 1]:
         rest = lines[i + 1].replace(_TINT, "").replace(_LOC, "").split()
@@ -245,8 +264,15 @@ def _read_csv(text: str) -> EventCatalog:
         if d.get("location_x"):
             loc = (float(d["location_x"]), float(d["location_y"]), float(d["location_z"]))
         values = {k: float(v) for k, v in d.items() if k not in _CSV_FIXED and v != ""}
-        events.append(Event(start=d["start"], stop=d["stop"], probe=d.get("probe") or None,
-                            location=loc, values=values))
+        events.append(
+            Event(
+                start=d["start"],
+                stop=d["stop"],
+                probe=d.get("probe") or None,
+                location=loc,
+                values=values,
+            )
+        )
     return EventCatalog(events=events, **meta)
 
 
@@ -258,20 +284,45 @@ def _write_votable(catalog: EventCatalog) -> str:
     q = f"{{{_VO_NS}}}"
     root = ET.Element(q + "VOTABLE", {"version": "1.3"})
     crit = str(catalog.settings.get("criteria", ""))
-    ET.SubElement(root, q + "DESCRIPTION").text = "helioport event catalog" + (f": {crit}" if crit else "")
+    ET.SubElement(root, q + "DESCRIPTION").text = "helioport event catalog" + (
+        f": {crit}" if crit else ""
+    )
     res = ET.SubElement(root, q + "RESOURCE", {"type": "results"})
     for k, v in catalog.provenance.items():
         ET.SubElement(res, q + "INFO", {"name": k, "value": _enc(v)})
     table = ET.SubElement(res, q + "TABLE", {"name": "events", "nrows": str(len(catalog))})
     ET.SubElement(table, q + "DESCRIPTION").text = crit or "events"
     for k, v in catalog.settings.items():
-        ET.SubElement(table, q + "PARAM", {"name": k, "datatype": "char", "arraysize": "*", "value": _enc(v)})
+        ET.SubElement(
+            table, q + "PARAM", {"name": k, "datatype": "char", "arraysize": "*", "value": _enc(v)}
+        )
     for name, ucd in (("start", "time.start"), ("stop", "time.end")):
-        ET.SubElement(table, q + "FIELD", {"name": name, "ID": name, "datatype": "char",
-                                           "arraysize": "*", "xtype": "dateTime", "ucd": ucd})
-    ET.SubElement(table, q + "FIELD", {"name": "probe", "ID": "probe", "datatype": "char", "arraysize": "*"})
-    ET.SubElement(table, q + "FIELD", {"name": "location", "ID": "location", "datatype": "double",
-                                       "arraysize": "3", "unit": "km"})
+        ET.SubElement(
+            table,
+            q + "FIELD",
+            {
+                "name": name,
+                "ID": name,
+                "datatype": "char",
+                "arraysize": "*",
+                "xtype": "dateTime",
+                "ucd": ucd,
+            },
+        )
+    ET.SubElement(
+        table, q + "FIELD", {"name": "probe", "ID": "probe", "datatype": "char", "arraysize": "*"}
+    )
+    ET.SubElement(
+        table,
+        q + "FIELD",
+        {
+            "name": "location",
+            "ID": "location",
+            "datatype": "double",
+            "arraysize": "3",
+            "unit": "km",
+        },
+    )
     keys = _keys(catalog)
     _check_keys(keys, "VOTable", ("start", "stop", "probe", "location"))
     for k in keys:
@@ -279,8 +330,12 @@ def _write_votable(catalog: EventCatalog) -> str:
     tdata = ET.SubElement(ET.SubElement(table, q + "DATA"), q + "TABLEDATA")
     for e in catalog.events:
         tr = ET.SubElement(tdata, q + "TR")
-        cells = [format_time(e.start), format_time(e.stop), e.probe or "",
-                 " ".join(_num_vo(v) for v in e.location) if e.location else ""]
+        cells = [
+            format_time(e.start),
+            format_time(e.stop),
+            e.probe or "",
+            " ".join(_num_vo(v) for v in e.location) if e.location else "",
+        ]
         cells += [_num_vo(e.values[k]) if k in e.values else "" for k in keys]
         for c in cells:
             ET.SubElement(tr, q + "TD").text = c
@@ -323,7 +378,9 @@ def _read_votable(text: str) -> EventCatalog:
             rows.append([(td.text or "").strip() for td in el if _local(td.tag) == "TD"])
     lower = [f.lower() for f in fields]
     i_start = next((i for i, f in enumerate(lower) if f in ("start", "start time", "starttime")), 0)
-    i_stop = next((i for i, f in enumerate(lower) if f in ("stop", "stop time", "stoptime", "end")), 1)
+    i_stop = next(
+        (i for i, f in enumerate(lower) if f in ("stop", "stop time", "stoptime", "end")), 1
+    )
     events = []
     for r in rows:
         probe, loc, values = None, None, {}
@@ -337,19 +394,31 @@ def _read_votable(text: str) -> EventCatalog:
                 loc = (x, y, z)
             else:
                 values[name] = _float_vo(cell)
-        events.append(Event(start=r[i_start], stop=r[i_stop], probe=probe, location=loc, values=values))
+        events.append(
+            Event(start=r[i_start], stop=r[i_stop], probe=probe, location=loc, values=values)
+        )
     return EventCatalog(events=events, settings=settings, provenance=prov)
 
 
 # --------------------------------------------------------------------------- entry points
 
-_WRITERS = {"aidapy": _write_aidapy, "csv": _write_csv, "votable": _write_votable,
-            "json": lambda c: c.model_dump_json(indent=1) + "\n"}
-_READERS = {"aidapy": _read_aidapy, "csv": _read_csv, "votable": _read_votable,
-            "json": EventCatalog.model_validate_json}
+_WRITERS = {
+    "aidapy": _write_aidapy,
+    "csv": _write_csv,
+    "votable": _write_votable,
+    "json": lambda c: c.model_dump_json(indent=1) + "\n",
+}
+_READERS = {
+    "aidapy": _read_aidapy,
+    "csv": _read_csv,
+    "votable": _read_votable,
+    "json": EventCatalog.model_validate_json,
+}
 
 
-def write_catalog(catalog: EventCatalog, path: str | Path | None = None, format: str | None = None) -> Path:
+def write_catalog(
+    catalog: EventCatalog, path: str | Path | None = None, format: str | None = None
+) -> Path:
     """Write ``catalog`` to ``path`` (a file, a directory, or ``None`` for the current one).
 
     Examples
@@ -384,4 +453,6 @@ def read_catalog(path: str | Path, format: str | None = None) -> EventCatalog:
     except (ValueError, KeyError, IndexError, ET.ParseError) as exc:
         if isinstance(exc, InvalidRequestError):
             raise
-        raise InvalidRequestError(f"cannot read {str(p)!r} as a {fmt} event catalog: {exc}") from None
+        raise InvalidRequestError(
+            f"cannot read {str(p)!r} as a {fmt} event catalog: {exc}"
+        ) from None

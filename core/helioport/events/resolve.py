@@ -40,8 +40,15 @@ MARGIN_EXTRA_NS = 60 * 10**9
 _XYZ = ("x", "y", "z")
 #: Earth radius (km) for positions given in Earth radii (the IAGA/OMNI and SPEDAS value).
 EARTH_RADIUS_KM = 6371.2
-_LENGTH_UNITS = {"km": 1.0, "m": 1e-3, "re": EARTH_RADIUS_KM, "r_e": EARTH_RADIUS_KM,
-                 "earth radii": EARTH_RADIUS_KM, "earth radius": EARTH_RADIUS_KM, "rearth": EARTH_RADIUS_KM}
+_LENGTH_UNITS = {
+    "km": 1.0,
+    "m": 1e-3,
+    "re": EARTH_RADIUS_KM,
+    "r_e": EARTH_RADIUS_KM,
+    "earth radii": EARTH_RADIUS_KM,
+    "earth radius": EARTH_RADIUS_KM,
+    "rearth": EARTH_RADIUS_KM,
+}
 
 
 def km_per_unit(units: str | None) -> float | None:
@@ -74,8 +81,10 @@ class Series:
 def time_dim(da: xr.DataArray) -> str:
     """The time dimension of a variable (``time_{variable}`` or ``time``)."""
     for dim in da.dims:
-        if str(dim).startswith("time") and dim in da.coords and np.issubdtype(
-            da[dim].dtype, np.datetime64
+        if (
+            str(dim).startswith("time")
+            and dim in da.coords
+            and np.issubdtype(da[dim].dtype, np.datetime64)
         ):
             return str(dim)
     for dim in da.dims:
@@ -203,9 +212,13 @@ def series_to_grid(
         return out, "mean over each grid cell"
     tol = min(max(dt, cadence) // 2, margin)
     method = f"nearest sample within {tol / 1e9:g} s"
-    if tol < dt:  # fast paths: samples exactly on grid points are the nearest, nothing else is in reach
+    if (
+        tol < dt
+    ):  # fast paths: samples exactly on grid points are the nearest, nothing else is in reach
         off0 = int(t[0]) - g0
-        regular = off0 % dt == 0 and int(t[-1]) - int(t[0]) == (t.size - 1) * dt  # cheap necessary test
+        regular = (
+            off0 % dt == 0 and int(t[-1]) - int(t[0]) == (t.size - 1) * dt
+        )  # cheap necessary test
         if regular and bool(np.all(np.diff(t) == dt)):  # regular, on the grid: one slice
             i0 = off0 // dt
             a, b = max(i0, 0), min(i0 + t.size, n)

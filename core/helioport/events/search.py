@@ -152,10 +152,14 @@ def _normalise_source(source: Any) -> _Request:
     start = parse_time(d.pop("start"), what="start")
     end = parse_time(d.pop("end"), what="end")
     if end <= start:
-        raise InvalidRequestError(f"start {format_time(start)} is not before end {format_time(end)}")
+        raise InvalidRequestError(
+            f"start {format_time(start)} is not before end {format_time(end)}"
+        )
     probes = d.pop("probes", None) or ()
     probes = (probes,) if isinstance(probes, (str, int)) else tuple(probes)
-    extra = {k: v for k, v in d.items() if k not in ("mission", "mode", "coords", "products", "prod")}
+    extra = {
+        k: v for k, v in d.items() if k not in ("mission", "mode", "coords", "products", "prod")
+    }
     return _Request(
         mission=str(d["mission"]),
         start=_ns(start),
@@ -205,7 +209,9 @@ def _load(plan: _Plan, lo: int, hi: int) -> xr.Dataset | None:
     t0 = max(req.start, g.origin + lo * g.dt - plan.margin)
     t1 = min(req.end, g.origin + hi * g.dt + plan.margin)
     products = list(plan.products) + (["sc_pos"] if plan.with_position else [])
-    kwargs = dict(products=products, probes=list(req.probes), coords=req.coords, mode=req.mode, **req.extra)
+    kwargs = dict(
+        products=products, probes=list(req.probes), coords=req.coords, mode=req.mode, **req.extra
+    )
     try:
         return plan.loader(req.mission, _dt(t0), _dt(t1), **kwargs)
     except UnknownProductError:
@@ -217,7 +223,13 @@ def _load(plan: _Plan, lo: int, hi: int) -> xr.Dataset | None:
         except DataNotFoundError:
             return None
     except DataNotFoundError as exc:
-        log.info("no data for %s %s..%s: %s", req.mission, format_time(_dt(t0)), format_time(_dt(t1)), exc)
+        log.info(
+            "no data for %s %s..%s: %s",
+            req.mission,
+            format_time(_dt(t0)),
+            format_time(_dt(t1)),
+            exc,
+        )
         return None
 
 
@@ -256,12 +268,18 @@ def _grid_arrays(
             units = ds[pos["x"].variable].attrs.get("units")
             scale = km_per_unit(units)
             if scale is None:
-                log.warning("sc_pos units %r are not a length helioport knows; event locations left out", units)
+                log.warning(
+                    "sc_pos units %r are not a length helioport knows; event locations left out",
+                    units,
+                )
             else:
-                positions = {c: scale * series_to_grid(s, g.origin, g.dt, lo, hi, plan.margin)[0]
-                             for c, s in pos.items()}
+                positions = {
+                    c: scale * series_to_grid(s, g.origin, g.dt, lo, hi, plan.margin)[0]
+                    for c, s in pos.items()
+                }
                 info.setdefault("location", {})["location"] = (
-                    f"mean of sc_pos over each event, km (sc_pos in {units or 'km'}, x {scale:g})")
+                    f"mean of sc_pos over each event, km (sc_pos in {units or 'km'}, x {scale:g})"
+                )
     if plan.with_position and positions is None and plan.request is not None:
         positions = {c: np.full(hi - lo, np.nan) for c in ("x", "y", "z")}
     return arrays, positions
@@ -302,7 +320,9 @@ def _check_mode(mode: Any) -> str | float:
     except (TypeError, ValueError):
         f = float("nan")
     if not 0 < f <= 1:
-        raise InvalidRequestError(f"mode must be 'any', 'all' or a fraction in (0, 1], not {mode!r}")
+        raise InvalidRequestError(
+            f"mode must be 'any', 'all' or a fraction in (0, 1], not {mode!r}"
+        )
     return f
 
 
@@ -380,7 +400,9 @@ AUTO_CHUNK_WINDOWS = 8
 _PROBE_LENGTHS_NS = (3600 * 10**9, 86400 * 10**9, 30 * 86400 * 10**9)
 
 
-def _probe_dataset(req: _Request, loader, products: tuple[str, ...], chunk_ns: int | None) -> xr.Dataset:
+def _probe_dataset(
+    req: _Request, loader, products: tuple[str, ...], chunk_ns: int | None
+) -> xr.Dataset:
     """The first slice of the request holding data (for cadence and probes).
 
     With a chunk length, slices of that length; with ``None`` (chunk="auto"),
@@ -411,7 +433,10 @@ def _probe_dataset(req: _Request, loader, products: tuple[str, ...], chunk_ns: i
                 ds = load(req.start, req.start + length)
             except DataNotFoundError:
                 continue
-            if any(str(k).startswith(products[0]) and v.ndim and v.shape[0] >= 2 for k, v in ds.data_vars.items()):
+            if any(
+                str(k).startswith(products[0]) and v.ndim and v.shape[0] >= 2
+                for k, v in ds.data_vars.items()
+            ):
                 return ds
         chunk_ns = req.end - req.start
     t = req.start
@@ -436,12 +461,19 @@ def _dask_batch() -> int:
         return max(2, 2 * (os.cpu_count() or 1))
 
 
-def _execute(plan: _Plan, ds: xr.Dataset | None, progress: bool | None, dask_on: bool) -> list[_ChunkOut]:
+def _execute(
+    plan: _Plan, ds: xr.Dataset | None, progress: bool | None, dask_on: bool
+) -> list[_ChunkOut]:
     from tqdm.auto import tqdm
 
     n = 1 if ds is not None else plan.n_chunks
-    bar = tqdm(total=n, desc="find_events", unit="chunk", disable=None if progress is None else not progress,
-               leave=False)
+    bar = tqdm(
+        total=n,
+        desc="find_events",
+        unit="chunk",
+        disable=None if progress is None else not progress,
+        leave=False,
+    )
     outs: list[_ChunkOut] = []
     try:
         if ds is not None:
@@ -453,7 +485,10 @@ def _execute(plan: _Plan, ds: xr.Dataset | None, progress: bool | None, dask_on:
             plan_d = dask.delayed(plan, pure=True)
             size = _dask_batch()
             for b in range(0, n, size):
-                tasks = [dask.delayed(_run_chunk, pure=True)(plan_d, j) for j in range(b, min(n, b + size))]
+                tasks = [
+                    dask.delayed(_run_chunk, pure=True)(plan_d, j)
+                    for j in range(b, min(n, b + size))
+                ]
                 outs.extend(dask.compute(*tasks))
                 bar.update(len(tasks))
         else:
@@ -549,7 +584,10 @@ def find_events(
     crit = parse_criteria(criteria)
     mode = _check_mode(mode)
     window_ns, step_ns = to_timedelta_ns(window, "window"), to_timedelta_ns(step, "step")
-    gap_ns, mindur_ns = to_timedelta_ns(merge_gap, "merge_gap"), to_timedelta_ns(min_duration, "min_duration")
+    gap_ns, mindur_ns = (
+        to_timedelta_ns(merge_gap, "merge_gap"),
+        to_timedelta_ns(min_duration, "min_duration"),
+    )
     auto = isinstance(chunk, str) and chunk.strip().lower() == "auto"
     chunk_ns = None if auto else to_timedelta_ns(chunk, "chunk")
     if not window_ns or not step_ns or chunk_ns == 0:
@@ -568,11 +606,15 @@ def find_events(
         loader = loader or _default_loader()
         ds0 = _probe_dataset(req, loader, products, chunk_ns)
         mission = req.mission
-    probe_list = _match_probes(asked or (req.probes if req else ()), infer_probes(ds0, list(products)))
+    probe_list = _match_probes(
+        asked or (req.probes if req else ()), infer_probes(ds0, list(products))
+    )
     t_first, t_max, coarse = _series_extent(ds0, crit, probe_list)
     if sample_freq is not None:
         if not float(sample_freq) > 0:
-            raise InvalidRequestError(f"sample_freq must be a positive frequency in Hz, not {sample_freq!r}")
+            raise InvalidRequestError(
+                f"sample_freq must be a positive frequency in Hz, not {sample_freq!r}"
+            )
         dt_ns = max(1, round(1e9 / float(sample_freq)))
     else:
         dt_ns = coarse or window_ns
@@ -589,9 +631,16 @@ def find_events(
     else:
         per_chunk = max(s, round(chunk_ns / dt_ns / s) * s)
     plan = _Plan(
-        criterion=crit, grid=grid, chunk=int(per_chunk), mode=mode, probes=probe_list,
-        margin=2 * dt_ns + MARGIN_EXTRA_NS, request=req, loader=loader if req else None,
-        products=products, with_position=True,
+        criterion=crit,
+        grid=grid,
+        chunk=int(per_chunk),
+        mode=mode,
+        probes=probe_list,
+        margin=2 * dt_ns + MARGIN_EXTRA_NS,
+        request=req,
+        loader=loader if req else None,
+        products=products,
+        with_position=True,
     )
     dask_on = req is not None and _want_dask(use_dask)
     outs = _execute(plan, ds0 if req is None else None, progress, dask_on)
@@ -599,10 +648,21 @@ def find_events(
     with _no_gc():  # thousands of small objects: no full collections while they are made
         for probe in probe_list:
             raws = assemble([o.results[probe] for o in outs], grid, gap_ns, mindur_ns)
-            ns = np.array([[r.first, r.last] for r in raws], dtype=np.int64).reshape(-1, 2) * grid.dt + grid.origin
+            ns = (
+                np.array([[r.first, r.last] for r in raws], dtype=np.int64).reshape(-1, 2) * grid.dt
+                + grid.origin
+            )
             starts, stops = (_utc_datetimes(ns[:, i]) for i in (0, 1))
             for raw, start, stop in zip(raws, starts, stops):
-                events.append(Event(start=start, stop=stop, values=raw.values, location=raw.location, probe=probe))
+                events.append(
+                    Event(
+                        start=start,
+                        stop=stop,
+                        values=raw.values,
+                        location=raw.location,
+                        probe=probe,
+                    )
+                )
     events.sort(key=lambda e: (e.start, e.probe or ""))
     info: dict[str, Any] = {}
     for o in outs:

@@ -85,12 +85,16 @@ def _windows_holding(at: np.ndarray, starts: np.ndarray, width: int) -> np.ndarr
         return np.zeros(0, bool)
     step = int(starts[1] - starts[0]) if nw > 1 else 1
     s0 = int(starts[0])
-    if nw > 1 and (step <= 0 or int(starts[-1]) - s0 != (nw - 1) * step):  # not regular: binary search
+    if nw > 1 and (
+        step <= 0 or int(starts[-1]) - s0 != (nw - 1) * step
+    ):  # not regular: binary search
         return np.searchsorted(at, starts + width) > np.searchsorted(at, starts)
     k_lo = np.maximum(-((s0 + width - 1 - at) // step), 0)  # ceil((i - width + 1 - s0) / step)
     k_hi = np.minimum((at - s0) // step, nw - 1)
     keep = k_lo <= k_hi
-    marks = np.bincount(k_lo[keep], minlength=nw + 1) - np.bincount(k_hi[keep] + 1, minlength=nw + 1)
+    marks = np.bincount(k_lo[keep], minlength=nw + 1) - np.bincount(
+        k_hi[keep] + 1, minlength=nw + 1
+    )
     return np.cumsum(marks[:nw]) > 0
 
 

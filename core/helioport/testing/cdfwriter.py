@@ -52,7 +52,18 @@ CDF_TYPES = {
 _NAMES = {v: k for k, v in CDF_TYPES.items()}
 _NUMPY = {1: "i1", 2: "i2", 4: "i4", 8: "i8", 11: "u1", 12: "u2", 14: "u4", 21: "f4", 22: "f8",
           31: "f8", 32: "c16", 33: "i8", 41: "i1", 44: "f4", 45: "f8"}  # fmt: skip
-_FROM_NUMPY = {"i1": 1, "i2": 2, "i4": 4, "i8": 8, "u1": 11, "u2": 12, "u4": 14, "f4": 21, "f8": 22, "b1": 11}
+_FROM_NUMPY = {
+    "i1": 1,
+    "i2": 2,
+    "i4": 4,
+    "i8": 8,
+    "u1": 11,
+    "u2": 12,
+    "u4": 14,
+    "f4": 21,
+    "f8": 22,
+    "b1": 11,
+}
 _TYPED_ATTRS = ("FILLVAL", "VALIDMIN", "VALIDMAX", "SCALEMIN", "SCALEMAX")
 
 
@@ -109,7 +120,11 @@ def _convert(values: Any, code: int) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype.kind == "M" or (code in (31, 32, 33) and arr.dtype.kind in "USO"):
         arr = arr.astype("M8[ns]")
-        conv = {CDF_TIME_TT2000: datetime64_to_tt2000, CDF_EPOCH: datetime64_to_epoch, CDF_EPOCH16: datetime64_to_epoch16}
+        conv = {
+            CDF_TIME_TT2000: datetime64_to_tt2000,
+            CDF_EPOCH: datetime64_to_epoch,
+            CDF_EPOCH16: datetime64_to_epoch16,
+        }
         return conv[code](arr)
     if code in (51, 52):
         return arr.astype(str)
@@ -118,7 +133,9 @@ def _convert(values: Any, code: int) -> np.ndarray:
 
 def _attr_entry(key: str, value: Any, var_code: int | None) -> Any:
     """An attribute value in cdflib's ``[value, 'CDF_TYPE']`` form."""
-    if isinstance(value, str) or (isinstance(value, list) and len(value) == 2 and value[1] in CDF_TYPES):
+    if isinstance(value, str) or (
+        isinstance(value, list) and len(value) == 2 and value[1] in CDF_TYPES
+    ):
         return value
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
         return "\n".join(value)
@@ -301,12 +318,23 @@ def fgm_like_file(
     >>> fgm_like_file(tmp / "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf", "2015-10-16", 1000, 1 / 16)  # doctest: +SKIP
     """
     t0 = np.datetime64(start, "ns")
-    step = int(cadence / np.timedelta64(1, "ns")) if isinstance(cadence, np.timedelta64) else round(cadence * 1e9)
+    step = (
+        int(cadence / np.timedelta64(1, "ns"))
+        if isinstance(cadence, np.timedelta64)
+        else round(cadence * 1e9)
+    )
     offsets = np.arange(n, dtype=np.int64) * step
     epoch = t0 + offsets.astype("m8[ns]")
     secs = offsets / 1e9
     rng = np.random.default_rng(seed)
-    base = np.stack([10 * np.sin(2 * np.pi * secs / 600), 5 * np.cos(2 * np.pi * secs / 900), 20 + 3 * np.sin(secs / 50)], axis=1)
+    base = np.stack(
+        [
+            10 * np.sin(2 * np.pi * secs / 600),
+            5 * np.cos(2 * np.pi * secs / 900),
+            20 + 3 * np.sin(secs / 50),
+        ],
+        axis=1,
+    )
     base += rng.normal(0, 0.05, base.shape)
     angle = {"gse": 0.0, "gsm": 0.35, "dmpa": 0.03, "bcs": None}
     fill_idx = np.asarray(fill_records, dtype=np.int64)
@@ -328,7 +356,9 @@ def fgm_like_file(
         return np.stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1], v[:, 2]], axis=1)
 
     variables: dict[str, VarSpec | tuple] = {
-        "Epoch": VarSpec(epoch, _epoch_attrs("Interval centered time tag (TBC)", "Time since Jan 1, 1958")),
+        "Epoch": VarSpec(
+            epoch, _epoch_attrs("Interval centered time tag (TBC)", "Time since Jan 1, 1958")
+        ),
     }
     rate_text = {"srvy": "16 S/s", "brst": "128 S/s"}.get(rate, rate)
     for frame in frames:
@@ -337,10 +367,19 @@ def fgm_like_file(
         up = frame.upper()
         attrs = _vector_attrs(
             f"Magnetic field vector in {up} cartesian coordinates plus Btotal ({rate_text})",
-            f"Magnetic field vector in {up} plus Btotal ({rate_text})", "nT", up, f"label_b_{frame}", "Epoch",
-            "E13.5", np.array([-20000, -20000, -20000, 0], "f4"), np.array([20000] * 4, "f4"), "1.0e-9>T",
+            f"Magnetic field vector in {up} plus Btotal ({rate_text})",
+            "nT",
+            up,
+            f"label_b_{frame}",
+            "Epoch",
+            "E13.5",
+            np.array([-20000, -20000, -20000, 0], "f4"),
+            np.array([20000] * 4, "f4"),
+            "1.0e-9>T",
         )
-        variables[f"{probe}_fgm_b_{frame}_{rate}_l2"] = VarSpec(with_total(v), attrs, compress=compress)
+        variables[f"{probe}_fgm_b_{frame}_{rate}_l2"] = VarSpec(
+            with_total(v), attrs, compress=compress
+        )
     variables[f"{probe}_fgm_flag_{rate}_l2"] = VarSpec(np.zeros(n, np.uint32), {
         "CATDESC": "0 = No identified problems, non-zero = blank out the data", "DEPEND_0": "Epoch",
         "FIELDNAM": f"{probe}_fgm_flag_{rate}_l2", "FILLVAL": np.uint32(4294967295), "FORMAT": "Z10.8",
@@ -386,7 +425,9 @@ def fgm_like_file(
         "Instrument_type": "Magnetic Fields (space)",
         "Mission_group": "MMS",
         "Logical_source": f"{probe}_fgm_{rate}_l2",
-        "Logical_file_id": Path(path).stem if Path(path).suffix == ".cdf" else f"{probe}_fgm_{rate}_l2_{day}",
+        "Logical_file_id": Path(path).stem
+        if Path(path).suffix == ".cdf"
+        else f"{probe}_fgm_{rate}_l2_{day}",
         "Logical_source_description": f"Level2 Flux Gate Magnetometer {rate} DC Magnetic Field for MMS{number}",
         "Time_resolution": f"{step / 1e9} sec",
         "Generated_by": "helioport.testing.cdfwriter (synthetic)",

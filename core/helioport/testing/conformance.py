@@ -49,21 +49,29 @@ class ConformanceReport:
 def _check_spec(spec: MissionSpec, report: ConformanceReport) -> None:
     report.checked.append("mission spec")
     if not spec.sources:
-        report.problems.append("MissionSpec.sources is empty: declare the archive and its mirror variable")
+        report.problems.append(
+            "MissionSpec.sources is empty: declare the archive and its mirror variable"
+        )
     for src in spec.sources:
         if not src.env.startswith("HELIOPORT_") or not src.env.endswith("_URL"):
-            report.problems.append(f"source {src.key!r}: env {src.env!r} should be HELIOPORT_<KEY>_URL")
+            report.problems.append(
+                f"source {src.key!r}: env {src.env!r} should be HELIOPORT_<KEY>_URL"
+            )
     for p in spec.products:
         if p.kind not in ("table",) and not p.units:
             report.problems.append(f"product {p.name!r} has no units")
         if p.kind == "vector" and not p.components:
             report.problems.append(f"vector product {p.name!r} has no component labels")
         if p.modes is not None and not set(p.modes) <= set(spec.modes):
-            report.problems.append(f"product {p.name!r} lists modes {p.modes} outside the mission's {spec.modes}")
+            report.problems.append(
+                f"product {p.name!r} lists modes {p.modes} outside the mission's {spec.modes}"
+            )
     if spec.default_mode is not None and spec.default_mode not in spec.modes:
         report.problems.append(f"default mode {spec.default_mode!r} is not one of {spec.modes}")
     if spec.default_coords is not None and spec.default_coords not in spec.coords:
-        report.problems.append(f"default coords {spec.default_coords!r} is not one of {spec.coords}")
+        report.problems.append(
+            f"default coords {spec.default_coords!r} is not one of {spec.coords}"
+        )
 
 
 def check_dataset(ds: xr.Dataset, spec: MissionSpec, request: dict) -> list[str]:
@@ -74,13 +82,16 @@ def check_dataset(ds: xr.Dataset, spec: MissionSpec, request: dict) -> list[str]
     start = np.datetime64(str(request["start"]).replace("Z", ""), "ns")
     end = np.datetime64(str(request["end"]).replace("Z", ""), "ns")
     if ds.attrs.get("mission") != spec.name:
-        problems.append(f"Dataset attrs['mission'] is {ds.attrs.get('mission')!r}, not {spec.name!r}")
+        problems.append(
+            f"Dataset attrs['mission'] is {ds.attrs.get('mission')!r}, not {spec.name!r}"
+        )
     if "request" not in ds.attrs:
         problems.append("Dataset attrs lack 'request'")
     for name, da in ds.data_vars.items():
-        if not any(name == p or name.startswith(p + "_") for p in products) and ds.attrs.get("title", "").find(
-            "all"
-        ) < 0:
+        if (
+            not any(name == p or name.startswith(p + "_") for p in products)
+            and ds.attrs.get("title", "").find("all") < 0
+        ):
             problems.append(f"variable {name!r} is not named after a requested product {products}")
         if probes and da.attrs.get("probe") not in probes and "probe" in da.attrs:
             problems.append(f"{name}: probe attr {da.attrs.get('probe')!r} not among {probes}")
@@ -105,7 +116,9 @@ def check_dataset(ds: xr.Dataset, spec: MissionSpec, request: dict) -> list[str]
     return problems
 
 
-def check_plugin(mission: str, workdir: Path, *, registry: Registry | None = None) -> ConformanceReport:
+def check_plugin(
+    mission: str, workdir: Path, *, registry: Registry | None = None
+) -> ConformanceReport:
     """Run the conformance checks for ``mission``; sample-archive checks in ``workdir``."""
     from .server import ArchiveServer
 
@@ -114,29 +127,43 @@ def check_plugin(mission: str, workdir: Path, *, registry: Registry | None = Non
     spec = reg.mission(mission)
     _check_spec(spec, report)
     workdir = Path(workdir)
-    sample = reg.call("helioport_sample_archive", mission, mission=mission, root=workdir / "archive")
+    sample = reg.call(
+        "helioport_sample_archive", mission, mission=mission, root=workdir / "archive"
+    )
     if sample is None:
         report.checked.append("no sample archive: path checks skipped")
         return report
     request = {k: v for k, v in sample.items() if k not in ("source", "criteria")}
     source = sample.get("source", spec.sources[0].key if spec.sources else None)
     with ArchiveServer(workdir / "archive") as server:
-        kw = dict(request, base_url={source: server.url}, cache_dir=str(workdir / "cache"), registry=reg)
+        kw = dict(
+            request, base_url={source: server.url}, cache_dir=str(workdir / "cache"), registry=reg
+        )
         ds = load(mission, **kw)
         report.checked.append("load through the archive server")
         report.problems += check_dataset(ds, spec, request)
         n = len(server.log)
         again = load(mission, **kw)
-        bodies = [e for e in server.log[n:] if e.status in (200, 206) and e.bytes_sent and not e.path.endswith("/")
-                  and "file_info" not in e.path]
+        bodies = [
+            e
+            for e in server.log[n:]
+            if e.status in (200, 206)
+            and e.bytes_sent
+            and not e.path.endswith("/")
+            and "file_info" not in e.path
+        ]
         report.checked.append("cache hit")
         if any(not (e.path.endswith(".json") or "api" in e.path) for e in bodies):
-            report.problems.append(f"a second identical load downloaded files again: {[e.path for e in bodies]}")
+            report.problems.append(
+                f"a second identical load downloaded files again: {[e.path for e in bodies]}"
+            )
         if set(again.data_vars) != set(ds.data_vars):
             report.problems.append("a second identical load returned other variables")
     offline = load(mission, **dict(kw, offline=True))
     report.checked.append("offline load")
     for name in ds.data_vars:
-        if not np.array_equal(np.asarray(ds[name].values), np.asarray(offline[name].values), equal_nan=True):
+        if not np.array_equal(
+            np.asarray(ds[name].values), np.asarray(offline[name].values), equal_nan=True
+        ):
             report.problems.append(f"{name}: the offline load differs from the online one")
     return report

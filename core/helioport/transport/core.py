@@ -88,6 +88,7 @@ def close_shared_sessions() -> None:
     for s in sessions:
         s.close()
 
+
 _USER_AGENT = "helioport (https://github.com/helioport; heliophysics data client)"
 
 
@@ -135,7 +136,9 @@ class Transport:
                     session = self._open_listing_session()
                     self._listing = _register_shared(("listing", str(db), _inode(db)), session)
                 else:
-                    self._listing = _shared_session(("listing", str(db), ident), self._open_listing_session)
+                    self._listing = _shared_session(
+                        ("listing", str(db), ident), self._open_listing_session
+                    )
             return self._listing
 
     def _open_listing_session(self) -> CachedSession:
@@ -163,7 +166,9 @@ class Transport:
         """The plain streaming session for file bodies (never cached in SQLite), shared likewise."""
         with self._lock:
             if self._files is None:
-                self._files = _shared_session(("files", self.config.max_workers), self._open_file_session)
+                self._files = _shared_session(
+                    ("files", self.config.max_workers), self._open_file_session
+                )
             return self._files
 
     def _open_file_session(self) -> requests.Session:

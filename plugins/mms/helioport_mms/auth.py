@@ -110,7 +110,9 @@ def find_credentials(env: Mapping[str, str] | None = None) -> Credentials | None
     return Credentials(user, password)
 
 
-def team_base_url(ctx: Any, options: Mapping[str, Any], env: Mapping[str, str] | None = None) -> str | None:
+def team_base_url(
+    ctx: Any, options: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> str | None:
     """The SDC team API base when team access applies and the transport can carry it, else ``None``.
 
     Registers the credentials with the transport (``ctx.register_auth``) for
@@ -140,7 +142,9 @@ def team_base_url(ctx: Any, options: Mapping[str, Any], env: Mapping[str, str] |
             "credentials (ArchiveContext.register_auth is missing); using the public SDC API"
         )
         if want:
-            raise InvalidRequestError(msg.replace("; using the public SDC API", "; team=True cannot be honoured"))
+            raise InvalidRequestError(
+                msg.replace("; using the public SDC API", "; team=True cannot be honoured")
+            )
         warnings.warn(msg, UserWarning, stacklevel=3)
         return None
     base = ctx.base_url("mms_sdc_team")

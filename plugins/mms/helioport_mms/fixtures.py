@@ -62,8 +62,17 @@ def epoch_var(times: np.ndarray, catdesc: str = "Time tag") -> VarSpec:
     }, cdf_type="CDF_TIME_TT2000")  # fmt: skip
 
 
-def _data(desc: str, units: str, depend: str, *, fmt: str = "E12.2", vmin: float = -1e5, vmax: float = 1e5,
-          display: str = "time_series", **extra: Any) -> dict[str, Any]:
+def _data(
+    desc: str,
+    units: str,
+    depend: str,
+    *,
+    fmt: str = "E12.2",
+    vmin: float = -1e5,
+    vmax: float = 1e5,
+    display: str = "time_series",
+    **extra: Any,
+) -> dict[str, Any]:
     attrs = {"CATDESC": desc, "DEPEND_0": depend, "DISPLAY_TYPE": display, "FIELDNAM": desc[:60],
              "FILLVAL": FILL, "FORMAT": fmt, "UNITS": units, "VALIDMIN": np.float32(vmin),
              "VALIDMAX": np.float32(vmax), "VAR_TYPE": "data", "SCALETYP": "linear"}  # fmt: skip
@@ -72,10 +81,15 @@ def _data(desc: str, units: str, depend: str, *, fmt: str = "E12.2", vmin: float
 
 
 def _label(values: list[str], desc: str) -> VarSpec:
-    return VarSpec(np.array(values), {"CATDESC": desc, "FIELDNAM": desc, "FORMAT": "A10", "VAR_TYPE": "metadata"})
+    return VarSpec(
+        np.array(values),
+        {"CATDESC": desc, "FIELDNAM": desc, "FORMAT": "A10", "VAR_TYPE": "metadata"},
+    )
 
 
-def _gattrs(ds: Dataset, path: Path, descriptor: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def _gattrs(
+    ds: Dataset, path: Path, descriptor: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     n = ds.probe[-1]
     out = {
         "Project": "STP>Solar-Terrestrial Physics", "Mission_group": "MMS",
@@ -88,23 +102,47 @@ def _gattrs(ds: Dataset, path: Path, descriptor: str, extra: dict[str, Any] | No
     return out
 
 
-def write_fgm(root: Path, probe: str, rate: str, start: Any, n: int, *, version: str = "4.18.0",
-              cadence: float | None = None, frames: tuple[str, ...] = ("gse", "gsm", "dmpa", "bcs"),
-              daily: bool | None = None, fill_records: Any = (), compress: int = 0, seed: int = 0) -> Path:
+def write_fgm(
+    root: Path,
+    probe: str,
+    rate: str,
+    start: Any,
+    n: int,
+    *,
+    version: str = "4.18.0",
+    cadence: float | None = None,
+    frames: tuple[str, ...] = ("gse", "gsm", "dmpa", "bcs"),
+    daily: bool | None = None,
+    fill_records: Any = (),
+    compress: int = 0,
+    seed: int = 0,
+) -> Path:
     """An FGM L2 file (``srvy`` daily at 16 S/s, ``brst`` at 128 S/s) via :func:`fgm_like_file`."""
     ds = Dataset(probe, "fgm", rate)
     daily = rate != "brst" if daily is None else daily
     path = file_path(root, ds, start, version, daily=daily)
     path.parent.mkdir(parents=True, exist_ok=True)
     cadence = cadence or (1 / 128 if rate == "brst" else 1 / 16)
-    return fgm_like_file(path, start, n, cadence, probe, rate, frames=frames, fill_records=fill_records,
-                         compress=compress, seed=seed)
+    return fgm_like_file(
+        path,
+        start,
+        n,
+        cadence,
+        probe,
+        rate,
+        frames=frames,
+        fill_records=fill_records,
+        compress=compress,
+        seed=seed,
+    )
 
 
 def _rng_series(n: int, seed: int, base: float, amp: float, period: float) -> np.ndarray:
     rng = np.random.default_rng(seed)
     s = np.arange(n)
-    return (base + amp * np.sin(2 * np.pi * s / period) + rng.normal(0, amp * 0.02, n)).astype(np.float32)
+    return (base + amp * np.sin(2 * np.pi * s / period) + rng.normal(0, amp * 0.02, n)).astype(
+        np.float32
+    )
 
 
 def energy_table(n: int, species: str, seed: int = 0) -> np.ndarray:
@@ -116,9 +154,19 @@ def energy_table(n: int, species: str, seed: int = 0) -> np.ndarray:
     return np.where(parity[:, None] == 0, e0, e1).astype(np.float32)
 
 
-def write_fpi_moms(root: Path, probe: str, species: str, rate: str, start: Any, n: int, *,
-                   version: str = "3.3.0", cadence: float | None = None, fill_records: Any = (),
-                   seed: int = 0) -> Path:
+def write_fpi_moms(
+    root: Path,
+    probe: str,
+    species: str,
+    rate: str,
+    start: Any,
+    n: int,
+    *,
+    version: str = "3.3.0",
+    cadence: float | None = None,
+    fill_records: Any = (),
+    seed: int = 0,
+) -> Path:
     """An FPI ``{species}-moms`` file (``dis`` or ``des``) with the moments' real variables."""
     ds = Dataset(probe, "fpi", rate, "l2", f"{species}-moms")
     path = file_path(root, ds, start, version, daily=False)
@@ -135,9 +183,17 @@ def write_fpi_moms(root: Path, probe: str, species: str, rate: str, start: Any, 
         return a
 
     dens = _rng_series(n, seed, 8.0 if s == "dis" else 9.0, 3.0, 300)
-    v = np.stack([_rng_series(n, seed + k, b, 50, 200 + 30 * k) for k, b in enumerate((-150, 60, -40))], 1)
-    tpar = np.abs(_rng_series(n, seed + 5, 400 if s == "dis" else 40, 80 if s == "dis" else 8, 250)) + 1
-    tperp = np.abs(_rng_series(n, seed + 6, 500 if s == "dis" else 45, 90 if s == "dis" else 9, 260)) + 1
+    v = np.stack(
+        [_rng_series(n, seed + k, b, 50, 200 + 30 * k) for k, b in enumerate((-150, 60, -40))], 1
+    )
+    tpar = (
+        np.abs(_rng_series(n, seed + 5, 400 if s == "dis" else 40, 80 if s == "dis" else 8, 250))
+        + 1
+    )
+    tperp = (
+        np.abs(_rng_series(n, seed + 6, 500 if s == "dis" else 45, 90 if s == "dis" else 9, 260))
+        + 1
+    )
     diag = np.stack([tpar, tperp, tperp], 1)
     temp = np.zeros((n, 3, 3), np.float32)
     temp[:, [0, 1, 2], [0, 1, 2]] = diag
@@ -148,51 +204,129 @@ def write_fpi_moms(root: Path, probe: str, species: str, rate: str, start: Any, 
     energy = energy_table(n, s, seed)
     omni = (1e7 * np.exp(-energy / (tpar[:, None] * 3 + 1))).astype(np.float32)
     # fill values where the instrument had no data (derived quantities first, from the clean values)
-    dens, v, tpar, tperp, temp, pres, q, omni = (filled(a) for a in (dens, v, tpar, tperp, temp, pres, q, omni))
+    dens, v, tpar, tperp, temp, pres, q, omni = (
+        filled(a) for a in (dens, v, tpar, tperp, temp, pres, q, omni)
+    )
     xyz = lambda frame: [f"V{c}_{frame.upper()}" for c in "xyz"]
     variables: dict[str, VarSpec | tuple] = {
         "Epoch": epoch_var(t, "Epoch time tag"),
-        "Epoch_plus_var": VarSpec(np.float32(cadence), {"UNITS": "s", "VAR_TYPE": "support_data"}, record_varying=False),
-        "Epoch_minus_var": VarSpec(np.float32(0.0), {"UNITS": "s", "VAR_TYPE": "support_data"}, record_varying=False),
-        f"{p}_{s}_errorflags_{r}": VarSpec(np.zeros(n, np.uint32), {
-            "CATDESC": "32-bit error flags", "DEPEND_0": "Epoch", "FILLVAL": np.uint32(4294967295),
-            "UNITS": "32-bit error flags", "VAR_TYPE": "support_data"}),
-        f"{p}_{s}_numberdensity_{r}": (dens, _data(f"MMS{p[-1]} FPI/{up} number density", "cm^-3", "Epoch",
-                                                    vmin=0, vmax=1e4, SI_CONVERSION="1.0e6>m^-3")),
-        f"{p}_{s}_energy_{r}": (energy, _data(f"MMS{p[-1]} FPI/{up} sky-map energies", "eV", "Epoch", vmin=0,
-                                              vmax=3e4, VAR_TYPE="support_data", LABLAXIS="energy")),
-        f"{p}_{s}_energy_delta_{r}": (energy * np.float32(0.1), _data("energy delta", "eV", "Epoch", vmin=0,
-                                                                      vmax=3e4, VAR_TYPE="support_data")),
-        f"{p}_{s}_energyspectr_omni_{r}": (omni, _data(f"MMS{p[-1]} FPI/{up} omni-directional energy spectrum",
-                                                       "keV/(cm^2 s sr keV)", "Epoch", vmin=0, vmax=1e30,
-                                                       display="spectrogram",
-                                                       DEPEND_1=f"{p}_{s}_energy_{r}")),
-        f"{p}_{s}_temppara_{r}": (tpar, _data("parallel temperature", "eV", "Epoch", vmin=0, vmax=1e5)),
-        f"{p}_{s}_tempperp_{r}": (tperp, _data("perpendicular temperature", "eV", "Epoch", vmin=0, vmax=1e5)),
+        "Epoch_plus_var": VarSpec(
+            np.float32(cadence), {"UNITS": "s", "VAR_TYPE": "support_data"}, record_varying=False
+        ),
+        "Epoch_minus_var": VarSpec(
+            np.float32(0.0), {"UNITS": "s", "VAR_TYPE": "support_data"}, record_varying=False
+        ),
+        f"{p}_{s}_errorflags_{r}": VarSpec(
+            np.zeros(n, np.uint32),
+            {
+                "CATDESC": "32-bit error flags",
+                "DEPEND_0": "Epoch",
+                "FILLVAL": np.uint32(4294967295),
+                "UNITS": "32-bit error flags",
+                "VAR_TYPE": "support_data",
+            },
+        ),
+        f"{p}_{s}_numberdensity_{r}": (
+            dens,
+            _data(
+                f"MMS{p[-1]} FPI/{up} number density",
+                "cm^-3",
+                "Epoch",
+                vmin=0,
+                vmax=1e4,
+                SI_CONVERSION="1.0e6>m^-3",
+            ),
+        ),
+        f"{p}_{s}_energy_{r}": (
+            energy,
+            _data(
+                f"MMS{p[-1]} FPI/{up} sky-map energies",
+                "eV",
+                "Epoch",
+                vmin=0,
+                vmax=3e4,
+                VAR_TYPE="support_data",
+                LABLAXIS="energy",
+            ),
+        ),
+        f"{p}_{s}_energy_delta_{r}": (
+            energy * np.float32(0.1),
+            _data("energy delta", "eV", "Epoch", vmin=0, vmax=3e4, VAR_TYPE="support_data"),
+        ),
+        f"{p}_{s}_energyspectr_omni_{r}": (
+            omni,
+            _data(
+                f"MMS{p[-1]} FPI/{up} omni-directional energy spectrum",
+                "keV/(cm^2 s sr keV)",
+                "Epoch",
+                vmin=0,
+                vmax=1e30,
+                display="spectrogram",
+                DEPEND_1=f"{p}_{s}_energy_{r}",
+            ),
+        ),
+        f"{p}_{s}_temppara_{r}": (
+            tpar,
+            _data("parallel temperature", "eV", "Epoch", vmin=0, vmax=1e5),
+        ),
+        f"{p}_{s}_tempperp_{r}": (
+            tperp,
+            _data("perpendicular temperature", "eV", "Epoch", vmin=0, vmax=1e5),
+        ),
         f"{p}_{s}_cartrep_{r}": _label(["x", "y", "z"], "Cartesian representation"),
     }
     for frame, rot in (("gse", 1.0), ("dbcs", -1.0)):
         up_f = frame.upper()
         lab = f"{p}_{s}_bulkv_{frame}_label_{r}"
-        variables[f"{p}_{s}_bulkv_{frame}_{r}"] = (v * np.float32(rot), _data(
-            f"bulk velocity in {up_f}", "km/s", "Epoch", LABL_PTR_1=lab, COORDINATE_SYSTEM=up_f))
+        variables[f"{p}_{s}_bulkv_{frame}_{r}"] = (
+            v * np.float32(rot),
+            _data(
+                f"bulk velocity in {up_f}", "km/s", "Epoch", LABL_PTR_1=lab, COORDINATE_SYSTEM=up_f
+            ),
+        )
         variables[lab] = _label(xyz(frame), "bulk velocity labels")
         hlab = f"{p}_{s}_heatq_{frame}_label_{r}"
-        variables[f"{p}_{s}_heatq_{frame}_{r}"] = (q * np.float32(rot), _data(
-            f"heat flux in {up_f}", "mW/m^2", "Epoch", LABL_PTR_1=hlab, COORDINATE_SYSTEM=up_f))
+        variables[f"{p}_{s}_heatq_{frame}_{r}"] = (
+            q * np.float32(rot),
+            _data(
+                f"heat flux in {up_f}", "mW/m^2", "Epoch", LABL_PTR_1=hlab, COORDINATE_SYSTEM=up_f
+            ),
+        )
         variables[hlab] = _label([f"Q{c}_{up_f}" for c in "xyz"], "heat flux labels")
         for what, data, units in (("prestensor", pres, "nPa"), ("temptensor", temp, "eV")):
-            variables[f"{p}_{s}_{what}_{frame}_{r}"] = (data * np.float32(rot), _data(
-                f"{what} in {up_f}", units, "Epoch", LABL_PTR_1=f"{p}_{s}_cartrep_{r}",
-                LABL_PTR_2=f"{p}_{s}_cartrep_{r}", TENSOR_ORDER=np.uint8(2), COORDINATE_SYSTEM=up_f))
+            variables[f"{p}_{s}_{what}_{frame}_{r}"] = (
+                data * np.float32(rot),
+                _data(
+                    f"{what} in {up_f}",
+                    units,
+                    "Epoch",
+                    LABL_PTR_1=f"{p}_{s}_cartrep_{r}",
+                    LABL_PTR_2=f"{p}_{s}_cartrep_{r}",
+                    TENSOR_ORDER=np.uint8(2),
+                    COORDINATE_SYSTEM=up_f,
+                ),
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_cdf(path, variables, _gattrs(ds, path, f"{up}>Dual {'Ion' if s == 'dis' else 'Electron'} "
-                                              "Spectrometers"))
+    return write_cdf(
+        path,
+        variables,
+        _gattrs(ds, path, f"{up}>Dual {'Ion' if s == 'dis' else 'Electron'} Spectrometers"),
+    )
 
 
-def write_fpi_dist(root: Path, probe: str, species: str, rate: str, start: Any, n: int, *,
-                   version: str = "3.4.0", cadence: float | None = None, phi_varies: bool = True,
-                   seed: int = 0) -> Path:
+def write_fpi_dist(
+    root: Path,
+    probe: str,
+    species: str,
+    rate: str,
+    start: Any,
+    n: int,
+    *,
+    version: str = "3.4.0",
+    cadence: float | None = None,
+    phi_varies: bool = True,
+    seed: int = 0,
+) -> Path:
     """An FPI ``{species}-dist`` file: ``{p}_{s}_dist_{r}`` [n, 32 phi, 16 theta, 32 energy].
 
     ``DEPEND_1`` is ``{p}_{s}_phi_{r}`` ([n, 32] when ``phi_varies``, else
@@ -206,42 +340,101 @@ def write_fpi_dist(root: Path, probe: str, species: str, rate: str, start: Any, 
     cadence = cadence or (4.5 if rate == "fast" else (0.15 if species == "dis" else 0.03))
     t = _times(start, n, cadence)
     p, s, r = probe, species, rate
-    it, ip, ith, ie = np.meshgrid(np.arange(n), np.arange(32), np.arange(16), np.arange(32), indexing="ij")
+    it, ip, ith, ie = np.meshgrid(
+        np.arange(n), np.arange(32), np.arange(16), np.arange(32), indexing="ij"
+    )
     dist = (1e-25 * (1 + it + 1e-2 * ip + 1e-4 * ith + 1e-6 * ie)).astype(np.float32)
     phi0 = np.arange(32) * 11.25 + 5.625
-    phi = (phi0[None, :] + (np.arange(n)[:, None] % 4) * 2.8125).astype(np.float32) if phi_varies \
+    phi = (
+        (phi0[None, :] + (np.arange(n)[:, None] % 4) * 2.8125).astype(np.float32)
+        if phi_varies
         else phi0.astype(np.float32)
+    )
     theta = (np.arange(16) * 11.25 + 5.625).astype(np.float32)
     energy = energy_table(n, s, seed)
-    dep_phi = {"CATDESC": "azimuth angles of the sky-map", "FIELDNAM": "phi", "FILLVAL": FILL, "UNITS": "deg",
-               "VALIDMIN": np.float32(0), "VALIDMAX": np.float32(360), "VAR_TYPE": "support_data", "FORMAT": "F8.3"}
+    dep_phi = {
+        "CATDESC": "azimuth angles of the sky-map",
+        "FIELDNAM": "phi",
+        "FILLVAL": FILL,
+        "UNITS": "deg",
+        "VALIDMIN": np.float32(0),
+        "VALIDMAX": np.float32(360),
+        "VAR_TYPE": "support_data",
+        "FORMAT": "F8.3",
+    }
     if phi_varies:
         dep_phi["DEPEND_0"] = "Epoch"
     variables: dict[str, VarSpec | tuple] = {
         "Epoch": epoch_var(t, "Epoch time tag"),
-        f"{p}_{s}_steptable_parity_{r}": VarSpec((np.arange(n) % 2).astype(np.uint8), {
-            "DEPEND_0": "Epoch", "FILLVAL": np.uint8(255), "UNITS": "0, 1", "VAR_TYPE": "support_data"}),
+        f"{p}_{s}_steptable_parity_{r}": VarSpec(
+            (np.arange(n) % 2).astype(np.uint8),
+            {
+                "DEPEND_0": "Epoch",
+                "FILLVAL": np.uint8(255),
+                "UNITS": "0, 1",
+                "VAR_TYPE": "support_data",
+            },
+        ),
         f"{p}_{s}_phi_{r}": VarSpec(phi, dep_phi, record_varying=phi_varies),
-        f"{p}_{s}_theta_{r}": VarSpec(theta, {"CATDESC": "polar angles of the sky-map", "FIELDNAM": "theta",
-                                              "FILLVAL": FILL, "UNITS": "deg", "VAR_TYPE": "support_data"},
-                                      record_varying=False),
-        f"{p}_{s}_energy_{r}": (energy, _data("sky-map energies", "eV", "Epoch", vmin=0, vmax=3e4,
-                                              VAR_TYPE="support_data")),
-        f"{p}_{s}_dist_{r}": (dist, _data(f"MMS{p[-1]} FPI {s.upper()} sky-map phase-space density",
-                                          "s^3/cm^6", "Epoch", vmin=0, vmax=1e-10, display="spectrogram",
-                                          DEPEND_1=f"{p}_{s}_phi_{r}", DEPEND_2=f"{p}_{s}_theta_{r}",
-                                          DEPEND_3=f"{p}_{s}_energy_{r}")),
-        f"{p}_{s}_disterr_{r}": (dist * np.float32(0.1), _data("sky-map error", "s^3/cm^6", "Epoch", vmin=0,
-                                                               vmax=1e-10, DEPEND_1=f"{p}_{s}_phi_{r}",
-                                                               DEPEND_2=f"{p}_{s}_theta_{r}",
-                                                               DEPEND_3=f"{p}_{s}_energy_{r}")),
+        f"{p}_{s}_theta_{r}": VarSpec(
+            theta,
+            {
+                "CATDESC": "polar angles of the sky-map",
+                "FIELDNAM": "theta",
+                "FILLVAL": FILL,
+                "UNITS": "deg",
+                "VAR_TYPE": "support_data",
+            },
+            record_varying=False,
+        ),
+        f"{p}_{s}_energy_{r}": (
+            energy,
+            _data("sky-map energies", "eV", "Epoch", vmin=0, vmax=3e4, VAR_TYPE="support_data"),
+        ),
+        f"{p}_{s}_dist_{r}": (
+            dist,
+            _data(
+                f"MMS{p[-1]} FPI {s.upper()} sky-map phase-space density",
+                "s^3/cm^6",
+                "Epoch",
+                vmin=0,
+                vmax=1e-10,
+                display="spectrogram",
+                DEPEND_1=f"{p}_{s}_phi_{r}",
+                DEPEND_2=f"{p}_{s}_theta_{r}",
+                DEPEND_3=f"{p}_{s}_energy_{r}",
+            ),
+        ),
+        f"{p}_{s}_disterr_{r}": (
+            dist * np.float32(0.1),
+            _data(
+                "sky-map error",
+                "s^3/cm^6",
+                "Epoch",
+                vmin=0,
+                vmax=1e-10,
+                DEPEND_1=f"{p}_{s}_phi_{r}",
+                DEPEND_2=f"{p}_{s}_theta_{r}",
+                DEPEND_3=f"{p}_{s}_energy_{r}",
+            ),
+        ),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_cdf(path, variables, _gattrs(ds, path, f"{s.upper()}>Dual Spectrometers"))
 
 
-def write_edp_dce(root: Path, probe: str, rate: str, start: Any, n: int, *, version: str = "2.1.0",
-                  cadence: float | None = None, daily: bool | None = None, seed: int = 0) -> Path:
+def write_edp_dce(
+    root: Path,
+    probe: str,
+    rate: str,
+    start: Any,
+    n: int,
+    *,
+    version: str = "2.1.0",
+    cadence: float | None = None,
+    daily: bool | None = None,
+    seed: int = 0,
+) -> Path:
     """An EDP DCE L2 file: ``{p}_edp_epoch_{r}_l2`` and ``{p}_edp_dce_{gse,dsl}_{r}_l2`` [n, 3] mV/m."""
     ds = Dataset(probe, "edp", rate, "l2", "dce")
     daily = rate != "brst" if daily is None else daily
@@ -253,17 +446,35 @@ def write_edp_dce(root: Path, probe: str, rate: str, start: Any, n: int, *, vers
     variables: dict[str, VarSpec | tuple] = {tname: epoch_var(t, "EDP time tags")}
     for frame, sign in (("gse", 1.0), ("dsl", -1.0)):
         lab = f"{probe}_edp_dce_{frame}_label_{rate}_l2"
-        variables[f"{probe}_edp_dce_{frame}_{rate}_l2"] = (e * np.float32(sign), _data(
-            f"DC E-field in {frame.upper()}", "mV/m", tname, LABL_PTR_1=lab, COORDINATE_SYSTEM=frame.upper()))
+        variables[f"{probe}_edp_dce_{frame}_{rate}_l2"] = (
+            e * np.float32(sign),
+            _data(
+                f"DC E-field in {frame.upper()}",
+                "mV/m",
+                tname,
+                LABL_PTR_1=lab,
+                COORDINATE_SYSTEM=frame.upper(),
+            ),
+        )
         variables[lab] = _label([f"E{c} {frame.upper()}" for c in "xyz"], "E labels")
-    variables[f"{probe}_edp_dce_quality_{rate}_l2"] = VarSpec(np.full(n, 3, np.uint16), {
-        "DEPEND_0": tname, "FILLVAL": np.uint16(65535), "UNITS": " ", "VAR_TYPE": "support_data"})
+    variables[f"{probe}_edp_dce_quality_{rate}_l2"] = VarSpec(
+        np.full(n, 3, np.uint16),
+        {"DEPEND_0": tname, "FILLVAL": np.uint16(65535), "UNITS": " ", "VAR_TYPE": "support_data"},
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_cdf(path, variables, _gattrs(ds, path, "EDP>Electric Double Probe"))
 
 
-def write_aspoc(root: Path, probe: str, start: Any, n: int, *, version: str = "2.0.0",
-                cadence: float = 1.0, seed: int = 0) -> Path:
+def write_aspoc(
+    root: Path,
+    probe: str,
+    start: Any,
+    n: int,
+    *,
+    version: str = "2.0.0",
+    cadence: float = 1.0,
+    seed: int = 0,
+) -> Path:
     """An ASPOC srvy L2 daily file: ``{p}_aspoc_ionc_l2`` (uA) and the two emitters' currents."""
     ds = Dataset(probe, "aspoc", "srvy")
     path = file_path(root, ds, start, version, daily=True)
@@ -271,39 +482,84 @@ def write_aspoc(root: Path, probe: str, start: Any, n: int, *, version: str = "2
     ionc = np.abs(_rng_series(n, seed, 10.0, 2.0, 900))
     variables: dict[str, VarSpec | tuple] = {"Epoch": epoch_var(t, "ASPOC time tags")}
     for name, data in (("aspoc", ionc), ("asp1", ionc / 2), ("asp2", ionc / 2)):
-        variables[f"{probe}_{name}_ionc_l2"] = (data.astype(np.float32), _data(
-            f"{name} ion current", "uA", "Epoch", vmin=0, vmax=100))
+        variables[f"{probe}_{name}_ionc_l2"] = (
+            data.astype(np.float32),
+            _data(f"{name} ion current", "uA", "Epoch", vmin=0, vmax=100),
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_cdf(path, variables, _gattrs(ds, path, "ASPOC>Active Spacecraft Potential Control"))
+    return write_cdf(
+        path, variables, _gattrs(ds, path, "ASPOC>Active Spacecraft Potential Control")
+    )
 
 
 def _quat_z(angle: np.ndarray) -> np.ndarray:
     """Unit quaternions (x, y, z, w) of rotations by ``angle`` about z."""
-    return np.stack([np.zeros_like(angle), np.zeros_like(angle), np.sin(angle / 2), np.cos(angle / 2)], 1)
+    return np.stack(
+        [np.zeros_like(angle), np.zeros_like(angle), np.sin(angle / 2), np.cos(angle / 2)], 1
+    )
 
 
-def write_mec(root: Path, probe: str, day: Any, *, n: int = 2880, version: str = "2.2.0",
-              datatype: str = "epht89d", start: Any = None, seed: int = 0) -> Path:
+def write_mec(
+    root: Path,
+    probe: str,
+    day: Any,
+    *,
+    n: int = 2880,
+    version: str = "2.2.0",
+    datatype: str = "epht89d",
+    start: Any = None,
+    seed: int = 0,
+) -> Path:
     """An MEC srvy L2 daily file: positions ``{p}_mec_r_{frame}`` (km) and quaternions, 30 s."""
     ds = Dataset(probe, "mec", "srvy", "l2", datatype)
     path = file_path(root, ds, day, version, daily=True)
     t = _times(start if start is not None else day, n, 30.0)
     phase = 2 * np.pi * np.arange(n) * 30 / (24 * 3600.0) + int(probe[-1]) * 1e-3
-    r = np.stack([60000 * np.cos(phase), 60000 * np.sin(phase), np.full(n, -4500.0) + 10 * int(probe[-1])], 1)
+    r = np.stack(
+        [60000 * np.cos(phase), 60000 * np.sin(phase), np.full(n, -4500.0) + 10 * int(probe[-1])], 1
+    )
     frames = {"gse": 0.0, "gsm": 0.35, "sm": 0.5, "geo": 1.1, "eci": 0.7, "gse2000": 0.01}
     variables: dict[str, VarSpec | tuple] = {"Epoch": epoch_var(t, "MEC time tags")}
     for frame, a in frames.items():
         c, sn = np.cos(a), np.sin(a)
         rv = np.stack([r[:, 0], c * r[:, 1] - sn * r[:, 2], sn * r[:, 1] + c * r[:, 2]], 1)
         lab = f"{probe}_mec_r_{frame}_label"
-        variables[f"{probe}_mec_r_{frame}"] = (rv.astype(np.float64), dict(_data(
-            f"position in {frame.upper()}", "km", "Epoch", vmin=-1e6, vmax=1e6, LABL_PTR_1=lab,
-            COORDINATE_SYSTEM=frame.upper()), FILLVAL=-1e31))
-        variables[lab] = _label([f"X {frame.upper()}", f"Y {frame.upper()}", f"Z {frame.upper()}"], "r labels")
-    for k, frame in enumerate(["gse", "gsm", "sm", "geo", "gse2000", "bcs", "dbcs", "dmpa", "smpa", "dsl", "ssl"]):
+        variables[f"{probe}_mec_r_{frame}"] = (
+            rv.astype(np.float64),
+            dict(
+                _data(
+                    f"position in {frame.upper()}",
+                    "km",
+                    "Epoch",
+                    vmin=-1e6,
+                    vmax=1e6,
+                    LABL_PTR_1=lab,
+                    COORDINATE_SYSTEM=frame.upper(),
+                ),
+                FILLVAL=-1e31,
+            ),
+        )
+        variables[lab] = _label(
+            [f"X {frame.upper()}", f"Y {frame.upper()}", f"Z {frame.upper()}"], "r labels"
+        )
+    for k, frame in enumerate(
+        ["gse", "gsm", "sm", "geo", "gse2000", "bcs", "dbcs", "dmpa", "smpa", "dsl", "ssl"]
+    ):
         lab = f"{probe}_mec_quat_eci_to_{frame}_label"
-        variables[f"{probe}_mec_quat_eci_to_{frame}"] = (_quat_z(phase + 0.1 * k), dict(_data(
-            f"quaternion ECI to {frame.upper()}", " ", "Epoch", vmin=-1, vmax=1, LABL_PTR_1=lab), FILLVAL=-1e31))
+        variables[f"{probe}_mec_quat_eci_to_{frame}"] = (
+            _quat_z(phase + 0.1 * k),
+            dict(
+                _data(
+                    f"quaternion ECI to {frame.upper()}",
+                    " ",
+                    "Epoch",
+                    vmin=-1,
+                    vmax=1,
+                    LABL_PTR_1=lab,
+                ),
+                FILLVAL=-1e31,
+            ),
+        )
         variables[lab] = _label(["qx", "qy", "qz", "qw"], "quaternion labels")
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_cdf(path, variables, _gattrs(ds, path, "MEC>Mission Ephemeris and Coordinates"))

@@ -67,7 +67,9 @@ def read_product_variable(
         last: DataNotFoundError | None = None
         for name in names:
             try:
-                pieces.append(read_variables(path, [name], start=start, end=end, support=support)[name])
+                pieces.append(
+                    read_variables(path, [name], start=start, end=end, support=support)[name]
+                )
                 break
             except DataNotFoundError as exc:
                 last = exc
@@ -79,30 +81,42 @@ def read_product_variable(
 def _labels(prod: catalog.Product, n: int) -> list[str]:
     comps = list(prod.spec.components or [])
     if n > len(comps):
-        raise PluginError(f"{prod.spec.name}: the file has {n} components, helioport expects {len(comps)}")
+        raise PluginError(
+            f"{prod.spec.name}: the file has {n} components, helioport expects {len(comps)}"
+        )
     return comps[:n]
 
 
 def _vector(var: CdfVariable, prod: catalog.Product, vname: str) -> xr.DataArray:
     if var.data.ndim != 2:
-        raise PluginError(f"{var.name} has shape {var.data.shape}; {prod.spec.name} needs [N, components]")
+        raise PluginError(
+            f"{var.name} has shape {var.data.shape}; {prod.spec.name} needs [N, components]"
+        )
     return to_dataarray(var, component_labels=_labels(prod, var.data.shape[1]))
 
 
 def _tensor(var: CdfVariable, prod: catalog.Product, vname: str) -> xr.DataArray:
     if var.data.ndim != 3:
-        raise PluginError(f"{var.name} has shape {var.data.shape}; {prod.spec.name} needs [N, 3, 3]")
+        raise PluginError(
+            f"{var.name} has shape {var.data.shape}; {prod.spec.name} needs [N, 3, 3]"
+        )
     da = to_dataarray(var, dims=["component_1", "component_2"])
-    return da.assign_coords(component_1=_labels(prod, da.shape[1]), component_2=_labels(prod, da.shape[2]))
+    return da.assign_coords(
+        component_1=_labels(prod, da.shape[1]), component_2=_labels(prod, da.shape[2])
+    )
 
 
 def _scalar(var: CdfVariable, prod: catalog.Product, vname: str) -> xr.DataArray:
     if var.data.ndim != 1:
-        raise PluginError(f"{var.name} has shape {var.data.shape}; {prod.spec.name} is a scalar per record")
+        raise PluginError(
+            f"{var.name} has shape {var.data.shape}; {prod.spec.name} is a scalar per record"
+        )
     return to_dataarray(var)
 
 
-def _rename_depends(da: xr.DataArray, var: CdfVariable, roles: dict[int, str], vname: str) -> xr.DataArray:
+def _rename_depends(
+    da: xr.DataArray, var: CdfVariable, roles: dict[int, str], vname: str
+) -> xr.DataArray:
     renames = {}
     for axis, role in roles.items():
         dep = var.depends.get(axis)
@@ -116,7 +130,9 @@ def _rename_depends(da: xr.DataArray, var: CdfVariable, roles: dict[int, str], v
 
 def _spectrum(var: CdfVariable, prod: catalog.Product, vname: str) -> xr.DataArray:
     if var.data.ndim != 2:
-        raise PluginError(f"{var.name} has shape {var.data.shape}; {prod.spec.name} needs [N, energies]")
+        raise PluginError(
+            f"{var.name} has shape {var.data.shape}; {prod.spec.name} needs [N, energies]"
+        )
     da = to_dataarray(var, dims=["energy_bin"])
     return _rename_depends(da, var, {1: "energy"}, vname)
 
@@ -131,7 +147,9 @@ def _role(dep: CdfVariable | None) -> str | None:
 
 def _dist(var: CdfVariable, prod: catalog.Product, vname: str) -> xr.DataArray:
     if var.data.ndim != 4:
-        raise PluginError(f"{var.name} has shape {var.data.shape}; {prod.spec.name} needs [N, phi, theta, energy]")
+        raise PluginError(
+            f"{var.name} has shape {var.data.shape}; {prod.spec.name} needs [N, phi, theta, energy]"
+        )
     roles = {axis: _role(var.depends.get(axis)) for axis in (1, 2, 3)}
     if sorted(r for r in roles.values() if r) != sorted(_ROLES):
         roles = {1: "phi", 2: "theta", 3: "energy"}  # the real files' order (module docstring)
@@ -151,7 +169,9 @@ _BUILDERS = {
 }
 
 
-def load_product(request: Request, product: str, probe: str, paths: list[Path]) -> xr.DataArray | xr.Dataset:
+def load_product(
+    request: Request, product: str, probe: str, paths: list[Path]
+) -> xr.DataArray | xr.Dataset:
     """Load ``product`` of ``probe`` from local MMS files, restricted to the request's range.
 
     Parameters
@@ -184,7 +204,9 @@ def load_product(request: Request, product: str, probe: str, paths: list[Path]) 
     frame = catalog.frame(prod, request)
     names = catalog.variable_names(prod, probe, rate, frame)
     support = prod.layout in ("spectrum", "dist")
-    var = read_product_variable(list(paths), names, start=request.start, end=request.end, support=support)
+    var = read_product_variable(
+        list(paths), names, start=request.start, end=request.end, support=support
+    )
     if var.time is None:
         raise PluginError(f"{var.name} in {var.source} has no time axis (DEPEND_0)")
     vname = f"{product}_{probe}"
@@ -202,7 +224,9 @@ def load_product(request: Request, product: str, probe: str, paths: list[Path]) 
     if frame:
         attrs["coords"] = frame
     if prod.layout == "quat":
-        attrs["quaternion"] = f"rotation ECI -> {frame.upper()}, components (x, y, z, w), scalar last"
+        attrs["quaternion"] = (
+            f"rotation ECI -> {frame.upper()}, components (x, y, z, w), scalar last"
+        )
     da.attrs = attrs
     da.name = product
     if not np.issubdtype(da["time"].dtype, np.datetime64):  # pragma: no cover - guarded by the core
@@ -213,8 +237,9 @@ def load_product(request: Request, product: str, probe: str, paths: list[Path]) 
     return da
 
 
-def fgm_positions(paths: list[Path], probe: str, rate: str, frame: str | None, *, start=None,
-                  end=None) -> xr.DataArray:
+def fgm_positions(
+    paths: list[Path], probe: str, rate: str, frame: str | None, *, start=None, end=None
+) -> xr.DataArray:
     """The spacecraft position the FGM files carry, ``{p}_fgm_r_{gse|gsm}_{rate}_l2`` (km, 30 s).
 
     ``frame`` ``gsm`` gives GSM, any other GSE (the files hold only these two).
@@ -222,11 +247,18 @@ def fgm_positions(paths: list[Path], probe: str, rate: str, frame: str | None, *
     ``Epoch``); components ``x, y, z, tot`` (``tot`` is the distance).
     """
     f = "gsm" if frame == "gsm" else "gse"
-    var = read_product_variable(paths, [f"{probe}_fgm_r_{f}_{rate}_l2"], start=start, end=end, support=False)
+    var = read_product_variable(
+        paths, [f"{probe}_fgm_r_{f}_{rate}_l2"], start=start, end=end, support=False
+    )
     if var.data.ndim != 2 or var.data.shape[1] != 4:
         raise PluginError(f"{var.name} has shape {var.data.shape}; expected [N, 4] (x, y, z, r)")
     da = to_dataarray(var, time_dim="time_pos", component_labels=["x", "y", "z", "tot"])
-    da.attrs.update(units=da.attrs.get("units") or "km", coords=f, instrument="fgm",
-                    description="Spacecraft position from the FGM files (30 s)", source_variable=var.name)
+    da.attrs.update(
+        units=da.attrs.get("units") or "km",
+        coords=f,
+        instrument="fgm",
+        description="Spacecraft position from the FGM files (30 s)",
+        source_variable=var.name,
+    )
     da.name = "dc_mag_pos"
     return da

@@ -60,7 +60,9 @@ class Dataset:
     @property
     def prefix(self) -> str:
         """The start of every file name of the dataset."""
-        parts = [self.probe, self.instrument, self.rate, self.level] + ([self.descriptor] if self.descriptor else [])
+        parts = [self.probe, self.instrument, self.rate, self.level] + (
+            [self.descriptor] if self.descriptor else []
+        )
         return "_".join(parts) + "_"
 
     @property
@@ -74,7 +76,9 @@ class Dataset:
 
     def base_folder(self) -> str:
         """``mms1/fgm/brst/l2[/desc]/`` below the archive root."""
-        parts = [self.probe, self.instrument, self.rate, self.level] + ([self.descriptor] if self.descriptor else [])
+        parts = [self.probe, self.instrument, self.rate, self.level] + (
+            [self.descriptor] if self.descriptor else []
+        )
         return "/".join(parts) + "/"
 
     def folder(self, day: dt.datetime | dt.date) -> str:
@@ -143,14 +147,22 @@ def parse_name(name: str) -> FileName | None:
         return None
     stamp = m.group("stamp")
     try:
-        start = dt.datetime.strptime(stamp, "%Y%m%d%H%M%S" if len(stamp) == 14 else "%Y%m%d").replace(tzinfo=UTC)
+        start = dt.datetime.strptime(
+            stamp, "%Y%m%d%H%M%S" if len(stamp) == 14 else "%Y%m%d"
+        ).replace(tzinfo=UTC)
     except ValueError:
         return None
-    ds = Dataset(m.group("probe"), m.group("instr"), m.group("rate"), m.group("level"), m.group("desc"))
-    return FileName(name=name, dataset=ds, start=start, version=m.group("version"), daily=len(stamp) == 8)
+    ds = Dataset(
+        m.group("probe"), m.group("instr"), m.group("rate"), m.group("level"), m.group("desc")
+    )
+    return FileName(
+        name=name, dataset=ds, start=start, version=m.group("version"), daily=len(stamp) == 8
+    )
 
 
-def file_spans(files: list[FileName], *, max_burst: dt.timedelta = MAX_BURST) -> dict[str, dt.datetime]:
+def file_spans(
+    files: list[FileName], *, max_burst: dt.timedelta = MAX_BURST
+) -> dict[str, dt.datetime]:
     """The end time of each file, by logical key.
 
     Daily files end one day after their start. Others end at the start of the

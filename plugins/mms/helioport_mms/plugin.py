@@ -33,7 +33,9 @@ def helioport_missions() -> list[MissionSpec]:
 
 
 @hookimpl
-def helioport_find_files(request: Request, product: str, probe: str | None, ctx: Any) -> list[RemoteFile] | None:
+def helioport_find_files(
+    request: Request, product: str, probe: str | None, ctx: Any
+) -> list[RemoteFile] | None:
     if request.mission != catalog.MISSION:
         return None
     return find_files(request, product, probe or catalog.PROBES[0], ctx)

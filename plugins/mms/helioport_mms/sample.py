@@ -55,8 +55,12 @@ def make_sample_archive(root: Path, *, probes: list[str] | None = None) -> dict:
         seed = 10 * (k + 1)
         # an older FGM version beside the newest: only v4.18.1 may be loaded
         fixtures.write_fgm(root, probe, "srvy", "2015-10-16", 64, version="4.17.0", seed=seed + 1)
-        fixtures.write_fgm(root, probe, "srvy", "2015-10-16", _HOURS * 3600 * 16, version="4.18.1", seed=seed)
-        fixtures.write_fpi_moms(root, probe, "dis", "fast", "2015-10-16T00:00", _HOURS * 800, seed=seed)
+        fixtures.write_fgm(
+            root, probe, "srvy", "2015-10-16", _HOURS * 3600 * 16, version="4.18.1", seed=seed
+        )
+        fixtures.write_fpi_moms(
+            root, probe, "dis", "fast", "2015-10-16T00:00", _HOURS * 800, seed=seed
+        )
         fixtures.write_mec(root, probe, "2015-10-16", n=_HOURS * 120 + 2, seed=seed)
     return {
         "source": "mms",

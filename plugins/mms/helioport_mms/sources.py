@@ -35,7 +35,16 @@ from . import catalog
 from .auth import team_base_url
 from .names import MAX_BURST, Dataset, file_spans, parse_name
 
-__all__ = ["LOOKBACK", "SOURCES", "Listed", "choose_source", "dataset_for", "find_files", "list_sdc", "list_spdf"]
+__all__ = [
+    "LOOKBACK",
+    "SOURCES",
+    "Listed",
+    "choose_source",
+    "dataset_for",
+    "find_files",
+    "list_sdc",
+    "list_spdf",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +81,9 @@ def choose_source(request: Request, ctx: Any) -> str:
     if opt is not None:
         value = str(opt).lower()
         if value not in SOURCES:
-            raise InvalidRequestError(f"source={opt!r} is not an MMS source; valid: {', '.join(SOURCES)}")
+            raise InvalidRequestError(
+                f"source={opt!r} is not an MMS source; valid: {', '.join(SOURCES)}"
+            )
         return value
     return "spdf" if "mms" in ctx.config.urls else "sdc"
 
@@ -80,11 +91,18 @@ def choose_source(request: Request, ctx: Any) -> str:
 def dataset_for(request: Request, product: str, probe: str) -> Dataset:
     """The :class:`Dataset` holding ``product`` for ``probe`` in the request's mode."""
     prod = catalog.product(product)
-    return Dataset(probe, prod.instrument, catalog.archive_rate(prod, request.mode), "l2",
-                   catalog.descriptor(prod, request))
+    return Dataset(
+        probe,
+        prod.instrument,
+        catalog.archive_rate(prod, request.mode),
+        "l2",
+        catalog.descriptor(prod, request),
+    )
 
 
-def list_spdf(ctx: Any, base: str, ds: Dataset, start: dt.datetime, end: dt.datetime, source: str) -> list[Listed]:
+def list_spdf(
+    ctx: Any, base: str, ds: Dataset, start: dt.datetime, end: dt.datetime, source: str
+) -> list[Listed]:
     """The dataset's files in the folders of ``[start, end)`` below ``base`` (SPDF layout)."""
     out: list[Listed] = []
     for folder in ds.folders(start, end):
@@ -104,7 +122,9 @@ def _mtime(value: Any) -> dt.datetime | None:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
-def list_sdc(ctx: Any, base: str, ds: Dataset, start: dt.datetime, end: dt.datetime) -> list[Listed]:
+def list_sdc(
+    ctx: Any, base: str, ds: Dataset, start: dt.datetime, end: dt.datetime
+) -> list[Listed]:
     """The dataset's files starting in ``[start, end)`` from one SDC ``file_info/science`` query.
 
     Raises
@@ -138,13 +158,15 @@ def list_sdc(ctx: Any, base: str, ds: Dataset, start: dt.datetime, end: dt.datet
         if not name.startswith(ds.prefix):
             continue
         size = rec.get("file_size")
-        out.append(Listed(
-            name=name,
-            url=f"{download}?{urlencode({'file': name})}",
-            size=int(size) if size not in (None, "") else None,
-            mtime=_mtime(rec.get("modified_date")),
-            source="mms_sdc",
-        ))
+        out.append(
+            Listed(
+                name=name,
+                url=f"{download}?{urlencode({'file': name})}",
+                size=int(size) if size not in (None, "") else None,
+                mtime=_mtime(rec.get("modified_date")),
+                source="mms_sdc",
+            )
+        )
     return out
 
 
@@ -157,7 +179,9 @@ def _max_burst(request: Request) -> dt.timedelta:
     try:
         return dt.timedelta(seconds=float(value))
     except (TypeError, ValueError):
-        raise InvalidRequestError(f"max_burst={value!r}: give seconds (e.g. 3600) or a timedelta") from None
+        raise InvalidRequestError(
+            f"max_burst={value!r}: give seconds (e.g. 3600) or a timedelta"
+        ) from None
 
 
 def _listing(request: Request, ds: Dataset, ctx: Any) -> list[Listed]:
@@ -170,7 +194,10 @@ def _listing(request: Request, ds: Dataset, ctx: Any) -> list[Listed]:
     try:
         return list_sdc(ctx, base, ds, start, request.end)
     except OfflineError:
-        log.info("offline and no cached SDC answer for %s: looking in the cache folders", ds.logical_source)
+        log.info(
+            "offline and no cached SDC answer for %s: looking in the cache folders",
+            ds.logical_source,
+        )
         return list_spdf(ctx, ctx.base_url("mms"), ds, start, request.end, "mms")
 
 
@@ -209,17 +236,19 @@ def find_files(request: Request, product: str, probe: str, ctx: Any) -> list[Rem
         end = ends[fn.key]
         if fn.start >= request.end or end <= request.start:
             continue
-        files.append(RemoteFile(
-            url=item.url,
-            relpath=fn.relpath,
-            mission=catalog.MISSION,
-            key=fn.key,
-            version=fn.version,
-            start=fn.start,
-            end=end,
-            size=item.size,
-            mtime=item.mtime,
-            source=item.source,
-        ))
+        files.append(
+            RemoteFile(
+                url=item.url,
+                relpath=fn.relpath,
+                mission=catalog.MISSION,
+                key=fn.key,
+                version=fn.version,
+                start=fn.start,
+                end=end,
+                size=item.size,
+                mtime=item.mtime,
+                source=item.source,
+            )
+        )
     log.debug("%s %s: %d candidate file(s) from %d listed", product, probe, len(files), len(parsed))
     return files

@@ -112,7 +112,9 @@ def read_omni2(path: str | Path) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, sep=r"\s+", header=None, dtype=np.float64, engine="c")
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise CorruptFileError(f"{path.name} is not an OMNI2 hourly file (55 numeric columns): {exc}") from exc
+        raise CorruptFileError(
+            f"{path.name} is not an OMNI2 hourly file (55 numeric columns): {exc}"
+        ) from exc
     if raw.shape[1] != len(COLUMNS):
         raise CorruptFileError(
             f"{path.name} has {raw.shape[1]} columns, an OMNI2 hourly file has {len(COLUMNS)}; "
@@ -139,7 +141,7 @@ def _times(year: np.ndarray, doy: np.ndarray, hour: np.ndarray) -> np.ndarray:
 def _field(value: float, col: Column) -> str:
     kind, spec = col.fmt[0], col.fmt[1:]
     if kind == "I":
-        return f"{int(round(value)):{int(spec)}d}"
+        return f"{round(value):{int(spec)}d}"
     width, decimals = (int(x) for x in spec.split("."))
     text = f"{value:{width}.{decimals}f}"
     if decimals == 0:

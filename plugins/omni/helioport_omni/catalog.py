@@ -42,7 +42,9 @@ def _scalar(name, units, desc, hro=None, ascii=None, h0=None, instrument="omni",
     modes = [m for m, have in (("1min", hro), ("5min", hro), ("hourly", ascii or h0)) if have]
     if kw.get("only_5min"):
         modes = ["5min"]
-    spec = ProductSpec(name=name, kind="scalar", units=units, description=desc, instrument=instrument, modes=modes)
+    spec = ProductSpec(
+        name=name, kind="scalar", units=units, description=desc, instrument=instrument, modes=modes
+    )
     return Product(spec=spec, hro=hro, ascii=ascii, h0=h0, **kw)
 
 
@@ -110,40 +112,104 @@ PRODUCTS: list[Product] = [
         ),
         hro={"gse": ["BSN_x", "BSN_y", "BSN_z"]},
     ),
-    _scalar("i_dens", "cm^-3", "Solar wind proton density", hro="proton_density", ascii="n_proton", h0="N"),
+    _scalar(
+        "i_dens",
+        "cm^-3",
+        "Solar wind proton density",
+        hro="proton_density",
+        ascii="n_proton",
+        h0="N",
+    ),
     _scalar("i_temp", "K", "Solar wind proton temperature", hro="T", ascii="t_proton", h0="T"),
-    _scalar("i_speed", "km/s", "Solar wind flow speed", hro="flow_speed", ascii="flow_speed", h0="V"),
-    _scalar("flow_pressure", "nPa", "Solar wind flow pressure", hro="Pressure", ascii="flow_pressure", h0="Pressure"),
+    _scalar(
+        "i_speed", "km/s", "Solar wind flow speed", hro="flow_speed", ascii="flow_speed", h0="V"
+    ),
+    _scalar(
+        "flow_pressure",
+        "nPa",
+        "Solar wind flow pressure",
+        hro="Pressure",
+        ascii="flow_pressure",
+        h0="Pressure",
+    ),
     _scalar("e_field", "mV/m", "Convective electric field -V Bz(GSM)", hro="E", ascii="e_field"),
     _scalar("plasma_beta", "1", "Solar wind plasma beta", hro="Beta", ascii="plasma_beta"),
     _scalar("alfven_mach", "1", "Alfven Mach number", hro="Mach_num", ascii="alfven_mach"),
     _scalar(
-        "magnetosonic_mach", "1", "Magnetosonic Mach number",
-        hro="Mgs_mach_num", ascii="magnetosonic_mach",
+        "magnetosonic_mach",
+        "1",
+        "Magnetosonic Mach number",
+        hro="Mgs_mach_num",
+        ascii="magnetosonic_mach",
     ),
     _scalar("na_np", "1", "Alpha/proton density ratio", ascii="na_np"),
     _scalar("ae", "nT", "AE index", hro="AE_INDEX", ascii="ae", h0="AE", instrument="indices"),
-    _scalar("al", "nT", "AL index", hro="AL_INDEX", ascii="al", h0="AL_INDEX", instrument="indices"),
-    _scalar("au", "nT", "AU index", hro="AU_INDEX", ascii="au", h0="AU_INDEX", instrument="indices"),
+    _scalar(
+        "al", "nT", "AL index", hro="AL_INDEX", ascii="al", h0="AL_INDEX", instrument="indices"
+    ),
+    _scalar(
+        "au", "nT", "AU index", hro="AU_INDEX", ascii="au", h0="AU_INDEX", instrument="indices"
+    ),
     _scalar("sym_h", "nT", "SYM-H index", hro="SYM_H", instrument="indices"),
     _scalar("sym_d", "nT", "SYM-D index", hro="SYM_D", instrument="indices"),
     _scalar("asy_h", "nT", "ASY-H index", hro="ASY_H", instrument="indices"),
     _scalar("asy_d", "nT", "ASY-D index", hro="ASY_D", instrument="indices"),
-    _scalar("pc_n", "1", "Polar cap (North) index", hro="PC_N_INDEX", ascii="pc_n", h0="PC_N_INDEX",
-            instrument="indices"),
+    _scalar(
+        "pc_n",
+        "1",
+        "Polar cap (North) index",
+        hro="PC_N_INDEX",
+        ascii="pc_n",
+        h0="PC_N_INDEX",
+        instrument="indices",
+    ),
     _scalar("kp", "1", "Kp index (3+ = 3.3)", ascii="kp", h0="KP", instrument="indices", scale=0.1),
     _scalar("dst", "nT", "Dst index", ascii="dst", h0="DST", instrument="indices"),
     _scalar("ap", "nT", "ap index", ascii="ap", h0="AP_INDEX", instrument="indices"),
-    _scalar("f10_7", "sfu", "F10.7 solar radio flux", ascii="f10_7", h0="F10_INDEX", instrument="indices"),
+    _scalar(
+        "f10_7",
+        "sfu",
+        "F10.7 solar radio flux",
+        ascii="f10_7",
+        h0="F10_INDEX",
+        instrument="indices",
+    ),
     _scalar("sunspot_r", "1", "Sunspot number", ascii="sunspot_r", h0="R", instrument="indices"),
-    _scalar("proton_flux_1mev", "cm^-2 s^-1 sr^-1", "Proton flux > 1 MeV", ascii="proton_flux_1mev",
-            h0="PR-FLX_1", instrument="particles"),
-    _scalar("proton_flux_10mev", "cm^-2 s^-1 sr^-1", "Proton flux > 10 MeV", hro="PR-FLX_10",
-            ascii="proton_flux_10mev", h0="PR-FLX_10", instrument="particles"),
-    _scalar("proton_flux_30mev", "cm^-2 s^-1 sr^-1", "Proton flux > 30 MeV", hro="PR-FLX_30",
-            ascii="proton_flux_30mev", h0="PR-FLX_30", instrument="particles"),
-    _scalar("proton_flux_60mev", "cm^-2 s^-1 sr^-1", "Proton flux > 60 MeV", hro="PR-FLX_60",
-            ascii="proton_flux_60mev", h0="PR-FLX_60", instrument="particles"),
+    _scalar(
+        "proton_flux_1mev",
+        "cm^-2 s^-1 sr^-1",
+        "Proton flux > 1 MeV",
+        ascii="proton_flux_1mev",
+        h0="PR-FLX_1",
+        instrument="particles",
+    ),
+    _scalar(
+        "proton_flux_10mev",
+        "cm^-2 s^-1 sr^-1",
+        "Proton flux > 10 MeV",
+        hro="PR-FLX_10",
+        ascii="proton_flux_10mev",
+        h0="PR-FLX_10",
+        instrument="particles",
+    ),
+    _scalar(
+        "proton_flux_30mev",
+        "cm^-2 s^-1 sr^-1",
+        "Proton flux > 30 MeV",
+        hro="PR-FLX_30",
+        ascii="proton_flux_30mev",
+        h0="PR-FLX_30",
+        instrument="particles",
+    ),
+    _scalar(
+        "proton_flux_60mev",
+        "cm^-2 s^-1 sr^-1",
+        "Proton flux > 60 MeV",
+        hro="PR-FLX_60",
+        ascii="proton_flux_60mev",
+        h0="PR-FLX_60",
+        instrument="particles",
+    ),
 ]
 
 # the proton fluxes are in the 5-min HRO files only, not the 1-min ones
@@ -174,10 +240,21 @@ def mission_spec() -> MissionSpec:
         default_coords="gse",
         modes=MODES,
         default_mode="1min",
-        mode_aliases={"1m": "1min", "hro_1min": "1min", "5m": "5min", "hro_5min": "5min", "1h": "hourly",
-                      "hour": "hourly", "omni2": "hourly", "low_res": "hourly", "high_res": "1min"},
+        mode_aliases={
+            "1m": "1min",
+            "hro_1min": "1min",
+            "5m": "5min",
+            "hro_5min": "5min",
+            "1h": "hourly",
+            "hour": "hourly",
+            "omni2": "hourly",
+            "low_res": "hourly",
+            "high_res": "1min",
+        },
         products=[p.spec for p in PRODUCTS] + [ALL],
-        options={"hourly_source": "'ascii' (OMNI2 yearly files, default) or 'cdf' (omni_cdaweb/hourly CDFs)"},
+        options={
+            "hourly_source": "'ascii' (OMNI2 yearly files, default) or 'cdf' (omni_cdaweb/hourly CDFs)"
+        },
         sources=[
             SourceSpec(
                 key="omni",

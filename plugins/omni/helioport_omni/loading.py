@@ -67,7 +67,11 @@ def _build(
             attrs=attrs,
         )
     return xr.DataArray(
-        np.asarray(columns[0], dtype=np.float64), dims=("time",), coords={"time": time}, name=spec.name, attrs=attrs
+        np.asarray(columns[0], dtype=np.float64),
+        dims=("time",),
+        coords={"time": time},
+        name=spec.name,
+        attrs=attrs,
     )
 
 
@@ -90,12 +94,20 @@ def load_ascii(request: Request, names: list[str], paths: list[Path]) -> dict[st
             continue
         extra = {"fill_values": ", ".join(str(omni2.COLUMNS[omni2.BY_NAME[c]].fill) for c in cols)}
         out[name] = _build(
-            product, time, [df[c].to_numpy() for c in cols], cols, frame, "OMNI2 hourly (low_res_omni)", extra
+            product,
+            time,
+            [df[c].to_numpy() for c in cols],
+            cols,
+            frame,
+            "OMNI2 hourly (low_res_omni)",
+            extra,
         )
     return out
 
 
-def load_cdf(request: Request, names: list[str], paths: list[Path], *, strict: bool = True) -> dict[str, xr.DataArray]:
+def load_cdf(
+    request: Request, names: list[str], paths: list[Path], *, strict: bool = True
+) -> dict[str, xr.DataArray]:
     """Products from HRO or hourly CDFs, restricted to [start, end).
 
     With ``strict=False`` (the ``all`` product) products whose variables a file
@@ -118,14 +130,18 @@ def load_cdf(request: Request, names: list[str], paths: list[Path], *, strict: b
         plan[name] = (product, frame, cols)
     wanted = sorted({c for _, _, cols in plan.values() for c in cols})
     if not wanted:
-        raise DataNotFoundError(f"no OMNI {request.mode} variables for {', '.join(names)} in {paths[0].name}")
+        raise DataNotFoundError(
+            f"no OMNI {request.mode} variables for {', '.join(names)} in {paths[0].name}"
+        )
     arrays = read_merged(paths, wanted, start=request.start, end=request.end, support=False)
     out = {}
     for name, (product, frame, cols) in plan.items():
         first = arrays[cols[0]]
         time = first.time
         scale = product.scale if source == "h0" else 1.0
-        columns = [_as_float(arrays[c]) if scale == 1.0 else _as_float(arrays[c]) * scale for c in cols]
+        columns = [
+            _as_float(arrays[c]) if scale == 1.0 else _as_float(arrays[c]) * scale for c in cols
+        ]
         istp = {
             k: str(v).rstrip("\x00").strip()
             for k, v in first.attrs.items()

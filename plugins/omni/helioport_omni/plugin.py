@@ -135,12 +135,17 @@ def _find_ascii(request: Request, ctx, base: str) -> list[RemoteFile]:
 
 
 @hookimpl
-def helioport_load(request: Request, product: str, probe, paths: list[Path]) -> xr.DataArray | xr.Dataset | None:
+def helioport_load(
+    request: Request, product: str, probe, paths: list[Path]
+) -> xr.DataArray | xr.Dataset | None:
     if request.mission != MISSION:
         return None
     check_mode(request, product)
-    names = [p.spec.name for p in catalog.PRODUCTS if request.mode in (p.spec.modes or [])] if product == "all" \
+    names = (
+        [p.spec.name for p in catalog.PRODUCTS if request.mode in (p.spec.modes or [])]
+        if product == "all"
         else [product]
+    )
     if request.mode == "hourly" and _hourly_source(request) == "ascii":
         out = load_ascii(request, names, paths)
     else:
@@ -159,4 +164,3 @@ def helioport_sample_archive(mission: str, root: Path) -> dict | None:
     from .sample import make_sample_archive
 
     return make_sample_archive(root)
-

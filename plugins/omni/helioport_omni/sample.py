@@ -17,7 +17,13 @@ from helioport.testing.cdfwriter import VarSpec, write_cdf
 
 from . import ascii as omni2
 
-__all__ = ["HRO_VARIABLES", "make_sample_archive", "solar_wind", "write_hro_month", "write_omni2_year"]
+__all__ = [
+    "HRO_VARIABLES",
+    "make_sample_archive",
+    "solar_wind",
+    "write_hro_month",
+    "write_omni2_year",
+]
 
 # name -> (units, fill, CATDESC); float64 unless the fill is an int
 HRO_VARIABLES: dict[str, tuple[str, float | int, str]] = {
@@ -120,7 +126,17 @@ def solar_wind(times: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
     }
     # data gaps as the real files have them: a plasma gap and an IMF gap
     gap = (s > 0.2) & (s < 0.21)
-    for k in ("flow_speed", "Vx", "Vy", "Vz", "proton_density", "T", "Pressure", "Beta", "Mach_num"):
+    for k in (
+        "flow_speed",
+        "Vx",
+        "Vy",
+        "Vz",
+        "proton_density",
+        "T",
+        "Pressure",
+        "Beta",
+        "Mach_num",
+    ):
         out[k] = np.where(gap, np.nan, out[k])
     gap_b = (s > 0.7) & (s < 0.705)
     for k in ("F", "BX_GSE", "BY_GSE", "BZ_GSE", "BY_GSM", "BZ_GSM"):
@@ -128,8 +144,15 @@ def solar_wind(times: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
     return out
 
 
-def write_hro_month(root: Path, month: dt.date, mode: str = "1min", *, days: int | None = None,
-                    version: str = "01", seed: int = 0) -> Path:
+def write_hro_month(
+    root: Path,
+    month: dt.date,
+    mode: str = "1min",
+    *,
+    days: int | None = None,
+    version: str = "01",
+    seed: int = 0,
+) -> Path:
     """Write ``omni_cdaweb/hro_{mode}/%Y/omni_hro_{mode}_%Y%m01_v{version}.cdf`` under ``root``.
 
     ``days`` limits the records to the month's first days (a small sample);
@@ -147,10 +170,20 @@ def write_hro_month(root: Path, month: dt.date, mode: str = "1min", *, days: int
     ts = pd.DatetimeIndex(times)
     support = {"FILLVAL": np.int32(-2147483647), "VAR_TYPE": "support_data", "DEPEND_0": "Epoch"}
     variables: dict[str, VarSpec] = {
-        "Epoch": VarSpec(times, {"FIELDNAM": "Time", "UNITS": "ms", "CATDESC": "Time, Interval Start",
-                                 "VAR_TYPE": "support_data"}, cdf_type="CDF_EPOCH"),
+        "Epoch": VarSpec(
+            times,
+            {
+                "FIELDNAM": "Time",
+                "UNITS": "ms",
+                "CATDESC": "Time, Interval Start",
+                "VAR_TYPE": "support_data",
+            },
+            cdf_type="CDF_EPOCH",
+        ),
         "YR": VarSpec(ts.year.to_numpy().astype(np.int32), dict(support, CATDESC="Year")),
-        "Day": VarSpec(ts.day_of_year.to_numpy().astype(np.int32), dict(support, CATDESC="Day of year")),
+        "Day": VarSpec(
+            ts.day_of_year.to_numpy().astype(np.int32), dict(support, CATDESC="Day of year")
+        ),
         "HR": VarSpec(ts.hour.to_numpy().astype(np.int32), dict(support, CATDESC="Hour")),
         "Minute": VarSpec(ts.minute.to_numpy().astype(np.int32), dict(support, CATDESC="Minute")),
     }
@@ -201,20 +234,44 @@ def write_omni2_year(root: Path, year: int, *, seed: int = 0) -> Path:
     df["bartels_rotation"] = 2407 + np.arange(n) // (27 * 24)
     df["imf_sc_id"], df["sw_plasma_sc_id"] = 51, 52
     df["imf_points"], df["plasma_points"] = 60, 40
-    for ours, hro in (("b_mag_avg", "F"), ("bx_gse", "BX_GSE"), ("by_gse", "BY_GSE"), ("bz_gse", "BZ_GSE"),
-                      ("by_gsm", "BY_GSM"), ("bz_gsm", "BZ_GSM"), ("t_proton", "T"),
-                      ("n_proton", "proton_density"), ("flow_speed", "flow_speed"), ("flow_pressure", "Pressure"),
-                      ("e_field", "E"), ("plasma_beta", "Beta"), ("alfven_mach", "Mach_num"),
-                      ("magnetosonic_mach", "Mgs_mach_num"), ("pc_n", "PC_N_INDEX"), ("ae", "AE_INDEX"),
-                      ("al", "AL_INDEX"), ("au", "AU_INDEX"), ("proton_flux_10mev", "PR-FLX_10"),
-                      ("proton_flux_30mev", "PR-FLX_30"), ("proton_flux_60mev", "PR-FLX_60")):
+    for ours, hro in (
+        ("b_mag_avg", "F"),
+        ("bx_gse", "BX_GSE"),
+        ("by_gse", "BY_GSE"),
+        ("bz_gse", "BZ_GSE"),
+        ("by_gsm", "BY_GSM"),
+        ("bz_gsm", "BZ_GSM"),
+        ("t_proton", "T"),
+        ("n_proton", "proton_density"),
+        ("flow_speed", "flow_speed"),
+        ("flow_pressure", "Pressure"),
+        ("e_field", "E"),
+        ("plasma_beta", "Beta"),
+        ("alfven_mach", "Mach_num"),
+        ("magnetosonic_mach", "Mgs_mach_num"),
+        ("pc_n", "PC_N_INDEX"),
+        ("ae", "AE_INDEX"),
+        ("al", "AL_INDEX"),
+        ("au", "AU_INDEX"),
+        ("proton_flux_10mev", "PR-FLX_10"),
+        ("proton_flux_30mev", "PR-FLX_30"),
+        ("proton_flux_60mev", "PR-FLX_60"),
+    ):
         df[ours] = sw[hro]
     b = df[["bx_gse", "by_gse", "bz_gse"]].to_numpy()
     df["b_vec_mag"] = np.sqrt((b**2).sum(axis=1)) * 0.98
     df["b_lat"] = np.degrees(np.arcsin(b[:, 2] / np.linalg.norm(b, axis=1)))
     df["b_long"] = np.degrees(np.arctan2(b[:, 1], b[:, 0])) % 360
-    for c in ("sigma_b_mag", "sigma_b", "sigma_bx", "sigma_by", "sigma_bz", "sigma_n", "sigma_phi_v",
-              "sigma_theta_v"):
+    for c in (
+        "sigma_b_mag",
+        "sigma_b",
+        "sigma_bx",
+        "sigma_by",
+        "sigma_bz",
+        "sigma_n",
+        "sigma_phi_v",
+        "sigma_theta_v",
+    ):
         df[c] = np.abs(rng.normal(0.5, 0.2, n))
     df["sigma_t"], df["sigma_v"], df["sigma_na_np"] = 5000.0, 8.0, 0.002
     df["flow_long"], df["flow_lat"], df["na_np"] = -1.0, -2.0, 0.03
@@ -252,8 +309,9 @@ def make_sample_archive(root: Path) -> dict:
     }
 
 
-def write_h0_halfyear(root: Path, year: int, half: int, *, version: str = "01", days: int | None = None,
-                      seed: int = 0) -> Path:
+def write_h0_halfyear(
+    root: Path, year: int, half: int, *, version: str = "01", days: int | None = None, seed: int = 0
+) -> Path:
     """Write ``omni_cdaweb/hourly/%Y/omni2_h0_mrg1hr_%Y{01|07}01_v{version}.cdf`` under ``root``.
 
     Parameters follow the CDAWeb OMNI2_H0_MRG1HR names (``ABS_B``, ``BZ_GSM``,
@@ -262,20 +320,32 @@ def write_h0_halfyear(root: Path, year: int, half: int, *, version: str = "01", 
     """
     month = 1 if half == 1 else 7
     start = pd.Timestamp(year, month, 1)
-    stop = pd.Timestamp(year + (month == 7), 7 if month == 1 else 1, 1) if days is None else \
-        start + pd.Timedelta(days=days)
+    stop = (
+        pd.Timestamp(year + (month == 7), 7 if month == 1 else 1, 1)
+        if days is None
+        else start + pd.Timedelta(days=days)
+    )
     times = pd.date_range(start, stop, freq="1h", inclusive="left")
     sw = solar_wind(times.to_numpy().astype("datetime64[ns]"), seed=seed)
     table = {
-        "ABS_B": ("nT", 999.9, sw["F"]), "BX_GSE": ("nT", 999.9, sw["BX_GSE"]),
-        "BY_GSE": ("nT", 999.9, sw["BY_GSE"]), "BZ_GSE": ("nT", 999.9, sw["BZ_GSE"]),
-        "BY_GSM": ("nT", 999.9, sw["BY_GSM"]), "BZ_GSM": ("nT", 999.9, sw["BZ_GSM"]),
-        "N": ("n/cc", 999.9, sw["proton_density"]), "V": ("km/s", 9999.0, sw["flow_speed"]),
-        "T": ("Deg K", 9999999.0, sw["T"]), "Pressure": ("nPa", 99.99, sw["Pressure"]),
-        "KP": ("", 99, np.round(np.clip(sw["AE_INDEX"] / 15, 0, 90))), "DST": ("nT", 99999, sw["SYM_H"]),
-        "AE": ("nT", 9999, sw["AE_INDEX"]), "AL_INDEX": ("nT", 99999, sw["AL_INDEX"]),
-        "AU_INDEX": ("nT", 99999, sw["AU_INDEX"]), "PC_N_INDEX": ("", 999.9, sw["PC_N_INDEX"]),
-        "AP_INDEX": ("nT", 999, np.round(sw["AE_INDEX"] / 10)), "F10_INDEX": ("sfu", 999.9, 70 + 0 * sw["F"]),
+        "ABS_B": ("nT", 999.9, sw["F"]),
+        "BX_GSE": ("nT", 999.9, sw["BX_GSE"]),
+        "BY_GSE": ("nT", 999.9, sw["BY_GSE"]),
+        "BZ_GSE": ("nT", 999.9, sw["BZ_GSE"]),
+        "BY_GSM": ("nT", 999.9, sw["BY_GSM"]),
+        "BZ_GSM": ("nT", 999.9, sw["BZ_GSM"]),
+        "N": ("n/cc", 999.9, sw["proton_density"]),
+        "V": ("km/s", 9999.0, sw["flow_speed"]),
+        "T": ("Deg K", 9999999.0, sw["T"]),
+        "Pressure": ("nPa", 99.99, sw["Pressure"]),
+        "KP": ("", 99, np.round(np.clip(sw["AE_INDEX"] / 15, 0, 90))),
+        "DST": ("nT", 99999, sw["SYM_H"]),
+        "AE": ("nT", 9999, sw["AE_INDEX"]),
+        "AL_INDEX": ("nT", 99999, sw["AL_INDEX"]),
+        "AU_INDEX": ("nT", 99999, sw["AU_INDEX"]),
+        "PC_N_INDEX": ("", 999.9, sw["PC_N_INDEX"]),
+        "AP_INDEX": ("nT", 999, np.round(sw["AE_INDEX"] / 10)),
+        "F10_INDEX": ("sfu", 999.9, 70 + 0 * sw["F"]),
         "R": ("", 999, 20 + 0 * sw["F"]),
         "PR-FLX_1": ("1/(SQcm-ster-s)", 999999.99, sw["PR-FLX_10"] * 4),
         "PR-FLX_10": ("1/(SQcm-ster-s)", 99999.99, sw["PR-FLX_10"]),
@@ -283,16 +353,39 @@ def write_h0_halfyear(root: Path, year: int, half: int, *, version: str = "01", 
         "PR-FLX_60": ("1/(SQcm-ster-s)", 99999.99, sw["PR-FLX_60"]),
     }
     variables: dict[str, VarSpec] = {
-        "Epoch": VarSpec(times.to_numpy().astype("datetime64[ns]"),
-                         {"FIELDNAM": "Time", "CATDESC": "Time, start of hour", "VAR_TYPE": "support_data"},
-                         cdf_type="CDF_EPOCH"),
+        "Epoch": VarSpec(
+            times.to_numpy().astype("datetime64[ns]"),
+            {"FIELDNAM": "Time", "CATDESC": "Time, start of hour", "VAR_TYPE": "support_data"},
+            cdf_type="CDF_EPOCH",
+        ),
     }
     for name, (units, fill, values) in table.items():
         dtype = np.int32 if isinstance(fill, int) else np.float64
         data = np.where(np.isnan(values), fill, values).astype(dtype)
-        variables[name] = VarSpec(data, {"FIELDNAM": name, "CATDESC": name, "UNITS": units, "FILLVAL": dtype(fill),
-                                         "VAR_TYPE": "data", "DEPEND_0": "Epoch"})
-    path = Path(root) / "omni_cdaweb" / "hourly" / f"{year}" / f"omni2_h0_mrg1hr_{year}{month:02d}01_v{version}.cdf"
+        variables[name] = VarSpec(
+            data,
+            {
+                "FIELDNAM": name,
+                "CATDESC": name,
+                "UNITS": units,
+                "FILLVAL": dtype(fill),
+                "VAR_TYPE": "data",
+                "DEPEND_0": "Epoch",
+            },
+        )
+    path = (
+        Path(root)
+        / "omni_cdaweb"
+        / "hourly"
+        / f"{year}"
+        / f"omni2_h0_mrg1hr_{year}{month:02d}01_v{version}.cdf"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_cdf(path, variables, global_attrs={"Logical_source": "omni2_h0_mrg1hr",
-                                                     "Generated_by": "helioport sample archive (synthetic values)"})
+    return write_cdf(
+        path,
+        variables,
+        global_attrs={
+            "Logical_source": "omni2_h0_mrg1hr",
+            "Generated_by": "helioport sample archive (synthetic values)",
+        },
+    )
