@@ -76,3 +76,26 @@ def test_sparse_window_marking_equals_a_direct_check():
     np.testing.assert_array_equal(
         _windows_holding(np.array([4]), irregular, 2), [False, True, True, False]
     )
+
+
+def test_a_callable_writing_into_its_input_never_touches_the_data():
+    import pandas as pd
+    import xarray as xr
+    from helioport.events import find_events
+
+    t = pd.date_range("2020-01-01", periods=600, freq="1min").values
+    dens = np.full(600, 5.0)
+    dens[100:110] = 50.0
+    ds = xr.Dataset({"i_dens": (("time",), dens)}, coords={"time": t})
+
+    def rude(i_dens):
+        i_dens[i_dens > 40] = -1.0  # a criterion that edits its argument
+        return i_dens < 0
+
+    cat = find_events(ds, rude, "5min", "5min", progress=False)
+    assert [(e.start, e.stop) for e in cat] == [
+        (pd.Timestamp(t[100], tz="UTC"), pd.Timestamp(t[109], tz="UTC"))
+    ]
+    assert ds["i_dens"].values[100] == 50.0 and dens[105] == 50.0  # the Dataset is unchanged
+    again = find_events(ds, "i_dens > 40", "5min", "5min", progress=False)
+    assert [(e.start, e.stop) for e in again] == [(e.start, e.stop) for e in cat]

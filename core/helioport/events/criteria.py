@@ -157,8 +157,14 @@ class Criterion:
         missing = [n for n in self.names if n not in arrays]
         if missing:
             raise CriteriaError(f"criteria {self.text!r}: no data given for {', '.join(missing)}")
-        if self._root is None:
-            return np.asarray(self.source(*(arrays[n] for n in self.names)))
+        if (
+            self._root is None
+        ):  # a user's callable may write into its inputs: never into shared data
+            args = (
+                a if getattr(a, "flags", None) is None or a.flags.writeable else a.copy()
+                for a in (arrays[n] for n in self.names)
+            )
+            return np.asarray(self.source(*args))
         if self.level == "window":
             raise CriteriaError(
                 f"criteria {self.text!r} uses window reductions; evaluate it with evaluate_windows"

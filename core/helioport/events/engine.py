@@ -180,7 +180,9 @@ def _loop_windows(
     hits = np.zeros(local.size, bool)
     with np.errstate(all="ignore"):
         for i, s in enumerate(local):
-            part = [arrays[n][s : s + width] for n in names]
+            part = [
+                np.array(arrays[n][s : s + width]) for n in names
+            ]  # copies: the callable may write
             hits[i] = bool(np.any(np.asarray(criterion.source(*part))))
     return hits
 

@@ -222,6 +222,12 @@ def series_to_grid(
         if regular and bool(np.all(np.diff(t) == dt)):  # regular, on the grid: one slice
             i0 = off0 // dt
             a, b = max(i0, 0), min(i0 + t.size, n)
+            if (
+                a == 0 and b == n and v.dtype == np.float64
+            ):  # the grid is the data: a read-only view
+                view = v[-i0 : n - i0].view()
+                view.flags.writeable = False
+                return view, method
             if a < b:
                 out[a:b] = v[a - i0 : b - i0]
             return out, method
