@@ -109,6 +109,21 @@ def test_no_data_error_in_cli(capsys, omni_root):
     assert code == 2 and "has no file" in err
 
 
+def test_offline_warning_is_one_line(capsys, omni_root, server_for):
+    srv = server_for(omni_root)
+    args = ["load", "omni", "2010-01-01", "2010-01-01T03:00", "-p", "i_dens", "--base-url", srv.url]
+    assert run(capsys, *args)[0] == 0
+    srv.stop()
+    code, out, err = run(capsys, *args, "--offline")
+    assert code == 0 and "i_dens" in out
+    assert err.strip().splitlines() == [
+        (
+            "helioport: warning: offline: omni loaded from the cache, newest cached versions "
+            "(omni_hro_1min_20100101_v01.cdf); the archive may hold newer ones. Go online (offline=False) to check."
+        )
+    ]
+
+
 def test_cache_info_and_clear(capsys, omni_root, cache_dir):
     run(
         capsys,

@@ -275,7 +275,10 @@ def test_offline_uses_cache_and_names_what_is_missing(omni_root, server_for):
     kw = {"products": ["dc_mag"], "base_url": srv.url, "mode": "1min"}
     online = helioport.load("omni", "2010-01-01", "2010-01-02", **kw)
     srv.stop()
-    offline = helioport.load("omni", "2010-01-01", "2010-01-02", offline=True, **kw)
+    with pytest.warns(
+        UserWarning, match=r"offline: omni loaded from the cache.*omni_hro_1min_20100101_v01\.cdf"
+    ):
+        offline = helioport.load("omni", "2010-01-01", "2010-01-02", offline=True, **kw)
     np.testing.assert_array_equal(online["dc_mag"].values, offline["dc_mag"].values)
     with pytest.raises(OfflineError) as err:
         helioport.load(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -298,6 +299,15 @@ class _Session:
             for f in everything:
                 candidates.setdefault(f.relpath, f)
         local = self._fetch(list(unique.values()), list(candidates.values()), ctx)
+        if self.request.offline and local:
+            names = sorted(lf.remote.name for lf in local.values())
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            warnings.warn(
+                f"offline: {self.spec.name} loaded from the cache, newest cached versions ({shown}); "
+                "the archive may hold newer ones. Go online (offline=False) to check.",
+                UserWarning,
+                stacklevel=3,  # the caller of helioport.load
+            )
         with reading_session():  # products sharing a file open it and read its times once
             for key, (selected, _) in plan.items():
                 files = [local[f.relpath] for f in selected]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from . import __version__
@@ -309,6 +310,11 @@ _COMMANDS = {
 }
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line, like errors (``--debug`` shows where they came from)."""
+    print(f"helioport: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -317,7 +323,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        return _COMMANDS[args.command](args)
+        with warnings.catch_warnings():  # restored on return: the CLI's own way of showing them
+            if not args.debug:
+                warnings.showwarning = _show_warning
+            return _COMMANDS[args.command](args)
     except HelioportError as exc:
         if args.debug:
             raise
