@@ -279,7 +279,10 @@ def test_credentials_from_env_or_keyring_and_hidden_in_repr(monkeypatch):
 def test_offline_uses_the_cached_sdc_answer_and_files(sdc, archive):
     online = _load(sdc, end="2015-10-16T12:00")
     n = len(sdc.log)
-    offline = _load(sdc, end="2015-10-16T12:00", offline=True)
+    with pytest.warns(
+        UserWarning, match=r"offline: mms .*mms1_fgm_srvy_l2_20151016_v4\.18\.0\.cdf"
+    ):
+        offline = _load(sdc, end="2015-10-16T12:00", offline=True)
     assert len(sdc.log) == n  # not one request
     np.testing.assert_array_equal(offline["dc_mag_mms1"].values, online["dc_mag_mms1"].values)
 

@@ -19,6 +19,7 @@ import re
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from .api import load
@@ -126,10 +127,14 @@ def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> i
                 if published[1].name not in used or published[0].name in used:
                     print(f"[{mission}] FAILED: the load did not switch to {published[1].name}")
                     return 1
-        ds = load(mission, **dict(kw, offline=True))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = load(mission, **dict(kw, offline=True))
         print(
             f"[{mission}] server stopped; offline load from the cache: {len(ds.data_vars)} variable(s)"
         )
+        for w in caught:
+            print(f"[{mission}] (warned: {w.message})")
         png = out / f"{mission}_quicklook.png"
         nc = out / f"{mission}.nc"
         quicklook(ds, png)

@@ -16,6 +16,7 @@ a cache hit that downloads nothing, and an offline load.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,8 +160,12 @@ def check_plugin(
             )
         if set(again.data_vars) != set(ds.data_vars):
             report.problems.append("a second identical load returned other variables")
-    offline = load(mission, **dict(kw, offline=True))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        offline = load(mission, **dict(kw, offline=True))
     report.checked.append("offline load")
+    if not any("offline" in str(w.message) for w in caught):
+        report.problems.append("an offline load did not warn that cached versions were used")
     for name in ds.data_vars:
         if not np.array_equal(
             np.asarray(ds[name].values), np.asarray(offline[name].values), equal_nan=True
