@@ -7,7 +7,7 @@ import os
 import cdflib
 import numpy as np
 import pytest
-from helioport import cdf as hcdf
+from helioport import cdffile as hcdf
 from helioport.cdf import read_merged, read_variables, reading_session, variable_names
 from helioport.testing.cdfwriter import fgm_like_file
 

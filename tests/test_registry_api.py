@@ -99,6 +99,27 @@ def test_request_defaults_and_probe_shorthand():
         Request.for_mission(toy, "2020-01-01", "2020-01-02", [])
 
 
+def test_request_options_declared_by_the_mission_or_a_derivation():
+    omni = helioport.mission_info("omni")
+    extra = {"curlometer_min_shape": "shape threshold"}
+    r = Request.for_mission(
+        omni, "2020-01-01", "2020-01-02", "dc_mag", known_options=extra,
+        options={"hourly_source": "cdf", "curlometer_min_shape": 0.01},
+    )  # fmt: skip
+    assert r.options == {"hourly_source": "cdf", "curlometer_min_shape": 0.01}
+    with pytest.raises(
+        InvalidRequestError,
+        match=r"no option 'colour'; valid options: curlometer_min_shape \(shape",
+    ):
+        Request.for_mission(
+            omni, "2020-01-01", "2020-01-02", "dc_mag", known_options=extra, options={"colour": 1}
+        )
+    toy = helioport.mission_info("toy")  # declares no options: everything is passed on
+    assert toy.options is None
+    r = Request.for_mission(toy, "2020-01-01", "2020-01-02", "dc_mag", options={"anything": 1})
+    assert r.options == {"anything": 1}
+
+
 @pytest.mark.parametrize(
     "text,kind,value",
     [

@@ -169,29 +169,12 @@ def load(
         coords,
         mode,
         known_products=list(derivs),
+        known_options={k: v for d in derivs.values() for k, v in d.options.items()},
         version=version,
         offline=cfg.offline,
         options=dict(options),
     )
-    _check_options(spec, derivs, request.options)
     return _Session(reg, spec, cfg, derivs, request).run()
-
-
-def _check_options(
-    spec: MissionSpec, derivs: Mapping[str, Derivation], options: Mapping[str, Any]
-) -> None:
-    """Refuse plugin options neither the mission nor a derivation declares (a typo would be ignored)."""
-    if spec.options is None:  # the plugin declares none: pass everything on
-        return
-    valid = dict(spec.options)
-    for d in derivs.values():
-        valid.update(d.options)
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        listed = "; ".join(f"{k} ({v})" if v else k for k, v in sorted(valid.items())) or "none"
-        raise InvalidRequestError(
-            f"mission {spec.name!r} has no option {', '.join(map(repr, unknown))}; valid options: {listed}"
-        )
 
 
 def load_data(

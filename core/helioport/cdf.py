@@ -26,14 +26,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .cdffile import (  # noqa: F401 - re-exported: helioport.cdf is the public module
+from .cdffile import (  # global_attrs, reading_session, variable_names: re-exported (see __all__)
     _NAT,
     CdfVariable,
     PathLike,
-    _open,
     _plain,
-    _Reader,
-    cdflib,
     global_attrs,
     read_variables,
     reading_session,

@@ -11,11 +11,49 @@ import logging
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 from .errors import HelioportError
 
 __all__ = ["main"]
+
+
+def _request_arguments(p: argparse.ArgumentParser) -> None:
+    """What says which data to load: shared by ``load`` and ``events``."""
+    p.add_argument("mission")
+    p.add_argument("start", help="ISO time, e.g. 2010-01-01 or 2015-10-16T13:05:24")
+    p.add_argument("end", help="ISO time (exclusive)")
+    p.add_argument("--probes", nargs="+", metavar="PROBE")
+    p.add_argument("--coords", help="coordinate system, e.g. gse, gsm")
+    p.add_argument("--mode", help="data rate / resolution, e.g. 1min, hourly, brst")
+    p.add_argument("--offline", action="store_true", default=None, help="use the local cache only")
+    p.add_argument(
+        "--base-url", help="mirror of the mission's archive (https://, file:// or a folder)"
+    )
+    p.add_argument(
+        "--cache-dir", help="cache folder (default: HELIOPORT_CACHE_DIR or the user cache)"
+    )
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="plugin option, e.g. hourly_source=cdf (repeatable)",
+    )
+
+
+def _request_keywords(args: argparse.Namespace) -> dict[str, Any]:
+    """The :func:`helioport.load` keywords of :func:`_request_arguments` that were given."""
+    kw = {
+        "probes": args.probes,
+        "coords": args.coords,
+        "mode": args.mode,
+        "offline": args.offline,
+        "base_url": args.base_url,
+        "cache_dir": args.cache_dir,
+    }
+    return {k: v for k, v in kw.items() if v is not None} | _options(args.option)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,29 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("mission")
 
     lp = sub.add_parser("load", help="load products and print, save (-o) or plot (--plot) them")
-    lp.add_argument("mission")
-    lp.add_argument("start", help="ISO time, e.g. 2010-01-01 or 2015-10-16T13:05:24")
-    lp.add_argument("end", help="ISO time (exclusive)")
+    _request_arguments(lp)
     lp.add_argument("-p", "--products", nargs="+", required=True, metavar="PRODUCT")
-    lp.add_argument("--probes", nargs="+", metavar="PROBE")
-    lp.add_argument("--coords", help="coordinate system, e.g. gse, gsm")
-    lp.add_argument("--mode", help="data rate / resolution, e.g. 1min, hourly, brst")
     lp.add_argument(
         "--version", dest="file_version", help="file version: latest, 4.18 (pinned), >=4.18"
-    )
-    lp.add_argument("--offline", action="store_true", default=None, help="use the local cache only")
-    lp.add_argument(
-        "--base-url", help="mirror of the mission's archive (https://, file:// or a folder)"
-    )
-    lp.add_argument(
-        "--cache-dir", help="cache folder (default: HELIOPORT_CACHE_DIR or the user cache)"
-    )
-    lp.add_argument(
-        "--option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="plugin option, e.g. hourly_source=cdf (repeatable)",
     )
     lp.add_argument("-o", "--output", help="write to .nc (NetCDF) or .csv")
     lp.add_argument("--plot", help="write a quick-look PNG")
@@ -82,9 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     ep = sub.add_parser(
         "events", help="search a mission's data for events (writes a catalog and a plot)"
     )
-    ep.add_argument("mission")
-    ep.add_argument("start", help="ISO time, e.g. 2010-01-01")
-    ep.add_argument("end", help="ISO time (exclusive)")
+    _request_arguments(ep)
     ep.add_argument(
         "--criteria",
         required=True,
@@ -97,9 +114,6 @@ def _parser() -> argparse.ArgumentParser:
     ep.add_argument(
         "--sample-freq", type=float, help="common sampling frequency in Hz (default: coarsest)"
     )
-    ep.add_argument("--probes", nargs="+")
-    ep.add_argument("--mode", help="data rate / resolution, e.g. 1min, brst")
-    ep.add_argument("--coords", help="coordinate system, e.g. gse, gsm")
     ep.add_argument(
         "--require",
         default="any",
@@ -113,20 +127,6 @@ def _parser() -> argparse.ArgumentParser:
         "--chunk",
         default="auto",
         help="load the range in pieces of this length, e.g. 30D (default auto: ~200000 samples)",
-    )
-    ep.add_argument("--offline", action="store_true", default=None, help="use the local cache only")
-    ep.add_argument(
-        "--base-url", help="mirror of the mission's archive (https://, file:// or a folder)"
-    )
-    ep.add_argument(
-        "--cache-dir", help="cache folder (default: HELIOPORT_CACHE_DIR or the user cache)"
-    )
-    ep.add_argument(
-        "--option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="plugin option, e.g. hourly_source=cdf (repeatable)",
     )
     ep.add_argument(
         "-o", "--output", help="catalog file: .txt (AIDApy), .csv, .json, .xml/.vot (VOTable)"
@@ -184,14 +184,8 @@ def _cmd_load(args) -> int:
         args.start,
         args.end,
         products=args.products,
-        probes=args.probes,
-        coords=args.coords,
-        mode=args.mode,
-        offline=args.offline,
         version=args.file_version,
-        base_url=args.base_url,
-        cache_dir=args.cache_dir,
-        **_options(args.option),
+        **_request_keywords(args),
     )
     if args.output:
         from .io import write
@@ -248,18 +242,8 @@ def _cmd_events(args) -> int:
         require: str | float = float(args.require)
     except ValueError:
         require = args.require
-    load_kw = {
-        "probes": args.probes,
-        "mode": args.mode,
-        "coords": args.coords,
-        "offline": args.offline,
-        "base_url": args.base_url,
-        "cache_dir": args.cache_dir,
-        **_options(args.option),
-    }
-    load_kw = {k: v for k, v in load_kw.items() if v is not None}
     catalog = find_events(
-        {"mission": args.mission, "start": args.start, "end": args.end, **load_kw},
+        {"mission": args.mission, "start": args.start, "end": args.end, **_request_keywords(args)},
         args.criteria,
         window=args.window,
         step=args.step,
@@ -279,7 +263,11 @@ def _cmd_events(args) -> int:
         from .api import load
 
         data = load(
-            args.mission, args.start, args.end, products=catalog.provenance["products"], **load_kw
+            args.mission,
+            args.start,
+            args.end,
+            products=catalog.provenance["products"],
+            **_request_keywords(args),
         )
         summary_plot(catalog, data, path=args.plot)
         print(f"wrote {args.plot}")

@@ -218,12 +218,15 @@ class Request(BaseModel):
         mode: str | None = None,
         *,
         known_products: list[str] | None = None,
+        known_options: dict[str, str] | None = None,
         **kw: Any,
     ) -> Request:
         """Validate a request against a mission and fill in its defaults.
 
         ``known_products`` lists the names valid besides the mission's stored
-        products (derived products the registry can compute).
+        products (derived products the registry can compute); ``known_options``
+        the plugin options valid besides the mission's own (those derivations
+        read), name -> description.
         """
         start_t = parse_time(start, what="start")
         end_t = parse_time(end, what="end")
@@ -286,6 +289,7 @@ class Request(BaseModel):
             mode = spec.default_mode
         if "version" in kw:
             kw["version"] = VersionPolicy.parse(kw["version"])
+        _check_options(spec, known_options or {}, kw.get("options") or {})
         try:
             return cls(
                 mission=spec.name,
@@ -334,6 +338,20 @@ def _normalise_probe(p: str, spec: MissionSpec) -> str:
         if full.endswith(p) and full[: -len(p)].isalpha():
             return full
     return p
+
+
+def _check_options(spec: MissionSpec, extra: dict[str, str], options: dict[str, Any]) -> None:
+    """Refuse plugin options nothing declares (a typo would otherwise be ignored)."""
+    if spec.options is None:  # the plugin declares none: pass everything on
+        return
+    valid = {**spec.options, **extra}
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        listed = "; ".join(f"{k} ({v})" if v else k for k, v in sorted(valid.items())) or "none"
+        raise InvalidRequestError(
+            f"mission {spec.name!r} has no option {', '.join(map(repr, unknown))}; "
+            f"valid options: {listed}"
+        )
 
 
 def _as_list(value: Any, what: str) -> list[str]:

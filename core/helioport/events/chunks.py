@@ -116,8 +116,12 @@ def _ns(t: dt.datetime) -> int:
     return int(pd.Timestamp(t).value)
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
 def _dt(ns: int) -> dt.datetime:
-    return pd.Timestamp(ns, tz="UTC").to_pydatetime(warn=False)
+    """UTC datetime of ns since 1970, to the microsecond (floored, as pandas does)."""
+    return _EPOCH + dt.timedelta(microseconds=int(ns) // 1000)
 
 
 # --------------------------------------------------------------------------- chunks

@@ -97,15 +97,6 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _utc_datetimes(ns: np.ndarray) -> list[dt.datetime]:
-    """UTC datetimes (microseconds, as :class:`Event` keeps them) of ns since 1970, vectorised."""
-    us = (np.asarray(ns, dtype=np.int64) // 1000).tolist()
-    return [_EPOCH + dt.timedelta(microseconds=u) for u in us]
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
 # --------------------------------------------------------------------------- driver
 
 
@@ -449,7 +440,7 @@ def find_events(
                 np.array([[r.first, r.last] for r in raws], dtype=np.int64).reshape(-1, 2) * grid.dt
                 + grid.origin
             )
-            starts, stops = (_utc_datetimes(ns[:, i]) for i in (0, 1))
+            starts, stops = ([_dt(v) for v in ns[:, i].tolist()] for i in (0, 1))
             for raw, start, stop in zip(raws, starts, stops):
                 events.append(
                     Event(
