@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 import yaml
 from helioport import Derivation, hookimpl
-from helioport.catalog import (
+from helioport.intake import (
     ChoiceParameter,
     HelioportReader,
     TimeParameter,

@@ -12,7 +12,8 @@ import helioport
 import numpy as np
 import pytest
 from helioport.errors import InvalidRequestError, UnknownProductError
-from helioport_mms import catalog, fixtures
+from helioport_mms import fixtures
+from helioport_mms import products as catalog
 
 START, END = "2015-10-16T00:00", "2015-10-16T01:00"
 

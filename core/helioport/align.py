@@ -36,35 +36,12 @@ import pandas as pd
 import xarray as xr
 
 from .errors import InvalidRequestError
+from .naming import find_time_dim
 
 __all__ = ["align", "find_time_dim", "interp_to", "to_time_index"]
 
 Method = Literal["linear", "nearest"]
 _METHODS = ("linear", "nearest")
-
-
-def find_time_dim(da: xr.DataArray) -> Hashable | None:
-    """The first dimension of ``da`` whose coordinate holds datetime64 values.
-
-    Parameters
-    ----------
-    da
-        Any DataArray (``time``, ``time_dc_mag_mms1``... are all found).
-
-    Returns
-    -------
-    The dimension name, or ``None`` when ``da`` has no time dimension.
-
-    Examples
-    --------
-    >>> t = np.array(["2020-01-01", "2020-01-02"], dtype="datetime64[ns]")
-    >>> find_time_dim(xr.DataArray([1.0, 2.0], dims="time_x", coords={"time_x": t}))
-    'time_x'
-    """
-    for dim in da.dims:
-        if dim in da.coords and np.asarray(da.coords[dim].values).dtype.kind == "M":
-            return dim
-    return None
 
 
 def to_time_index(times: Any) -> np.ndarray:

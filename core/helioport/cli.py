@@ -275,7 +275,7 @@ def _cmd_events(args) -> int:
 
 
 def _cmd_catalog(args) -> int:
-    from .catalog import catalog, to_yaml, tree
+    from .intake import catalog, to_yaml, tree
 
     cat = catalog(missions=[args.mission] if args.mission else None)
     if len(cat):

@@ -22,13 +22,19 @@ __all__ = [
     "Derivation",
     "MissionSpec",
     "ProductSpec",
+    "OptionSpec",
     "RemoteFile",
     "Request",
+    "SampleArchive",
     "SourceSpec",
     "VersionPolicy",
 ]
 
 Kind = Literal["scalar", "vector", "tensor", "spectrum", "distribution", "image", "table"]
+#: how the transport unpacks a delivery after download (pooch's processors are the model):
+#: ``gunzip`` one gzip-compressed file; ``untar`` a tar (optionally compressed) or
+#: ``unzip`` a zip archive into a folder of the cache
+Unpack = Literal["gunzip", "untar", "unzip"]
 
 
 class ProductSpec(BaseModel):
@@ -45,7 +51,13 @@ class ProductSpec(BaseModel):
     components : labels of the component dimension (``["x", "y", "z", "tot"]``).
     coords : frames it exists in (``["gse", "gsm"]``); empty for frame-less data.
     modes : modes it exists in; ``None`` means every mode of the mission.
+    probes : probes it exists for; ``None`` means every probe of the mission.
+    options : request options that restrict it: option name -> the values under
+        which the product exists (``{"hourly_source": ["cdf"]}``).
     inputs : for L3 products, the products it is derived from.
+
+    The core checks ``modes``, ``coords``, ``probes`` and ``options`` against
+    each request before any plugin code runs.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -59,7 +71,24 @@ class ProductSpec(BaseModel):
     components: list[str] | None = None
     coords: list[str] = Field(default_factory=list)
     modes: list[str] | None = None
+    probes: list[str] | None = None
+    options: dict[str, list[Any]] = Field(default_factory=dict)
     inputs: list[str] = Field(default_factory=list)
+
+
+class OptionSpec(BaseModel):
+    """A request option a plugin reads (``helioport.load("omni", ..., hourly_source="cdf")``).
+
+    ``choices`` (when given) are the only values accepted (strings compared
+    case-insensitively and normalised to the listed spelling); ``default`` is
+    the value used when the request does not set the option.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    choices: list[Any] | None = None
+    default: Any = None
 
 
 class SourceSpec(BaseModel):
@@ -96,8 +125,15 @@ class MissionSpec(BaseModel):
     products: list[ProductSpec] = Field(default_factory=list)
     sources: list[SourceSpec] = Field(default_factory=list)
     # plugin options a request may carry (``helioport.load(..., hourly_source="cdf")``),
-    # name -> description; ``None``: the plugin does not declare them and any are passed on
-    options: dict[str, str] | None = None
+    # name -> description or OptionSpec; ``None``: the plugin declares none and any are passed on
+    options: dict[str, OptionSpec] | None = None
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options(cls, v: Any) -> Any:
+        if v is None:
+            return None
+        return {k: OptionSpec(description=o) if isinstance(o, str) else o for k, o in v.items()}
 
     @field_validator("name")
     @classmethod
@@ -341,10 +377,11 @@ def _normalise_probe(p: str, spec: MissionSpec) -> str:
 
 
 def _check_options(spec: MissionSpec, extra: dict[str, str], options: dict[str, Any]) -> None:
-    """Refuse plugin options nothing declares (a typo would otherwise be ignored)."""
+    """Refuse plugin options nothing declares (a typo would otherwise be ignored) and values
+    outside an option's declared choices."""
     if spec.options is None:  # the plugin declares none: pass everything on
         return
-    valid = {**spec.options, **extra}
+    valid = {k: o.description for k, o in spec.options.items()} | dict(extra)
     unknown = sorted(set(options) - set(valid))
     if unknown:
         listed = "; ".join(f"{k} ({v})" if v else k for k, v in sorted(valid.items())) or "none"
@@ -352,6 +389,25 @@ def _check_options(spec: MissionSpec, extra: dict[str, str], options: dict[str, 
             f"mission {spec.name!r} has no option {', '.join(map(repr, unknown))}; "
             f"valid options: {listed}"
         )
+    for name, value in options.items():
+        declared = spec.options.get(name)
+        if declared is None or declared.choices is None:
+            continue
+        if _choice(value, declared.choices) is None:
+            raise InvalidRequestError(
+                f"{name}={value!r} is not valid for mission {spec.name!r}; "
+                f"choose one of: {', '.join(map(repr, declared.choices))}"
+            )
+
+
+def _choice(value: Any, choices: list[Any]) -> Any:
+    """The entry of ``choices`` ``value`` stands for (strings case-insensitively), or ``None``."""
+    for c in choices:
+        if value == c or (
+            isinstance(value, str) and isinstance(c, str) and value.strip().lower() == c.lower()
+        ):
+            return c
+    return None
 
 
 def _as_list(value: Any, what: str) -> list[str]:
@@ -381,6 +437,12 @@ class RemoteFile(BaseModel):
     start, end : the time span it covers, when known.
     size : size in bytes from the listing, checked after download when given.
     mtime : the modification time the listing shows, when given.
+    unpack : a packed delivery: ``gunzip`` (``relpath`` names the decompressed
+        file), ``untar`` or ``unzip`` (``relpath`` names the cache folder the
+        members are extracted into). The transport unpacks it safely after
+        download; ``None`` for plain files.
+    members : for ``untar``/``unzip``, a glob of the member names to keep
+        (``"*.cdf"``); the others are not extracted.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -395,6 +457,8 @@ class RemoteFile(BaseModel):
     size: int | None = None
     mtime: dt.datetime | None = None
     source: str = ""
+    unpack: Unpack | None = None
+    members: str | None = None
 
     @field_validator("relpath")
     @classmethod
@@ -464,3 +528,35 @@ class Derivation(BaseModel):
             components=self.components,
             inputs=list(self.inputs),
         )
+
+
+class SampleArchive(BaseModel):
+    """What ``helioport_sample_archive`` answers: a request the written sample satisfies.
+
+    Attributes
+    ----------
+    source : the source key whose base URL is the sample's root.
+    start, end, products, probes, mode, coords, options : the request.
+    criteria : an event-search criterion the demo runs on the loaded sample.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    start: str
+    end: str
+    products: list[str]
+    probes: list[str] | None = None
+    mode: str | None = None
+    coords: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    criteria: str | None = None
+
+    def load_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`helioport.load` (without ``base_url``)."""
+        kw: dict[str, Any] = {"start": self.start, "end": self.end, "products": self.products}
+        for key in ("probes", "mode", "coords"):
+            if getattr(self, key) is not None:
+                kw[key] = getattr(self, key)
+        kw.update(self.options)
+        return kw

@@ -4,7 +4,7 @@ Each writer puts one file at its place in the SPDF layout under ``root`` and
 returns its path. Values are synthetic (smooth, deterministic per ``seed``);
 names, shapes, dtypes, ``DEPEND_*``/``LABL_PTR_*``, units and fill values
 follow the real files (see ``../shared/data/real/mms`` and
-:mod:`helioport_mms.catalog`). Times are TT2000 written as int64.
+:mod:`helioport_mms.products`). Times are TT2000 written as int64.
 
 Examples
 --------

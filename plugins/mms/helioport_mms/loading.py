@@ -43,7 +43,7 @@ from helioport.cdf import CdfVariable, merge_variables, read_variables, to_dataa
 from helioport.errors import DataNotFoundError, PluginError
 from helioport.schema import Request
 
-from . import catalog
+from . import products as catalog
 from .names import Dataset
 
 __all__ = ["DIST_DIMS", "load_product", "read_product_variable"]

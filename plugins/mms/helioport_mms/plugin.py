@@ -22,7 +22,7 @@ import xarray as xr
 from helioport.hookspecs import hookimpl
 from helioport.schema import MissionSpec, RemoteFile, Request
 
-from . import catalog
+from . import products as catalog
 from .loading import load_product
 from .sources import find_files
 

@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 from helioport.errors import DownloadError, InvalidRequestError, OfflineError
 from helioport.schema import RemoteFile, Request
 
-from . import catalog
+from . import products as catalog
 from .auth import team_base_url
 from .names import MAX_BURST, Dataset, file_spans, parse_name
 

@@ -12,7 +12,7 @@ from helioport.errors import DataNotFoundError
 from helioport.schema import Request
 
 from . import ascii as omni2
-from . import catalog
+from . import products as catalog
 
 _DATASETS = {"1min": "OMNI_HRO_1MIN", "5min": "OMNI_HRO_5MIN", "hourly": "OMNI2_H0_MRG1HR"}
 

@@ -11,7 +11,7 @@ from helioport.errors import InvalidRequestError
 from helioport.hookspecs import hookimpl
 from helioport.schema import MissionSpec, RemoteFile, Request
 
-from . import catalog
+from . import products as catalog
 from .loading import load_ascii, load_cdf
 
 MISSION = "omni"
