@@ -10,6 +10,13 @@ import pytest
 import xarray as xr
 import yaml
 from helioport import Derivation, hookimpl
+from helioport.cli import main
+from helioport.errors import (
+    HelioportError,
+    InvalidRequestError,
+    UnknownMissionError,
+    UnknownProductError,
+)
 from helioport.intake import (
     ChoiceParameter,
     HelioportReader,
@@ -19,13 +26,6 @@ from helioport.intake import (
     mission_catalog,
     to_yaml,
     tree,
-)
-from helioport.cli import main
-from helioport.errors import (
-    HelioportError,
-    InvalidRequestError,
-    UnknownMissionError,
-    UnknownProductError,
 )
 from helioport.registry import Registry
 from intake.readers.entry import Catalog

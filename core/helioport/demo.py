@@ -90,7 +90,7 @@ def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> i
     print(f"helioport demo: work folder {base}")
     done = 0
     for mission in names:
-        spec = reg.mission(mission)
+        reg.mission(mission)  # an unknown mission fails here, listing the installed ones
         t0 = time.perf_counter()
         sample = reg.call(
             "helioport_sample_archive", mission, mission=mission, root=archive / mission
@@ -101,9 +101,7 @@ def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> i
             f"\n[{mission}] sample archive written in {time.perf_counter() - t0:.1f} s: "
             f"{sum(1 for p in (archive / mission).rglob('*') if p.is_file())} file(s) in the real layout"
         )
-        request = dict(sample)
-        source = request.pop("source", spec.sources[0].key)
-        criteria = request.pop("criteria", None)
+        request, source, criteria = sample.load_kwargs(), sample.source, sample.criteria
         with ArchiveServer(archive) as server:
             url = server.url_for(f"{mission}/")
             kw = dict(request, base_url={source: url}, cache_dir=str(cache))

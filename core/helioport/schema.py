@@ -21,8 +21,8 @@ from .times import format_time, parse_time
 __all__ = [
     "Derivation",
     "MissionSpec",
-    "ProductSpec",
     "OptionSpec",
+    "ProductSpec",
     "RemoteFile",
     "Request",
     "SampleArchive",

@@ -134,8 +134,7 @@ def check_plugin(
     if sample is None:
         report.checked.append("no sample archive: path checks skipped")
         return report
-    request = {k: v for k, v in sample.items() if k not in ("source", "criteria")}
-    source = sample.get("source", spec.sources[0].key if spec.sources else None)
+    request, source = sample.load_kwargs(), sample.source
     with ArchiveServer(workdir / "archive") as server:
         kw = dict(
             request, base_url={source: server.url}, cache_dir=str(workdir / "cache"), registry=reg

@@ -20,7 +20,7 @@ from typing import Any
 
 import xarray as xr
 from helioport.hookspecs import hookimpl
-from helioport.schema import MissionSpec, RemoteFile, Request
+from helioport.schema import MissionSpec, RemoteFile, Request, SampleArchive
 
 from . import products as catalog
 from .loading import load_product
@@ -51,7 +51,7 @@ def helioport_load(
 
 
 @hookimpl
-def helioport_sample_archive(mission: str, root: Path) -> dict | None:
+def helioport_sample_archive(mission: str, root: Path) -> SampleArchive | None:
     if mission != catalog.MISSION:
         return None
     from .sample import make_sample_archive

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helioport.schema import SampleArchive
+
 from . import fixtures
 
 __all__ = ["SAMPLE_END", "SAMPLE_PROBES", "SAMPLE_START", "make_sample_archive"]
@@ -33,7 +35,7 @@ SAMPLE_PROBES = ["mms1", "mms2"]
 _HOURS = 2
 
 
-def make_sample_archive(root: Path, *, probes: list[str] | None = None) -> dict:
+def make_sample_archive(root: Path, *, probes: list[str] | None = None) -> SampleArchive:
     """Write the sample archive under ``root`` and return the request it satisfies.
 
     Parameters
@@ -62,13 +64,13 @@ def make_sample_archive(root: Path, *, probes: list[str] | None = None) -> dict:
             root, probe, "dis", "fast", "2015-10-16T00:00", _HOURS * 800, seed=seed
         )
         fixtures.write_mec(root, probe, "2015-10-16", n=_HOURS * 120 + 2, seed=seed)
-    return {
-        "source": "mms",
-        "start": SAMPLE_START,
-        "end": SAMPLE_END,
-        "products": ["dc_mag", "i_dens", "i_bulkv", "sc_pos", "mag_elev_angle"],
-        "probes": probes,
-        "mode": "srvy",
-        "coords": "gse",
-        "criteria": "dc_mag_tot > 24",
-    }
+    return SampleArchive(
+        source="mms",
+        start=SAMPLE_START,
+        end=SAMPLE_END,
+        products=["dc_mag", "i_dens", "i_bulkv", "sc_pos", "mag_elev_angle"],
+        probes=probes,
+        mode="srvy",
+        coords="gse",
+        criteria="dc_mag_tot > 24",
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 import xarray as xr
 from helioport.errors import InvalidRequestError
 from helioport.hookspecs import hookimpl
-from helioport.schema import MissionSpec, RemoteFile, Request
+from helioport.schema import MissionSpec, RemoteFile, Request, SampleArchive
 
 from . import products as catalog
 from .loading import load_ascii, load_cdf
@@ -158,7 +158,7 @@ def helioport_load(
 
 
 @hookimpl
-def helioport_sample_archive(mission: str, root: Path) -> dict | None:
+def helioport_sample_archive(mission: str, root: Path) -> SampleArchive | None:
     if mission != MISSION:
         return None
     from .sample import make_sample_archive

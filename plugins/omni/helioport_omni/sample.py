@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from helioport.schema import SampleArchive
 from helioport.testing.cdfwriter import VarSpec, write_cdf
 
 from . import ascii as omni2
@@ -289,7 +290,7 @@ def write_omni2_year(root: Path, year: int, *, seed: int = 0) -> Path:
     return omni2.write_omni2(path, df.round(3))
 
 
-def make_sample_archive(root: Path) -> dict:
+def make_sample_archive(root: Path) -> SampleArchive:
     """The demo's sample: HRO 1-min and 5-min for 2010-01-01..03 and the OMNI2 2010 file.
 
     Returns the request the demo loads from it.
@@ -298,15 +299,15 @@ def make_sample_archive(root: Path) -> dict:
     write_hro_month(root, dt.date(2010, 1, 1), "1min", days=3)
     write_hro_month(root, dt.date(2010, 1, 1), "5min", days=3)
     write_omni2_year(root, 2010)
-    return {
-        "source": "omni",
-        "start": "2010-01-01T00:00",
-        "end": "2010-01-03T00:00",
-        "products": ["dc_mag", "i_dens", "i_bulkv", "flow_pressure", "sym_h", "mag_elev_angle"],
-        "mode": "1min",
-        "coords": "gse",
-        "criteria": "dc_mag_z < -8",
-    }
+    return SampleArchive(
+        source="omni",
+        start="2010-01-01T00:00",
+        end="2010-01-03T00:00",
+        products=["dc_mag", "i_dens", "i_bulkv", "flow_pressure", "sym_h", "mag_elev_angle"],
+        mode="1min",
+        coords="gse",
+        criteria="dc_mag_z < -8",
+    )
 
 
 def write_h0_halfyear(

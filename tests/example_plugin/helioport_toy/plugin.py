@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from helioport import Derivation, MissionSpec, ProductSpec, RemoteFile, SourceSpec, hookimpl
+from helioport.schema import SampleArchive
 
 MU0 = 4e-7 * np.pi
 
@@ -153,10 +154,10 @@ def helioport_sample_archive(mission, root):
         return None
     for probe in ("t1", "t2"):
         write_toy_archive(root, probe, dt.date(2020, 1, 1), n=120)
-    return {
-        "source": "toy",
-        "start": "2020-01-01T00:00",
-        "end": "2020-01-01T02:00",
-        "products": ["dc_mag", "b_pressure"],
-        "probes": ["t1", "t2"],
-    }
+    return SampleArchive(
+        source="toy",
+        start="2020-01-01T00:00",
+        end="2020-01-01T02:00",
+        products=["dc_mag", "b_pressure"],
+        probes=["t1", "t2"],
+    )
