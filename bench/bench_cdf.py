@@ -4,7 +4,7 @@ Run by hand (never by the tests)::
 
     python bench/bench_cdf.py [--records 1400000] [--repeat 5] [--compress 0]
 
-Writes a synthetic MMS FGM survey L2-like file (``fgm_like_file``) into a
+Writes a synthetic MMS FGM survey L2-like file (``helioport_mms.fixtures.fgm_like_file``) into a
 temporary folder, then times, best of ``--repeat`` runs in this process:
 
 - ``helioport.cdf.load_variables`` (B with its time axis, NaN fills, labels);
@@ -27,14 +27,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 try:
     import helioport  # noqa: F401
-except ImportError:  # running from a checkout without an installed package
-    sys.path.insert(0, str(ROOT / "core"))
+    import helioport_mms  # noqa: F401
+except ImportError:  # running from a checkout without the installed packages
+    sys.path[:0] = [str(ROOT / "core"), str(ROOT / "plugins" / "mms")]
 
 import cdflib
 import cdflib.xarray
 import numpy as np
 from helioport.cdf import load_variables
-from helioport.testing.cdfwriter import fgm_like_file
+from helioport_mms.fixtures import fgm_like_file
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:

@@ -1,4 +1,8 @@
-"""The benchmarks still run (tiny sizes, no timing asserted): bench/ is run by hand and must not rot."""
+"""The benchmarks still run (tiny sizes, no timing asserted): bench/ is run by hand and must not rot.
+
+Marked ``bench``: the default ``python -m pytest -q`` leaves them out (``addopts``
+has ``-m "not bench"``); ``python -m pytest -q -m bench`` runs them (.ci/run does).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+pytestmark = pytest.mark.bench
 
 
 def _run(script: str, *args: str) -> str:

@@ -1,4 +1,8 @@
-"""CDF -> numpy/xarray (helioport.cdf) and the CDF fixture writer (helioport.testing.cdfwriter)."""
+"""CDF -> numpy/xarray (helioport.cdf) and the CDF fixture writer (helioport.testing.cdfwriter).
+
+Synthetic files are mission-neutral (:mod:`cdf_samples`); the real files of
+../shared/data/real check the reader against cdflib (skipped when absent).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import cdflib.xarray
 import numpy as np
 import pytest
 import xarray as xr
-from conftest import real_file
+from cdf_samples import LOGICAL_SOURCE, B, R, vector_series_file
 from helioport.cdf import (
     CdfVariable,
     global_attrs,
@@ -21,33 +25,35 @@ from helioport.cdf import (
     variable_names,
 )
 from helioport.errors import CorruptFileError, DataNotFoundError
-from helioport.testing.cdfwriter import VarSpec, fgm_like_file, write_cdf
+from helioport.testing.cdfwriter import VarSpec, write_cdf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 FGM_REAL = ("mms", "mms1_fgm_brst_l2_20151016130524_v4.18.1.cdf")
 FPI_REAL = ("mms", "mms1_fpi_fast_l2_des-moms_20151201000000_v3.3.0.cdf")
 CLUSTER_REAL = ("cluster", "C1_CP_FGM_SPIN__20010611_200000_20010611_210000_V070906.cdf")
-B = "mms1_fgm_b_gse_srvy_l2"
 T0 = np.datetime64("2015-10-16T00:00:00", "ns")
 SIXTEENTH = np.timedelta64(62_500_000, "ns")
 
 
-real = real_file  # skips with the reason when ../shared/data/real is absent
+@pytest.fixture
+def real(real_file):
+    """``real(*parts)``: a file of ../shared/data/real, or skip saying it is absent."""
+    return real_file
 
 
 @pytest.fixture(scope="module")
-def fgm(tmp_path_factory) -> Path:
-    """2000 records of 16 S/s FGM survey, B fill at records 3 and 7."""
-    path = tmp_path_factory.mktemp("fgm") / "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf"
-    return fgm_like_file(path, "2015-10-16", 2000, 1 / 16, fill_records=[3, 7])
+def mag(tmp_path_factory) -> Path:
+    """2000 vector records at 16 S/s, B fill at records 3 and 7, positions every 30 s."""
+    path = tmp_path_factory.mktemp("mag") / "test_mag_l2_20151016_v1.0.0.cdf"
+    return vector_series_file(path, "2015-10-16", 2000, 1 / 16, fill_records=[3, 7])
 
 
 # ---------------------------------------------------------------- real files
 
 
 @pytest.mark.real
-def test_real_fgm_matches_cdflib_varget():
+def test_real_fgm_matches_cdflib_varget(real):
     path = real(*FGM_REAL)
     names = ["mms1_fgm_b_gse_brst_l2", "mms1_fgm_r_gse_brst_l2", "mms1_fgm_flag_brst_l2"]
     out = read_variables(path, names)
@@ -66,7 +72,7 @@ def test_real_fgm_matches_cdflib_varget():
 
 
 @pytest.mark.real
-def test_real_fgm_dataarray_matches_cdf_to_xarray():
+def test_real_fgm_dataarray_matches_cdf_to_xarray(real):
     path = real(*FGM_REAL)
     ref = cdflib.xarray.cdf_to_xarray(str(path), fillval_to_nan=True)["mms1_fgm_b_gse_brst_l2"]
     da = load_variables(path, "mms1_fgm_b_gse_brst_l2")["mms1_fgm_b_gse_brst_l2"]
@@ -85,7 +91,7 @@ def test_real_fgm_dataarray_matches_cdf_to_xarray():
 
 
 @pytest.mark.real
-def test_real_cluster_epoch_file_matches_cdf_to_xarray():
+def test_real_cluster_epoch_file_matches_cdf_to_xarray(real):
     path = real(*CLUSTER_REAL)
     name = "B_vec_xyz_gse__C1_CP_FGM_SPIN"
     ref = cdflib.xarray.cdf_to_xarray(str(path), fillval_to_nan=True)[name]
@@ -100,7 +106,7 @@ def test_real_cluster_epoch_file_matches_cdf_to_xarray():
 @pytest.mark.real
 # cdflib's cdf_to_xarray (the reference here) names both tensor axes dim0; xarray warns about it
 @pytest.mark.filterwarnings("ignore:Duplicate dimension names:UserWarning")
-def test_real_fpi_tensor_spectrum_and_time_varying_energy():
+def test_real_fpi_tensor_spectrum_and_time_varying_energy(real):
     path = real(*FPI_REAL)
     names = [
         "mms1_des_prestensor_gse_fast",
@@ -127,7 +133,7 @@ def test_real_fpi_tensor_spectrum_and_time_varying_energy():
 
 
 @pytest.mark.real
-def test_real_record_range_and_time_varying_energy_stay_aligned():
+def test_real_record_range_and_time_varying_energy_stay_aligned(real):
     path = real(*FPI_REAL)
     full = read_variables(path, "mms1_des_energyspectr_omni_fast")[
         "mms1_des_energyspectr_omni_fast"
@@ -144,7 +150,7 @@ def test_real_record_range_and_time_varying_energy_stay_aligned():
 
 
 @pytest.mark.real
-def test_real_truncated_copy_is_corrupt(tmp_path):
+def test_real_truncated_copy_is_corrupt(tmp_path, real):
     src = real(*FGM_REAL)
     bad = tmp_path / src.name
     bad.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
@@ -152,58 +158,15 @@ def test_real_truncated_copy_is_corrupt(tmp_path):
         read_variables(bad, ["mms1_fgm_b_gse_brst_l2"])
 
 
-# ---------------------------------------------------------------- synthetic FGM file
+# ---------------------------------------------------------------- synthetic vector file
 
 
-def test_fixture_has_the_fgm_layout(fgm):
-    ours = cdflib.CDF(fgm)
-    names = set(ours.cdf_info().zVariables)
-    assert {
-        "Epoch",
-        "Epoch_state",
-        B,
-        "mms1_fgm_b_gsm_srvy_l2",
-        "mms1_fgm_r_gse_srvy_l2",
-        "label_b_gse",
-    } <= names
-    assert ours.varinq("Epoch").Data_Type_Description == "CDF_TIME_TT2000"
-    assert ours.varinq(B).Data_Type_Description == "CDF_REAL4" and ours.varinq(B).Dim_Sizes == [4]
-    assert not ours.varinq("label_b_gse").Rec_Vary
-
-
-@pytest.mark.real
-def test_fixture_mirrors_the_real_fgm_file(tmp_path):
-    ref = cdflib.CDF(real(*FGM_REAL))
-    ours = cdflib.CDF(
-        fgm_like_file(tmp_path / "f.cdf", "2015-10-16T13:05:24", 100, 1 / 128, rate="brst")
-    )
-    assert set(ours.cdf_info().zVariables) <= set(ref.cdf_info().zVariables)
-    for name in ours.cdf_info().zVariables:
-        a, b = ours.varinq(name), ref.varinq(name)
-        assert (a.Data_Type, a.Dim_Sizes, a.Rec_Vary) == (b.Data_Type, b.Dim_Sizes, b.Rec_Vary), (
-            name
-        )
-        our_attrs, ref_attrs = ours.varattsget(name), ref.varattsget(name)
-        assert set(our_attrs) <= set(ref_attrs), name
-        for key in set(our_attrs) & {
-            "FILLVAL",
-            "VALIDMIN",
-            "VALIDMAX",
-            "TENSOR_ORDER",
-            "DEPEND_0",
-            "LABL_PTR_1",
-        }:
-            assert np.asarray(our_attrs[key]).dtype == np.asarray(ref_attrs[key]).dtype, (name, key)
-            if key in ("DEPEND_0", "LABL_PTR_1", "FILLVAL"):
-                assert our_attrs[key] == ref_attrs[key], (name, key)
-
-
-def test_fill_becomes_nan_and_labels_come_along(fgm):
-    v = read_variables(fgm, [B])[B]
+def test_fill_becomes_nan_and_labels_come_along(mag):
+    v = read_variables(mag, [B])[B]
     assert np.isnan(v.data[[3, 7]]).all() and not np.isnan(np.delete(v.data, [3, 7], axis=0)).any()
     np.testing.assert_array_equal(v.fill_mask()[:, 0], np.isin(np.arange(2000), [3, 7]))
     assert v.time[1] - v.time[0] == SIXTEENTH and v.time[0] == T0
-    raw = cdflib.CDF(fgm).varget(B)
+    raw = cdflib.CDF(mag).varget(B)
     np.testing.assert_array_equal(v.data[0], raw[0])
     assert raw[3, 0] == np.float32(-1e31)
 
@@ -241,8 +204,8 @@ def test_mask_invalid_sets_out_of_range_floats_to_nan(tmp_path):
     assert not np.isnan(read_variables(path, "x")["x"].data).any()
 
 
-def test_dataarray_dims_coords_attrs(fgm):
-    v = read_variables(fgm, [B])[B]
+def test_dataarray_dims_coords_attrs(mag):
+    v = read_variables(mag, [B])[B]
     da = to_dataarray(v, component_labels=["x", "y", "z", "tot"], name="dc_mag_mms1")
     assert da.name == "dc_mag_mms1" and da.dims == ("time", "component")
     assert list(da["component"].values) == ["x", "y", "z", "tot"]
@@ -254,8 +217,8 @@ def test_dataarray_dims_coords_attrs(fgm):
         to_dataarray(v, component_labels=["x", "y", "z"])
 
 
-def test_time_variable_and_metadata_variable(fgm):
-    out = read_variables(fgm, ["Epoch", "label_b_gse"])
+def test_time_variable_and_metadata_variable(mag):
+    out = read_variables(mag, ["Epoch", "label_b_gse"])
     epoch = to_dataarray(out["Epoch"])
     assert epoch.dims == ("time",) and epoch.dtype == np.dtype("M8[ns]") and epoch.values[0] == T0
     assert not out["label_b_gse"].record_varying and out["label_b_gse"].time is None
@@ -268,28 +231,28 @@ def test_time_variable_and_metadata_variable(fgm):
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.integers(-100, 2100), st.integers(-100, 2100), st.integers(0, 62_499_999))
-def test_record_range_is_exactly_start_to_end(fgm, i, j, jitter):
+def test_record_range_is_exactly_start_to_end(mag, i, j, jitter):
     start = T0 + i * SIXTEENTH + np.timedelta64(jitter, "ns")
     end = T0 + j * SIXTEENTH
-    full = read_variables(fgm, [B])[B]
-    part = read_variables(fgm, [B], start=start, end=end)[B]
+    full = read_variables(mag, [B])[B]
+    part = read_variables(mag, [B], start=start, end=end)[B]
     keep = (full.time >= start) & (full.time < end)
     np.testing.assert_array_equal(part.time, full.time[keep])
     np.testing.assert_array_equal(part.data, full.data[keep])
     assert part.data.shape[1:] == (4,)
 
 
-def test_open_ended_ranges_and_other_time_inputs(fgm):
+def test_open_ended_ranges_and_other_time_inputs(mag):
     import datetime as dt
 
     import pandas as pd
 
-    after = read_variables(fgm, [B], start="2015-10-16T00:01:00")[B]
+    after = read_variables(mag, [B], start="2015-10-16T00:01:00")[B]
     assert after.time[0] == T0 + np.timedelta64(60, "s") and after.time.size == 2000 - 960
-    before = read_variables(fgm, [B], end=dt.datetime(2015, 10, 16, 0, 0, 1))[B]
+    before = read_variables(mag, [B], end=dt.datetime(2015, 10, 16, 0, 0, 1))[B]
     assert before.time.size == 16
     ts = read_variables(
-        fgm, [B], start=pd.Timestamp("2015-10-16T00:00:00.0625", tz="UTC"), end=T0 + 3 * SIXTEENTH
+        mag, [B], start=pd.Timestamp("2015-10-16T00:00:00.0625", tz="UTC"), end=T0 + 3 * SIXTEENTH
     )
     assert ts[B].time.size == 2
 
@@ -308,9 +271,9 @@ def test_range_with_unsorted_and_fill_times(tmp_path):
     assert np.isnat(read_variables(path, "x")["x"].time[6])
 
 
-def test_variables_on_two_time_bases_in_one_range(fgm):
-    out = read_variables(fgm, [B, "mms1_fgm_r_gse_srvy_l2"], start=T0 + np.timedelta64(30, "s"))
-    r = out["mms1_fgm_r_gse_srvy_l2"]
+def test_variables_on_two_time_bases_in_one_range(mag):
+    out = read_variables(mag, [B, R], start=T0 + np.timedelta64(30, "s"))
+    r = out[R]
     assert r.depend_0 == "Epoch_state"
     np.testing.assert_array_equal(r.time, T0 + np.arange(30, 151, 30) * np.timedelta64(1, "s"))
     assert out[B].time[0] == T0 + np.timedelta64(30, "s")
@@ -322,9 +285,9 @@ def test_variables_on_two_time_bases_in_one_range(fgm):
 @pytest.fixture
 def three_files(tmp_path) -> list[Path]:
     """Three 100-record files, each starting with the previous one's last timestamp."""
-    a = fgm_like_file(tmp_path / "a.cdf", T0, 100, 1 / 16, seed=1)
-    b = fgm_like_file(tmp_path / "b.cdf", T0 + 99 * SIXTEENTH, 100, 1 / 16, seed=2)
-    c = fgm_like_file(tmp_path / "c.cdf", T0 + 198 * SIXTEENTH, 100, 1 / 16, seed=3)
+    a = vector_series_file(tmp_path / "a.cdf", T0, 100, 1 / 16, seed=1)
+    b = vector_series_file(tmp_path / "b.cdf", T0 + 99 * SIXTEENTH, 100, 1 / 16, seed=2)
+    c = vector_series_file(tmp_path / "c.cdf", T0 + 198 * SIXTEENTH, 100, 1 / 16, seed=3)
     return [a, b, c]
 
 
@@ -339,7 +302,7 @@ def test_multi_file_concatenation_dedups_edges_and_sorts(three_files):
     )  # the edge sample comes from the first file
     np.testing.assert_array_equal(da.values[100], read_variables(b, B)[B].data[1])
     assert list(da["component"].values) == ["Bx GSE", "By GSE", "Bz GSE", "Bt"]
-    r = load_variables([a, b, c], "mms1_fgm_r_gse_srvy_l2")["mms1_fgm_r_gse_srvy_l2"]
+    r = load_variables([a, b, c], R)[R]
     assert (np.diff(r["time"].values.astype(np.int64)) > 0).all()
 
 
@@ -363,11 +326,11 @@ def test_merge_overlapping_pieces_keeps_the_earlier_file():
 # ---------------------------------------------------------------- errors, metadata
 
 
-def test_unknown_variable_lists_what_the_file_has(fgm):
+def test_unknown_variable_lists_what_the_file_has(mag):
     with pytest.raises(DataNotFoundError) as err:
-        read_variables(fgm, [B, "mms1_fgm_b_gse_srvy_l3"])
+        read_variables(mag, [B, "b_gse_l3"])
     text = str(err.value)
-    assert fgm.name in text and "mms1_fgm_b_gse_srvy_l3" in text and "Epoch_state" in text
+    assert mag.name in text and "b_gse_l3" in text and "Epoch_state" in text
     assert "did you mean" in text
 
 
@@ -381,23 +344,23 @@ def test_unknown_variable_lists_what_the_file_has(fgm):
     ],
 )
 def test_not_a_cdf_or_damaged_is_corrupt(tmp_path, content):
-    path = tmp_path / "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf"
+    path = tmp_path / "test_mag_l2_20151016_v1.0.0.cdf"
     path.write_bytes(content)
     with pytest.raises(CorruptFileError, match=path.name):
         read_variables(path, [B])
 
 
 @pytest.mark.parametrize("keep", [0.3, 0.9, 0.999])
-def test_truncated_file_is_corrupt(fgm, tmp_path, keep):
-    data = fgm.read_bytes()
-    bad = tmp_path / fgm.name
+def test_truncated_file_is_corrupt(mag, tmp_path, keep):
+    data = mag.read_bytes()
+    bad = tmp_path / mag.name
     bad.write_bytes(data[: int(len(data) * keep)])
-    with pytest.raises(CorruptFileError, match=fgm.name):
+    with pytest.raises(CorruptFileError, match=mag.name):
         load_variables(bad, [B])
 
 
 def test_truncated_compressed_file_is_corrupt(tmp_path):
-    path = fgm_like_file(tmp_path / "z.cdf", T0, 5000, 1 / 16, compress=6)
+    path = vector_series_file(tmp_path / "z.cdf", T0, 5000, 1 / 16, compress=6)
     assert np.isfinite(read_variables(path, B)[B].data).all()
     shutil.copy(path, tmp_path / "full.cdf")
     path.write_bytes(path.read_bytes()[:-2000])
@@ -405,10 +368,10 @@ def test_truncated_compressed_file_is_corrupt(tmp_path):
         read_variables(path, B)
 
 
-def test_global_attrs_and_variable_names(fgm):
-    g = global_attrs(fgm)
-    assert g["Logical_source"] == "mms1_fgm_srvy_l2" and g["Mission_group"] == "MMS"
-    assert variable_names(fgm)[:2] == ["Epoch", B]
+def test_global_attrs_and_variable_names(mag):
+    g = global_attrs(mag)
+    assert g["Logical_source"] == LOGICAL_SOURCE and g["Mission_group"] == "TEST"
+    assert variable_names(mag)[:2] == ["Epoch", B]
 
 
 # ---------------------------------------------------------------- writer

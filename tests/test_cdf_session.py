@@ -7,9 +7,9 @@ import os
 import cdflib
 import numpy as np
 import pytest
+from cdf_samples import B, vector_series_file
 from helioport import cdffile as hcdf
 from helioport.cdf import read_merged, read_variables, reading_session, variable_names
-from helioport.testing.cdfwriter import fgm_like_file
 
 
 @pytest.fixture
@@ -26,23 +26,23 @@ def opens(monkeypatch):
 
 
 @pytest.fixture
-def fgm(tmp_path):
-    return fgm_like_file(
-        tmp_path / "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf", "2015-10-16", 2000, 1 / 16
+def mag(tmp_path):
+    return vector_series_file(
+        tmp_path / "test_mag_l2_20151016_v1.0.0.cdf", "2015-10-16", 2000, 1 / 16
     )
 
 
-def test_a_session_opens_each_file_once_and_gives_the_same_values(fgm, opens):
-    name = "mms1_fgm_b_gse_srvy_l2"
-    alone = read_variables(fgm, [name])[name]
+def test_a_session_opens_each_file_once_and_gives_the_same_values(mag, opens):
+    name = B
+    alone = read_variables(mag, [name])[name]
     assert len(opens) == 1
     opens.clear()
     with reading_session():
-        names = variable_names(fgm)
-        a = read_variables(fgm, [name], start="2015-10-16T00:00:10", end="2015-10-16T00:01")[name]
-        b = read_variables(fgm, [name])[name]
+        names = variable_names(mag)
+        a = read_variables(mag, [name], start="2015-10-16T00:00:10", end="2015-10-16T00:01")[name]
+        b = read_variables(mag, [name])[name]
         with reading_session():  # nested: joins the outer one
-            c = read_merged([fgm], [name.replace("gse", "gsm")])[name.replace("gse", "gsm")]
+            c = read_merged([mag], [name.replace("gse", "gsm")])[name.replace("gse", "gsm")]
     assert len(opens) == 1
     assert name in names
     np.testing.assert_array_equal(b.data, alone.data)
@@ -55,17 +55,17 @@ def test_a_session_opens_each_file_once_and_gives_the_same_values(fgm, opens):
     )
     assert c.data.shape == alone.data.shape
     # after the session the files are closed: a new read opens again
-    read_variables(fgm, [name])
+    read_variables(mag, [name])
     assert len(opens) == 2
 
 
 def test_a_file_replaced_during_a_session_is_read_again(tmp_path, opens):
     path = tmp_path / "x.cdf"
-    fgm_like_file(path, "2015-10-16", 100, 1 / 16)
-    name = "mms1_fgm_b_gse_srvy_l2"
+    vector_series_file(path, "2015-10-16", 100, 1 / 16)
+    name = B
     with reading_session():
         first = read_variables(path, [name])[name]
-        os.replace(fgm_like_file(tmp_path / "y.cdf", "2015-10-16", 300, 1 / 16), path)
+        os.replace(vector_series_file(tmp_path / "y.cdf", "2015-10-16", 300, 1 / 16), path)
         second = read_variables(path, [name])[name]
     assert (first.data.shape[0], second.data.shape[0]) == (100, 300)
     assert len(opens) == 2
@@ -92,14 +92,14 @@ def _same(a, b) -> bool:
         None,  # a generated file
     ],
 )
-def test_attributes_read_in_one_walk_equal_cdflibs(parts, tmp_path):
+def test_attributes_read_in_one_walk_equal_cdflibs(parts, tmp_path, real_file):
     """The per-file attribute index gives exactly what cdflib's varattsget gives, in its order."""
     from pathlib import Path
 
-    from conftest import real_file
-
     path = (
-        real_file(*parts) if parts else fgm_like_file(tmp_path / "g.cdf", "2015-10-16", 50, 1 / 16)
+        real_file(*parts)
+        if parts
+        else vector_series_file(tmp_path / "g.cdf", "2015-10-16", 50, 1 / 16)
     )
     with hcdf._open(Path(path)) as cdf:
         reader = hcdf._Reader(cdf, Path(path), None, None, False)

@@ -19,11 +19,20 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from helioport import Derivation, MissionSpec, ProductSpec, RemoteFile, SourceSpec, hookimpl
-from helioport import api as api_mod
+from helioport import (
+    Derivation,
+    MissionSpec,
+    ProductSpec,
+    RemoteFile,
+    SourceSpec,
+    hookimpl,
+    lifecycle,
+)
 from helioport.derive import j_curl, mag_elev_angle_product
 from helioport.derive.curlometer import MU0
 from helioport.errors import DerivationError, UnknownProductError
+from helioport.lifecycle import derive as lifecycle_derive
+from helioport.lifecycle import read as lifecycle_read
 from helioport.registry import Registry
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
@@ -37,27 +46,27 @@ TOY_MU0 = 4e-7 * np.pi  # the example plugin's b_pressure uses this mu0
 def calls(monkeypatch):
     """Count the lifecycle steps of every load(): files fetched, products loaded, derivations run."""
     counts = {"fetch": [], "load": Counter(), "derive": Counter()}
-    real_fetch, real_load, real_derive = (
-        api_mod._Session._fetch,
-        api_mod._Session._load,
-        api_mod._Session._derive,
+    real_fetch, real_read, real_derive = (
+        lifecycle.fetch_files,
+        lifecycle_read.read_one,
+        lifecycle_derive.Values.derive,
     )
 
-    def fetch(self, files, candidates, ctx):
-        counts["fetch"].append(sorted(f.relpath for f in files))
-        return real_fetch(self, files, candidates, ctx)
+    def fetch(transport, plan, found):
+        counts["fetch"].append(sorted({r.relpath for f in found.values() for r in f.selected}))
+        return real_fetch(transport, plan, found)
 
-    def load(self, product, probe, files):
+    def read(reg, plan, product, probe, files):
         counts["load"][(product, probe)] += 1
-        return real_load(self, product, probe, files)
+        return real_read(reg, plan, product, probe, files)
 
     def derive(self, d, probe):
         counts["derive"][(d.name, None if d.across_probes else probe)] += 1
         return real_derive(self, d, probe)
 
-    monkeypatch.setattr(api_mod._Session, "_fetch", fetch)
-    monkeypatch.setattr(api_mod._Session, "_load", load)
-    monkeypatch.setattr(api_mod._Session, "_derive", derive)
+    monkeypatch.setattr(lifecycle, "fetch_files", fetch)
+    monkeypatch.setattr(lifecycle_read, "read_one", read)
+    monkeypatch.setattr(lifecycle_derive.Values, "derive", derive)
     return counts
 
 

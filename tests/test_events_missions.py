@@ -12,12 +12,12 @@ CRITERIA = "dc_mag_tot > 24 and i_dens > 1"
 def _omni(tmp_path):
     from helioport_omni.sample import make_sample_archive
 
-    return make_sample_archive(tmp_path / "omni"), tmp_path / "omni"
+    return make_sample_archive(tmp_path / "omni").model_dump(), tmp_path / "omni"
 
 
 def _mms(tmp_path):
     sample = pytest.importorskip("helioport_mms.sample")
-    return sample.make_sample_archive(tmp_path / "mms"), tmp_path / "mms"
+    return sample.make_sample_archive(tmp_path / "mms").model_dump(), tmp_path / "mms"
 
 
 @pytest.mark.parametrize("mission,make", [("omni", _omni), ("mms", _mms)])

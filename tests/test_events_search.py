@@ -183,12 +183,12 @@ def test_request_mode_in_chunks_equals_dataset_mode(omni, chunk):
 
 
 def test_auto_chunk_is_sized_in_samples_and_probes_with_a_short_first_load(omni, monkeypatch):
-    from helioport.events import search
+    from helioport.events import planning
 
     calls = []
     req = {"mission": "omni", "start": T0, "end": T0 + N_OMNI * MIN}
     ref = find_events(omni, CRIT, "180s", "120s", progress=False)
-    monkeypatch.setattr(search, "AUTO_CHUNK_SAMPLES", 1000)  # 1000 1-min samples: 3 chunks here
+    monkeypatch.setattr(planning, "AUTO_CHUNK_SAMPLES", 1000)  # 1000 1-min samples: 3 chunks here
     cat = find_events(req, CRIT, "180s", "120s", loader=slicing_loader(omni, calls), progress=False)
     assert cat.events == ref.events
     assert (
@@ -198,11 +198,49 @@ def test_auto_chunk_is_sized_in_samples_and_probes_with_a_short_first_load(omni,
     assert t1 - t0 == pd.Timedelta("1h")  # the probe load: one hour of 1-min data is enough
     assert len(calls) == 1 + -(-N_OMNI // 1000)
     # a window longer than the sample count asks for keeps 8 windows per chunk
-    monkeypatch.setattr(search, "AUTO_CHUNK_SAMPLES", 10)
+    monkeypatch.setattr(planning, "AUTO_CHUNK_SAMPLES", 10)
     cat = find_events(req, CRIT, "180s", "120s", loader=slicing_loader(omni), progress=False)
     assert (
         cat.settings["chunk"] == "1440s" and cat.events == ref.events
     )  # 8 windows of 3 samples -> 24
+
+
+def times_held(calls) -> np.ndarray:
+    """How many loads held each sample of the OMNI fixture."""
+    t = T0 + np.arange(N_OMNI) * MIN
+    return sum(((t >= t0) & (t <= t1)).astype(int) for t0, t1, _ in calls)
+
+
+@pytest.mark.parametrize("chunk", ["auto", "1D"])
+def test_the_probe_load_is_the_first_chunk(omni, monkeypatch, chunk):
+    """The probe's data serves as chunk 0: the first chunk's samples are loaded once, not twice."""
+    from helioport.events import planning
+
+    ref = find_events(omni, CRIT, "180s", "120s", progress=False)
+    monkeypatch.setattr(planning, "AUTO_CHUNK_SAMPLES", 1000)  # auto: chunks of 1000 samples
+    calls = []
+    req = {"mission": "omni", "start": T0, "end": T0 + N_OMNI * MIN}
+    cat = find_events(
+        req, CRIT, "180s", "120s", chunk=chunk, loader=slicing_loader(omni, calls), progress=False
+    )
+    assert cat.events == ref.events
+    t0, t1, products = calls[0]  # the probe: 1 h (auto) or the first chunk's length
+    assert t0 == T0 and t1 - t0 == pd.Timedelta({"auto": "1h", "1D": "1D"}[chunk])
+    assert products == ("dc_mag", "e_bulkv", "sc_pos")  # loaded as a chunk loads it
+    # no second load of the probe's span but the edge every two chunks share: one window (3 min)
+    # and the margin (3 min) on each side of the boundary
+    held = times_held(calls)
+    probe_samples = (t1 - t0) // MIN
+    edge = 2 * (3 + 3)
+    assert (held[: probe_samples - edge] == 1).all()
+    assert held.max() == 2 and (held >= 1).all()
+    # a request shorter than the probe's first hour: the probe is the whole search, one load
+    calls = []
+    short = {"mission": "omni", "start": T0 + 90 * MIN, "end": T0 + 140 * MIN}
+    cat = find_events(
+        short, CRIT, "180s", "120s", chunk=chunk, loader=slicing_loader(omni, calls), progress=False
+    )
+    assert len(calls) == 1 and spans(cat) == [(omni_times(100), omni_times(104))]
 
 
 def test_chunk_boundary_event_and_last_partial_window(omni):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from helioport.events.resolve import _CADENCE_PAIRS, cadence_ns
+from helioport.events.resolve import CADENCE_PAIRS, cadence_ns
 from helioport.events.windows import segment_reduce
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def test_cadence_of_a_long_series_with_gaps_and_jitter_is_its_step():
-    n = 4 * _CADENCE_PAIRS
+    n = 4 * CADENCE_PAIRS
     t = np.arange(n, dtype=np.int64) * 60_000_000_000  # 1 min
     t[n // 3 :] += 3_600_000_000_000  # a one-hour gap
     t[::7] += 1_000  # 1 us jitter on some samples, removed by the rounding above 1 ms
@@ -42,17 +44,42 @@ def test_segment_reduce_computes_only_what_is_asked():
 def test_durations_bare_numbers_are_seconds_and_bad_ones_are_refused():
     import pytest
     from helioport.errors import InvalidRequestError
-    from helioport.events.search import to_timedelta_ns
+    from helioport.times import duration_ns
 
-    assert to_timedelta_ns("10") == to_timedelta_ns(10) == to_timedelta_ns("10s") == 10 * 10**9
-    assert to_timedelta_ns("2.5") == 2_500_000_000 and to_timedelta_ns("5min") == 300 * 10**9
+    assert duration_ns("10") == duration_ns(10) == duration_ns("10s") == 10 * 10**9
+    assert duration_ns("2.5") == 2_500_000_000 and duration_ns("5min") == 300 * 10**9
     for bad in ("ten", "inf", "-3", "nan"):
         with pytest.raises(InvalidRequestError, match="duration"):
-            to_timedelta_ns(bad, "window")
+            duration_ns(bad, "window")
+
+
+@given(st.integers(min_value=-(2**62), max_value=2**62))
+def test_ns_to_datetime_and_back_is_exact_to_the_microsecond(ns):
+    import datetime as dt
+
+    from helioport.times import from_ns, to_ns
+
+    t = from_ns(ns)
+    assert t.tzinfo is dt.timezone.utc
+    assert to_ns(t) == ns // 1000 * 1000  # floored to the microsecond, as pandas does
+    assert to_ns(t.replace(tzinfo=None)) == to_ns(t.isoformat()) == to_ns(np.datetime64(ns, "ns"))
+
+
+@given(st.integers(min_value=0, max_value=10**17))
+def test_durations_in_every_spelling_agree(ns):
+    import datetime as dt
+
+    import pandas as pd
+    from helioport.times import duration_ns, parse_duration
+
+    td = pd.Timedelta(ns, "ns")
+    assert duration_ns(td) == duration_ns(np.timedelta64(ns, "ns")) == duration_ns(str(td)) == ns
+    assert parse_duration(td) == dt.timedelta(microseconds=ns // 1000)
+    assert duration_ns(parse_duration(td)) == ns // 1000 * 1000
 
 
 def test_sparse_window_marking_equals_a_direct_check():
-    from helioport.events.windows import _windows_holding, window_hits
+    from helioport.events.windows import window_hits, windows_holding
 
     rng = np.random.default_rng(0)
     for _ in range(500):
@@ -66,15 +93,13 @@ def test_sparse_window_marking_equals_a_direct_check():
         direct = np.array(
             [truth[max(s, 0) : max(min(s + width, n), 0)].any() for s in starts], bool
         )
-        np.testing.assert_array_equal(
-            _windows_holding(np.flatnonzero(truth), starts, width), direct
-        )
+        np.testing.assert_array_equal(windows_holding(np.flatnonzero(truth), starts, width), direct)
         np.testing.assert_array_equal(
             window_hits(truth, np.ones(n, bool), starts, width, "any"), direct
         )
     irregular = np.array([0, 3, 4, 10])  # not evenly spaced: the binary-search path
     np.testing.assert_array_equal(
-        _windows_holding(np.array([4]), irregular, 2), [False, True, True, False]
+        windows_holding(np.array([4]), irregular, 2), [False, True, True, False]
     )
 
 

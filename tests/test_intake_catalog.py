@@ -86,7 +86,9 @@ def test_l3_entries_carry_level_and_inputs(cat):
 def test_text_tree(cat):
     text = tree(cat)
     lines = text.splitlines()
-    assert lines[0].startswith("mms  Magnetospheric Multiscale")
+    missions = [line.split()[0] for line in lines if not line.startswith(" ")]
+    assert missions == sorted(helioport.missions())  # every installed mission, in order
+    assert any(line.startswith("mms  Magnetospheric Multiscale") for line in lines)
     row = next(line for line in lines if line.split()[:1] == ["j_curl"])
     assert row.split()[1:4] == ["L3", "vector", "nA/m^2"] and row.endswith("from dc_mag, sc_pos")
     omni_rows = text.split("\nomni  ")[1].split("\ntoy  ")[0]

@@ -5,15 +5,12 @@ from __future__ import annotations
 import email.utils
 import http.client
 import importlib.util
-import io
-import json
 import os
 import re
 import subprocess
 import sys
 import threading
 import time
-import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,10 +21,9 @@ if importlib.util.find_spec("helioport") is None:  # not installed: use the sour
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 
 from helioport.testing._apache import format_size
-from helioport.testing.server import ArchiveServer, LoggedRequest
+from helioport.testing.server import ApiRequest, ApiResponse, ArchiveServer, LoggedRequest
 
 UTC = timezone.utc
-SDC = "mms/sdc/public/files/api/v1/"
 FGM_BRST = "mms1/fgm/brst/l2/2015/10/16/mms1_fgm_brst_l2_20151016130524_v4.18.1.cdf"
 FGM_BRST2 = "mms1/fgm/brst/l2/2015/10/16/mms1_fgm_brst_l2_20151016133000_v4.18.1.cdf"
 FGM_SRVY_16 = "mms1/fgm/srvy/l2/2015/10/mms1_fgm_srvy_l2_20151016_v4.18.0.cdf"
@@ -90,7 +86,7 @@ def test_url_and_root(server: ArchiveServer, tree: Path) -> None:
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", server.url)
     assert server.root == tree.resolve()
     assert server.url_for(SKYMAP).endswith("themis_skymap_gako_20110305-%2B_vXX.sav")
-    assert server.sdc_url == server.url + SDC
+    assert server.apis == {}
 
 
 def test_file_get_headers(server: ArchiveServer, tree: Path) -> None:
@@ -376,193 +372,92 @@ def test_absolute_path_and_symlink_out_refused(server: ArchiveServer, tree: Path
     assert "inside.dat" in listing and "escape.txt" not in listing and "escape_dir/" not in listing
 
 
-# --------------------------------------------------------------------------- MMS SDC API
+# --------------------------------------------------------------------------- mounted APIs
 
 
-def _file_info(server: ArchiveServer, **params: str) -> list[dict]:
-    r = requests.get(server.sdc_url + "file_info/science", params=params, timeout=5)
-    assert r.status_code == 200, r.text
-    assert r.headers["Content-Type"] == "application/json"
-    return r.json()["files"]
-
-
-def _names(files: list[dict]) -> list[str]:
-    return [f["file_name"] for f in files]
-
-
-def test_sdc_file_info_filters(server: ArchiveServer, tree: Path) -> None:
-    files = _file_info(
-        server,
-        sc_id="mms1",
-        instrument_id="fgm",
-        data_rate_mode="brst",
-        data_level="l2",
-        start_date="2015-10-16",
-        end_date="2015-10-16",
+def _echo(request: ApiRequest) -> ApiResponse:
+    return ApiResponse.json(
+        {"path": request.path, "query": request.query, "accept": request.header("accept")}
     )
-    assert _names(files) == [FGM_BRST.rsplit("/", 1)[1], FGM_BRST2.rsplit("/", 1)[1]]
-    first = files[0]
-    assert first["file_size"] == len(_payload(FGM_BRST))
-    assert first["timetag"] == "2015-10-16T13:05:24"
-    mtime = datetime.fromtimestamp((tree / FGM_BRST).stat().st_mtime, tz=UTC)
-    assert first["modified_date"] == mtime.strftime("%Y-%m-%dT%H:%M:%S")
 
-    srvy = {"instrument_id": "fgm", "data_rate_mode": "srvy", "data_level": "l2"}
-    assert _names(
-        _file_info(server, sc_id="mms1", start_date="2015-10-16", end_date="2015-10-16", **srvy)
-    ) == ["mms1_fgm_srvy_l2_20151016_v4.18.0.cdf"]
-    both = _file_info(server, sc_id="mms1", start_date="2015-10-16", end_date="2015-10-17", **srvy)
-    assert _names(both) == [
-        "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf",
-        "mms1_fgm_srvy_l2_20151017_v4.18.0.cdf",
-    ]
-    assert both[1]["timetag"] == "2015-10-17T00:00:00"
-    # sc_ids plural / comma list / singular+plural merged
-    probes = _file_info(
-        server, sc_ids="mms1,mms2", start_date="2015-10-16", end_date="2015-10-16", **srvy
-    )
-    assert sorted(_names(probes)) == [
-        "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf",
-        "mms2_fgm_srvy_l2_20151016_v4.18.0.cdf",
-    ]
-    assert (
-        len(
-            _file_info(
-                server,
-                sc_id="mms2",
-                instrument_ids="fgm",
-                data_rate_modes="srvy,brst",
-                data_levels="l2",
-            )
+
+def test_mounted_api_gets_the_rest_of_the_path_and_the_query(tree: Path) -> None:
+    with ArchiveServer(tree, apis={"/svc/api/v1": _echo}) as srv:
+        assert srv.apis == {"svc/api/v1/": _echo}
+        assert srv.api_url("svc/api/v1/") == srv.url + "svc/api/v1/"
+        r = requests.get(
+            srv.api_url("svc/api/v1") + "file_info/science",
+            params={"sc_id": "mms1", "blank": ""},
+            headers={"Accept": "application/json"},
+            timeout=5,
         )
-        == 1
-    )
-    # no data for another level
-    assert _file_info(server, sc_id="mms1", instrument_id="fgm", data_level="l1b") == []
+        assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+        assert r.json() == {
+            "path": "file_info/science",
+            "query": {"sc_id": ["mms1"]},
+            "accept": "application/json",
+        }
+        assert requests.get(srv.url + "svc/api/v1", timeout=5).json()["path"] == ""
+        entry = srv.log[-1]
+        assert entry.path == "/svc/api/v1" and entry.content_type == "application/json"
+        # outside the prefix: the archive's files, as before
+        assert requests.get(srv.url + "svc/api/v2/x", timeout=5).status_code == 404
+        assert requests.get(srv.url_for(FGM_BRST), timeout=5).content == _payload(FGM_BRST)
 
 
-def test_sdc_descriptor_filter(server: ArchiveServer) -> None:
-    common = {
-        "sc_id": "mms1",
-        "instrument_id": "fpi",
-        "data_rate_mode": "fast",
-        "data_level": "l2",
-        "start_date": "2015-12-01",
-        "end_date": "2015-12-01",
-    }
-    dis = _file_info(server, descriptor="dis-moms", **common)
-    assert _names(dis) == [
-        "mms1_fpi_fast_l2_dis-moms_20151201000000_v3.3.0.cdf",
-        "mms1_fpi_fast_l2_dis-moms_20151201020000_v3.3.0.cdf",
-    ]
-    assert dis[1]["timetag"] == "2015-12-01T02:00:00"
-    assert len(_file_info(server, descriptors="dis-moms,des-moms", **common)) == 3
-    assert len(_file_info(server, **common)) == 3
-    assert _file_info(server, descriptor="dis-dist", **common) == []
-    # files without descriptor never match a descriptor filter
-    assert _file_info(server, instrument_id="fgm", descriptor="dis-moms") == []
+def test_api_bodies_get_an_etag_and_304(tree: Path) -> None:
+    answers = iter([b"one", b"one", b"two"])
+
+    def api(request: ApiRequest) -> ApiResponse:
+        return ApiResponse(body=next(answers), content_type="text/plain")
+
+    with ArchiveServer(tree, apis={"api": api}) as srv:
+        first = requests.get(srv.api_url("api") + "x", timeout=5)
+        etag = first.headers["ETag"]
+        same = requests.get(srv.api_url("api") + "x", headers={"If-None-Match": etag}, timeout=5)
+        changed = requests.get(srv.api_url("api") + "x", headers={"If-None-Match": etag}, timeout=5)
+        assert (first.status_code, same.status_code, changed.status_code) == (200, 304, 200)
+        assert same.content == b"" and changed.content == b"two"
+        assert [e.bytes_sent for e in srv.log] == [3, 0, 3]
 
 
-def test_sdc_date_window_with_times(server: ArchiveServer) -> None:
-    srvy = {"sc_id": "mms1", "instrument_id": "fgm", "data_rate_mode": "srvy", "data_level": "l2"}
-    one_day = ["mms1_fgm_srvy_l2_20151016_v4.18.0.cdf"]
-    # end_date with a time is an inclusive instant (pySPEDAS sends trange end - 0.1 s)
-    assert (
-        _names(_file_info(server, start_date="2015-10-16", end_date="2015-10-16-23:59:59", **srvy))
-        == one_day
-    )
-    assert (
-        _names(_file_info(server, start_date="2015-10-16", end_date="2015-10-16-23-59-59", **srvy))
-        == one_day
-    )
-    assert (
-        len(_file_info(server, start_date="2015-10-16", end_date="2015-10-17-00:00:00", **srvy))
-        == 2
-    )
-    brst = {"sc_id": "mms1", "instrument_id": "fgm", "data_rate_mode": "brst", "data_level": "l2"}
-    assert _names(
-        _file_info(server, start_date="2015-10-16-13:10:00", end_date="2015-10-16", **brst)
-    ) == ["mms1_fgm_brst_l2_20151016133000_v4.18.1.cdf"]
-    assert _names(
-        _file_info(server, start_date="2015-10-16-13:05:24", end_date="2015-10-16-13:05:24", **brst)
-    ) == ["mms1_fgm_brst_l2_20151016130524_v4.18.1.cdf"]
-    assert _file_info(server, start_date="2015-10-17", end_date="2015-10-18", **brst) == []
-    # files= restricts to names
-    picked = _file_info(server, files="mms1_fgm_srvy_l2_20151017_v4.18.0.cdf,nope.cdf")
-    assert _names(picked) == ["mms1_fgm_srvy_l2_20151017_v4.18.0.cdf"]
+def test_api_files_are_sent_like_the_archives_files(tree: Path) -> None:
+    def api(request: ApiRequest) -> ApiResponse:
+        if request.path == "get":
+            return ApiResponse.send_file(tree / FGM_BRST, {"Content-Disposition": "attachment"})
+        if request.path == "boom":
+            raise RuntimeError("bug in the API")
+        return ApiResponse.json({"error": "no such endpoint"}, 404)
 
-    bad = requests.get(
-        server.sdc_url + "file_info/science", params={"start_date": "16/10/2015"}, timeout=5
-    )
-    assert bad.status_code == 400 and "invalid date" in bad.json()["error"]
+    with ArchiveServer(tree, apis={"api/": api}) as srv:
+        direct = requests.get(srv.url_for(FGM_BRST), timeout=5)
+        r = requests.get(srv.api_url("api") + "get", timeout=5)
+        assert r.content == _payload(FGM_BRST) and r.headers["ETag"] == direct.headers["ETag"]
+        assert r.headers["Content-Type"] == "application/x-cdf"
+        assert r.headers["Content-Disposition"] == "attachment"
+        part = requests.get(srv.api_url("api") + "get", headers={"Range": "bytes=2-5"}, timeout=5)
+        assert part.status_code == 206 and part.content == _payload(FGM_BRST)[2:6]
+        again = requests.get(
+            srv.api_url("api") + "get", headers={"If-None-Match": r.headers["ETag"]}, timeout=5
+        )
+        assert again.status_code == 304
+        missing = requests.get(srv.api_url("api") + "nope", timeout=5)
+        assert missing.status_code == 404 and missing.json() == {"error": "no such endpoint"}
+        assert "ETag" not in missing.headers  # only 200 bodies are revalidated
+        assert requests.get(srv.api_url("api") + "boom", timeout=5).status_code == 500
+        assert requests.post(srv.api_url("api") + "get", timeout=5).status_code == 405
 
 
-def test_sdc_file_names_and_conditional(server: ArchiveServer) -> None:
-    url = server.sdc_url + "file_names/science"
-    params = {
-        "sc_id": "mms1",
-        "instrument_id": "fgm",
-        "data_rate_mode": "srvy",
-        "data_level": "l2",
-        "start_date": "2015-10-16",
-        "end_date": "2015-10-17",
-    }
-    r = requests.get(url, params=params, timeout=5)
-    assert r.status_code == 200
-    assert r.text == "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf,mms1_fgm_srvy_l2_20151017_v4.18.0.cdf"
-    again = requests.get(
-        url, params=params, headers={"If-None-Match": r.headers["ETag"]}, timeout=5
-    )
-    assert again.status_code == 304 and again.content == b""
-    assert server.log[-1].query["instrument_id"] == "fgm"
-    assert server.log[-1].path == "/" + SDC + "file_names/science"
-
-
-def test_sdc_download(server: ArchiveServer) -> None:
-    name = FGM_BRST.rsplit("/", 1)[1]
-    url = server.sdc_url + "download/science"
-    r = requests.get(url, params={"file": name}, timeout=5)
-    assert r.status_code == 200
-    assert r.content == _payload(FGM_BRST)
-    assert r.headers["Content-Type"] == "application/x-cdf"
-    assert r.headers["Content-Length"] == str(len(_payload(FGM_BRST)))
-    assert r.headers["Content-Disposition"] == f'attachment; filename="{name}"'
-    assert requests.get(server.url_for(FGM_BRST), timeout=5).headers["ETag"] == r.headers["ETag"]
-
-    cond = requests.get(
-        url, params={"file": name}, headers={"If-None-Match": r.headers["ETag"]}, timeout=5
-    )
-    assert cond.status_code == 304
-    part = requests.get(url, params={"file": name}, headers={"Range": "bytes=0-3"}, timeout=5)
-    assert part.status_code == 206 and part.content == _payload(FGM_BRST)[:4]
-
-    missing = requests.get(
-        url, params={"file": "mms1_fgm_brst_l2_20990101000000_v1.0.0.cdf"}, timeout=5
-    )
-    assert missing.status_code == 404 and missing.json()["error"] == "file not found"
-    assert requests.get(url, timeout=5).status_code == 400
-    assert requests.get(server.sdc_url + "nothing/science", timeout=5).status_code == 404
-
-    # several files: a zip, like the SDC
-    zipped = requests.get(
-        url, params={"sc_id": "mms1", "instrument_id": "fgm", "data_rate_mode": "brst"}, timeout=5
-    )
-    assert zipped.headers["Content-Type"] == "application/zip"
-    with zipfile.ZipFile(io.BytesIO(zipped.content)) as zf:
-        assert sorted(zf.namelist()) == sorted(p.rsplit("/", 1)[1] for p in (FGM_BRST, FGM_BRST2))
-        assert zf.read(name) == _payload(FGM_BRST)
-
-
-def test_sdc_custom_prefix_and_root(tree: Path) -> None:
-    with ArchiveServer(tree / "omni", sdc_prefix="/sdc/api/", sdc_root=tree) as srv:
-        assert srv.sdc_url == srv.url + "sdc/api/"
-        files = requests.get(
-            srv.sdc_url + "file_info/science", params={"sc_id": "mms2"}, timeout=5
-        ).json()
-        assert _names(files["files"]) == ["mms2_fgm_srvy_l2_20151016_v4.18.0.cdf"]
-        assert requests.get(srv.url + SDC + "file_info/science", timeout=5).status_code == 404
-    with ArchiveServer(tree, sdc_prefix=None) as srv:
-        assert requests.get(srv.url + SDC + "file_info/science", timeout=5).status_code == 404
+def test_the_longest_prefix_wins_and_mounting_works_while_running(server: ArchiveServer) -> None:
+    server.mount("a", lambda req: ApiResponse.json("outer"))
+    server.mount("a/b/", lambda req: ApiResponse.json("inner"))
+    assert requests.get(server.url + "a/x", timeout=5).json() == "outer"
+    assert requests.get(server.url + "a/b/x", timeout=5).json() == "inner"
+    assert requests.get(server.url + "ab/x", timeout=5).status_code == 404
+    with pytest.raises(ValueError, match="must not be empty"):
+        server.mount("/", _echo)
+    with pytest.raises(KeyError, match="mounted: \\['a/', 'a/b/'\\]"):
+        server.api_url("c")
 
 
 # --------------------------------------------------------------------------- faults
@@ -585,13 +480,13 @@ def test_fault_status_fires_times_only(server: ArchiveServer) -> None:
 
 
 def test_fault_retry_after(server: ArchiveServer) -> None:
-    url = server.sdc_url + "file_info/science"
-    server.add_fault("*/file_info/science", "retry_after", seconds=300)
+    url = server.url_for("omni/low_res_omni/small.txt")
+    server.add_fault("*/small.txt", "retry_after", seconds=300)
     r = requests.get(url, params={"sc_id": "mms1"}, timeout=5)
     assert r.status_code == 429 and r.headers["Retry-After"] == "300"
     assert "Too Many Requests" in r.text
 
-    server.add_fault("*/file_info/science", "retry_after", seconds=30, http_date=True, status=503)
+    server.add_fault("*/small.txt", "retry_after", seconds=30, http_date=True, status=503)
     before = time.time()
     r = requests.get(url, timeout=5)
     assert r.status_code == 503
@@ -793,13 +688,6 @@ def test_command_line(tree: Path) -> None:
         assert match, line
         r = requests.get(match.group(1) + "omni/low_res_omni/omni2_2010.dat", timeout=5)
         assert r.content == OMNI_DATA
-        info = requests.get(
-            match.group(1) + SDC + "file_info/science", params={"sc_id": "mms2"}, timeout=5
-        )
-        assert (
-            json.loads(info.text)["files"][0]["file_name"]
-            == "mms2_fgm_srvy_l2_20151016_v4.18.0.cdf"
-        )
     finally:
         proc.terminate()
         proc.wait(10)

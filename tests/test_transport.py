@@ -22,6 +22,7 @@ from helioport.errors import (
     PluginError,
 )
 from helioport.schema import MissionSpec, RemoteFile, SourceSpec, VersionPolicy
+from helioport.testing import ApiResponse
 from helioport.testing.server import ArchiveServer
 from helioport.transport import DirEntry, Transport, parse_index, select_versions
 from helioport.transport import download as download_mod
@@ -309,7 +310,8 @@ def test_offline_listing_from_http_cache_then_cache_folder(
 
 def test_get_json_online_cached_and_offline(server: ArchiveServer, transport: Transport) -> None:
     spec = omni_spec(server.url + "omni/")
-    url = server.sdc_url + "file_info/science"
+    server.mount("api/", lambda request: ApiResponse.json({"files": []}))
+    url = server.api_url("api/") + "file_info/science"
     params = {"sc_id": "mms1", "instrument_id": "fgm"}
     answer = transport.context(spec, offline=False).get_json(url, params)
     assert answer == {"files": []}
@@ -499,11 +501,12 @@ def test_credentials_are_sent_but_never_stored(server: ArchiveServer, transport:
     ctx = transport.context(omni_spec(server.url + "omni/"), offline=False)
     ctx.register_auth(server.url + "omni/hro_1min/", ("alice", "s3cret-pw"))
     transport.fetch(listed(server, transport), offline=False)
-    ctx.get_json(server.sdc_url + "file_info/science", {"sc_id": "mms1"})
+    server.mount("api/", lambda request: ApiResponse.json({"files": []}))
+    ctx.get_json(server.api_url("api/") + "file_info/science", {"sc_id": "mms1"})
     sent = {r.path: r.header("Authorization") for r in server.log}
     assert sent["/omni/hro_1min/2010/"] == "Basic YWxpY2U6czNjcmV0LXB3"  # alice:s3cret-pw
     assert sent[f"/{FOLDER}/omni_hro_1min_20100101_v01.cdf"] == "Basic YWxpY2U6czNjcmV0LXB3"
-    assert sent["/mms/sdc/public/files/api/v1/file_info/science"] is None
+    assert sent["/api/file_info/science"] is None  # outside the registered prefix
     transport.close()
     stored = b"".join(p.read_bytes() for p in transport.layout.root.rglob("*") if p.is_file())
     assert b"s3cret" not in stored and b"YWxpY2U6czNjcmV0LXB3" not in stored
@@ -724,7 +727,7 @@ def test_loads_share_sessions_and_a_cleared_cache_gets_a_new_database(
 ) -> None:
     """Two Transports on one cache folder share the open listing database and connections;
     clearing the cache closes it, and the next use creates a fresh database."""
-    from helioport.transport.core import close_shared_sessions
+    from helioport.transport.sessions import close_shared_sessions
 
     close_shared_sessions()
     a, b = Transport(make_config(tmp_path)), Transport(make_config(tmp_path))

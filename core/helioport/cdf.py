@@ -43,6 +43,7 @@ __all__ = [
     "global_attrs",
     "load_variables",
     "merge_variables",
+    "read_first",
     "read_merged",
     "read_variables",
     "reading_session",
@@ -286,3 +287,43 @@ def read_merged(
         for f in files
     ]
     return {n: merge_variables([pf[n] for pf in per_file]) for n in wanted}
+
+
+def read_first(
+    paths: Iterable[PathLike],
+    names: Sequence[str],
+    *,
+    start: Any = None,
+    end: Any = None,
+    support: bool = False,
+) -> CdfVariable:
+    """Read the first of ``names`` each file has, over ``[start, end)``, merged in time.
+
+    A product's variable is often named differently across file versions
+    (``mms1_fgm_b_gse_srvy_l2`` vs an older ``mms1_fgm_b_gse_srvy_l2_clean``):
+    a plugin lists the names in order of preference and each file gives
+    the first it holds.
+
+    Raises
+    ------
+    DataNotFoundError
+        A file has none of ``names`` (the message lists what it has).
+
+    Examples
+    --------
+    >>> v = read_first(files, ["mms1_fgm_b_gse_srvy_l2", "mms1_fgm_b_gse_srvy_l2_clean"])  # doctest: +SKIP
+    """
+    pieces = []
+    for path in paths:
+        last: DataNotFoundError | None = None
+        for name in names:
+            try:
+                pieces.append(
+                    read_variables(path, [name], start=start, end=end, support=support)[name]
+                )
+                break
+            except DataNotFoundError as exc:
+                last = exc
+        else:
+            raise last if last is not None else DataNotFoundError(f"no variable to read in {path}")
+    return merge_variables(pieces)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from .epochs import TIME_TYPES, cdf_time_to_datetime64
 from .errors import CorruptFileError, DataNotFoundError, HelioportError
+from .magic import CDF_MAGIC
 from .times import to_datetime64
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["CdfVariable", "global_attrs", "read_variables", "reading_session", "variable_names"]
 
 PathLike = str | Path
-_MAGIC = {"cdf30001", "cdf26002", "0000ffff"}
 _CDFLIB_ERRORS = (OSError, ValueError, EOFError, IndexError, RuntimeError, struct.error, zlib.error)
 _NAT = np.iinfo(np.int64).min
 
@@ -130,10 +130,10 @@ def _check_header(path: Path) -> None:
     with path.open("rb") as f:
         head = f.read(32)
         magic, second = head[:4].hex(), head[4:8].hex()
-        if len(head) < 8 or magic not in _MAGIC:
+        if len(head) < 8 or head[:4] not in CDF_MAGIC:
             raise CorruptFileError(
                 f"{path} is not a CDF file (first bytes {head[:8].hex() or 'none'}, expected "
-                "cdf30001/cdf26002/0000ffff): delete it and download it again"
+                f"{'/'.join(m.hex() for m in CDF_MAGIC)}): delete it and download it again"
             )
         if second != "0000ffff" or magic == "0000ffff":
             return  # compressed file (cdflib inflates and checks it) or pre-2.6 layout

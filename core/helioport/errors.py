@@ -8,6 +8,12 @@ possible and what to do next.
 
 from __future__ import annotations
 
+import sys
+import warnings
+from pathlib import Path
+
+_PACKAGE = str(Path(__file__).resolve().parent)
+
 __all__ = [
     "ConfigError",
     "CorruptFileError",
@@ -22,6 +28,7 @@ __all__ = [
     "UnknownMissionError",
     "UnknownProductError",
     "one_line",
+    "warn_caller",
 ]
 
 
@@ -99,3 +106,15 @@ def one_line(exc: BaseException) -> str:
         if parts:
             return "; ".join(parts)
     return " ".join(str(exc).split())
+
+
+def warn_caller(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn with the location of the first caller outside helioport (the user's line).
+
+    However deep in the lifecycle a warning starts, it points at the user's
+    ``helioport.load(...)`` call, not at helioport's internals.
+    """
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

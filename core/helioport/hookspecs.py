@@ -8,11 +8,25 @@ decorated with :data:`hookimpl`, registered through the entry-point group
     [project.entry-points."helioport.plugins"]
     mymission = "helioport_mymission.plugin"
 
-Per-mission hooks are ``firstresult=True``: an implementation returns ``None``
-for missions it does not serve, and the first non-``None`` answer wins.
+Routing is the contract: the registry calls a per-mission hook
+(``helioport_find_files``, ``helioport_load``, ``helioport_sample_archive``)
+only on the plugin that declared the mission in ``helioport_missions``, after
+the core has validated the request against the mission's specs (products,
+probes, frames, modes, options, each product's own ``modes``/``coords``/
+``probes``/``options``). An implementation therefore never checks that a call
+is meant for it nor re-validates what its spec declares.
+
 A plugin never opens sockets itself: it describes remote files and the core
-transport fetches them (``helioport_fetch`` is the escape hatch for archives
-that pack files, e.g. tarballs).
+transport fetches them. Packed deliveries (tarballs, zip, gzip) are declared
+on the :class:`~helioport.schema.RemoteFile` (``unpack=``) and unpacked by the
+core into the cache.
+
+At registration the registry checks each plugin: a function named
+``helioport_*`` that is not one of the hooks below (a misspelling such as
+``helioport_find_file``), hook arguments the spec does not have, or a plugin
+that declares missions without ``helioport_find_files`` and ``helioport_load``
+is a :class:`~helioport.errors.PluginError`; that plugin is skipped with a
+warning naming it and the hook, and the others keep working.
 """
 
 from __future__ import annotations
@@ -25,7 +39,7 @@ import pluggy
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
-    from .schema import Derivation, MissionSpec, RemoteFile, Request
+    from .schema import Derivation, MissionSpec, RemoteFile, Request, SampleArchive
     from .transport.context import ArchiveContext
 
 PROJECT = "helioport"
@@ -49,7 +63,7 @@ def helioport_missions() -> list[MissionSpec]:
 @hookspec(firstresult=True)
 def helioport_find_files(
     request: Request, product: str, probe: str | None, ctx: ArchiveContext
-) -> list[RemoteFile] | None:
+) -> list[RemoteFile]:
     """List the archive files holding ``product`` for ``probe`` over the request's range.
 
     Parameters
@@ -70,41 +84,38 @@ def helioport_find_files(
 
     Returns
     -------
-    list of RemoteFile or None
+    list of RemoteFile
         Every candidate file, *all versions* of each logical file (the core
         picks per ``RemoteFile.key`` by the request's version policy); an empty
-        list when the archive has nothing for the range. ``None`` when the
-        request's mission is not served by this plugin.
-    """
+        list when the archive has nothing for the range.
 
+    Examples
+    --------
+    A mission whose files follow a strftime template needs no code of its own
+    beyond the template (see :mod:`helioport.templates`)::
 
-@hookspec(firstresult=True)
-def helioport_fetch(
-    request: Request, files: list[RemoteFile], ctx: ArchiveContext
-) -> list[Path] | None:
-    """Fetch ``files`` into the cache yourself (optional override).
+        FILES = FileTemplate("toy", "{probe}/%Y/toy_{probe}_%Y%m%d_v{version}.csv", "day")
 
-    Only for archives the core transport cannot read file by file (tarball
-    deliveries). Use ``ctx.cache_path(file)`` for destinations and write
-    atomically. Return the local paths in the order of ``files``, or ``None``
-    to let the core transport fetch them (the normal case).
+        @hookimpl
+        def helioport_find_files(request, product, probe, ctx):
+            return find_files(FILES, request, ctx, probe=probe)
     """
 
 
 @hookspec(firstresult=True)
 def helioport_load(
     request: Request, product: str, probe: str | None, paths: list[Path]
-) -> xr.DataArray | xr.Dataset | None:
+) -> xr.DataArray | xr.Dataset:
     """Read ``product`` for ``probe`` from the local ``paths`` (time-sorted).
 
     Return a :class:`xarray.DataArray` with a ``time`` dimension (UTC
     ``datetime64[ns]``), fill values as NaN, components as a labelled
     dimension, restricted to ``[request.start, request.end)``, and attrs
     ``units``, ``coords``, ``instrument``, ``dataset``, ``source_variable``
-    plus the archive's ISTP attributes. A product that bundles many variables
-    (OMNI ``all``) may return a :class:`xarray.Dataset`. The core renames the
-    time dimension and adds provenance (files, versions, probe). Return
-    ``None`` for missions this plugin does not serve.
+    plus the archive's ISTP attributes (:mod:`helioport.dress` builds
+    them from the product's spec). A product that bundles many variables (OMNI
+    ``all``) may return a :class:`xarray.Dataset`. The core renames the time
+    dimension and adds provenance (files, versions, probe).
     """
 
 
@@ -122,7 +133,7 @@ def helioport_derivations() -> list[Derivation]:
 
 
 @hookspec(firstresult=True)
-def helioport_sample_archive(mission: str, root: Path) -> dict | None:
+def helioport_sample_archive(mission: str, root: Path) -> SampleArchive:
     """Write a small sample archive of ``mission`` under ``root`` (optional).
 
     Used by ``helioport demo`` and by the plugin conformance suite in
@@ -131,10 +142,12 @@ def helioport_sample_archive(mission: str, root: Path) -> dict | None:
     ``root`` over HTTP (or pointing the mission's mirror at it) exercises the
     real path end to end.
 
+    Called only for a mission the plugin declared (``mission`` tells which,
+    for plugins serving several).
+
     Returns
     -------
-    dict or None
-        ``{"source": <source key whose base URL is root>, "start": ..., "end": ...,
-        "products": [...], "mode": ..., "probes": [...], "coords": ...}``: a request
-        the sample satisfies. ``None`` for missions this plugin does not serve.
+    SampleArchive
+        The source key whose base URL is ``root`` and a request the sample
+        satisfies (plus an event criterion the demo searches for).
     """

@@ -1,14 +1,17 @@
 """The plugin registry: entry-point loading and "which plugin serves mission X".
 
 Plugins register through the entry-point group ``helioport.plugins``. Loading is
-isolated: a plugin that fails to import (or whose hooks raise while describing
-its missions) is reported with a warning naming it and the error, and the rest
-keep working. The registry is built once and cached (:func:`get_registry`), and
+isolated: a plugin that fails to import, whose hooks raise while describing
+its missions, or that breaks the contract (:func:`check_hooks`: a misspelled or
+unknown ``helioport_*`` hook, arguments a hook does not have, a mission served
+without ``helioport_find_files`` or ``helioport_load``) is reported with a
+warning naming it, the hook and the error, and the rest keep working. The registry is built once and cached (:func:`get_registry`), and
 rebuilt on demand (:func:`reset_registry`) for tests.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import logging
 import threading
@@ -23,11 +26,25 @@ from . import hookspecs
 from .errors import PluginError, UnknownMissionError
 from .schema import Derivation, MissionSpec, ProductSpec
 
-__all__ = ["ENTRY_POINT_GROUP", "KNOWN_DISTRIBUTIONS", "Registry", "get_registry", "reset_registry"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "HOOKS",
+    "KNOWN_DISTRIBUTIONS",
+    "REQUIRED_HOOKS",
+    "Registry",
+    "check_hooks",
+    "get_registry",
+    "reset_registry",
+]
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "helioport.plugins"
+
+#: every hook of :mod:`helioport.hookspecs`
+HOOKS = frozenset(n for n in vars(hookspecs) if n.startswith("helioport_"))
+#: the hooks a plugin that declares missions must implement
+REQUIRED_HOOKS = ("helioport_find_files", "helioport_load")
 
 #: Missions helioport knows of and the distribution that serves each, so the
 #: error for a mission that is not installed says what to install.
@@ -81,21 +98,46 @@ class Registry:
             dist = getattr(ep.dist, "name", None) or "?"
             try:
                 plugin = ep.load()
-                self.pm.register(plugin, name=ep.name)
             except Exception as exc:  # noqa: BLE001 - isolation is the point
-                self.broken[ep.name] = f"{type(exc).__name__}: {exc}"
-                warnings.warn(
-                    f"helioport plugin {ep.name!r} (distribution {dist}, {ep.value}) failed to load "
-                    f"and is skipped: {type(exc).__name__}: {exc}",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
+                self._skip(ep.name, f"(distribution {dist}, {ep.value}) failed to load", exc)
+                continue
+            self._register_checked(plugin, ep.name, f"(distribution {dist}, {ep.value})")
         self._collect()
 
     def register(self, plugin: Any, name: str | None = None) -> None:
-        """Register a plugin object (module or instance) and refresh the catalog."""
-        self.pm.register(plugin, name=name)
+        """Register a plugin object (module or instance), check it, and refresh the catalog.
+
+        A plugin that breaks the contract is skipped with a warning (see :func:`check_hooks`).
+        """
+        self._register_checked(plugin, name, "")
         self._collect()
+
+    def _register_checked(self, plugin: Any, name: str | None, where: str) -> None:
+        label = name or getattr(plugin, "__name__", None) or repr(plugin)
+        try:
+            check_hooks(plugin, label)
+            self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            self._skip(label, where, PluginError(f"plugin {label!r}: {exc}"))
+            return
+        except PluginError as exc:
+            self._skip(label, where, exc)
+            return
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            self.pm.unregister(plugin)
+            self._skip(label, where, PluginError(f"plugin {label!r}: {exc}"))
+
+    def _skip(self, name: str, where: str, exc: BaseException) -> None:
+        """Record a plugin as broken and say so in a warning naming it and the error."""
+        self.broken[name] = f"{type(exc).__name__}: {exc}"
+        warnings.warn(
+            f"helioport plugin {name!r} {where + ' ' if where else ''}is skipped: "
+            f"{type(exc).__name__}: {exc}",
+            RuntimeWarning,
+            stacklevel=4,
+        )
 
     def _collect(self) -> None:
         missions: dict[str, MissionSpec] = {}
@@ -109,12 +151,19 @@ class Registry:
                     for s in specs
                 ]
             except Exception as exc:  # noqa: BLE001
-                self.broken[pname] = f"{type(exc).__name__}: {exc}"
-                warnings.warn(
-                    f"helioport plugin {pname!r} failed to describe its missions and is skipped: "
-                    f"{type(exc).__name__}: {exc}",
-                    RuntimeWarning,
-                    stacklevel=3,
+                self._skip(pname, "failed to describe its missions and", exc)
+                continue
+            missing = [h for h in REQUIRED_HOOKS if not self._implements(impl.plugin, h)]
+            if specs and missing:
+                self.pm.unregister(impl.plugin)
+                self._skip(
+                    pname,
+                    "",
+                    PluginError(
+                        f"plugin {pname!r} serves {', '.join(s.name for s in specs)} but has no "
+                        f"{' and no '.join(missing)} hook (a function of that name decorated with "
+                        "helioport.hookimpl)"
+                    ),
                 )
                 continue
             for spec in specs:
@@ -143,6 +192,9 @@ class Registry:
                     stacklevel=3,
                 )
         self._missions, self._owner, self._derivations = missions, owner, derivations
+
+    def _implements(self, plugin: Any, hook: str) -> bool:
+        return any(i.plugin is plugin for i in getattr(self.pm.hook, hook).get_hookimpls())
 
     # -- lookups -----------------------------------------------------------------
     def missions(self) -> dict[str, MissionSpec]:
@@ -213,14 +265,35 @@ class Registry:
         self.mission(mission)
         return self.pm.get_name(self._owner[mission]) or ""
 
-    def check_plugin(self, mission: str) -> None:
-        """Raise :class:`PluginError` if the plugin for ``mission`` lacks the required hooks."""
-        plugin = self._owner[self.mission(mission)]
-        for hook in ("helioport_find_files", "helioport_load"):
-            if not hasattr(plugin, hook):
-                raise PluginError(
-                    f"plugin {self.plugin_name(mission)!r} serves {mission!r} but has no {hook} hook"
-                )
+
+def check_hooks(plugin: Any, name: str) -> None:
+    """Raise :class:`PluginError` when ``plugin`` has a ``helioport_*`` function that is no hook.
+
+    A misspelling (``helioport_find_file``) would otherwise never be called
+    and the mission would silently have no files; the error names the plugin,
+    the function and the closest hook. Argument names are checked by pluggy
+    when the plugin is registered, and hooks a mission needs by the registry.
+
+    Examples
+    --------
+    >>> class Typo:
+    ...     def helioport_find_file(self, request, product, probe, ctx): ...
+    >>> check_hooks(Typo(), "typo")
+    Traceback (most recent call last):
+    ...
+    helioport.errors.PluginError: plugin 'typo' has helioport_find_file, which is not a helioport hook; did you mean helioport_find_files? ...
+    """
+    for attr in sorted(dir(plugin)):
+        if not attr.startswith("helioport_") or attr in HOOKS:
+            continue
+        if not callable(getattr(plugin, attr, None)):
+            continue
+        close = difflib.get_close_matches(attr, sorted(HOOKS), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise PluginError(
+            f"plugin {name!r} has {attr}, which is not a helioport hook{hint} "
+            f"The hooks are: {', '.join(sorted(HOOKS))}."
+        )
 
 
 _lock = threading.Lock()

@@ -54,6 +54,8 @@ class ProductSpec(BaseModel):
     probes : probes it exists for; ``None`` means every probe of the mission.
     options : request options that restrict it: option name -> the values under
         which the product exists (``{"hourly_source": ["cdf"]}``).
+    frame_option : the request option naming this product's frame instead of
+        ``coords`` (MMS ``sc_att``: ``quat_frame``); its value must be in ``coords``.
     inputs : for L3 products, the products it is derived from.
 
     The core checks ``modes``, ``coords``, ``probes`` and ``options`` against
@@ -73,6 +75,7 @@ class ProductSpec(BaseModel):
     modes: list[str] | None = None
     probes: list[str] | None = None
     options: dict[str, list[Any]] = Field(default_factory=dict)
+    frame_option: str | None = None
     inputs: list[str] = Field(default_factory=list)
 
 
@@ -342,12 +345,6 @@ class Request(BaseModel):
                 f"invalid request for {spec.name!r}: {one_line(exc)}"
             ) from None
 
-    def replace(self, **changes: Any) -> Request:
-        """A copy with some fields changed (validated again)."""
-        data = self.model_dump()
-        data.update(changes)
-        return Request(**data)
-
     def describe(self) -> str:
         """A one-line text of the request, used in attrs and messages."""
         parts = [
@@ -396,7 +393,7 @@ def _check_options(spec: MissionSpec, extra: dict[str, str], options: dict[str, 
         if _choice(value, declared.choices) is None:
             raise InvalidRequestError(
                 f"{name}={value!r} is not valid for mission {spec.name!r}; "
-                f"choose one of: {', '.join(map(repr, declared.choices))}"
+                f"valid: {', '.join(map(str, declared.choices))}"
             )
 
 
@@ -443,6 +440,10 @@ class RemoteFile(BaseModel):
         download; ``None`` for plain files.
     members : for ``untar``/``unzip``, a glob of the member names to keep
         (``"*.cdf"``); the others are not extracted.
+    revalidate : ``False`` for an archive that cannot answer conditional
+        requests and whose answers only change when ``version``/``mtime`` do
+        (the CSA's product deliveries): a cached copy is then used without
+        asking the server again while neither is known to have changed.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -459,6 +460,7 @@ class RemoteFile(BaseModel):
     source: str = ""
     unpack: Unpack | None = None
     members: str | None = None
+    revalidate: bool = True
 
     @field_validator("relpath")
     @classmethod

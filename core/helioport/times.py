@@ -1,6 +1,11 @@
-"""Time parsing: every way a researcher writes a time, to one UTC form.
+"""Times and durations: every way a researcher writes one, to one form.
 
-Accepted inputs: :class:`datetime.datetime` (naive means UTC), :class:`datetime.date`,
+Times become timezone-aware UTC datetimes (:func:`parse_time`), ``datetime64[ns]``
+(:func:`to_datetime64`), integer nanoseconds since 1970 (:func:`to_ns`, and
+back with :func:`from_ns`) or ISO text (:func:`format_time`). Durations become
+integer nanoseconds (:func:`duration_ns`) or timedeltas (:func:`parse_duration`).
+
+Accepted times: :class:`datetime.datetime` (naive means UTC), :class:`datetime.date`,
 ISO 8601 strings (``"2015-10-16"``, ``"2015-10-16T13:05:24Z"``,
 ``"2015-10-16 13:05"``, with or without an offset), :class:`numpy.datetime64`,
 :class:`pandas.Timestamp` and, when astropy is installed, ``astropy.time.Time``.
@@ -16,9 +21,18 @@ import pandas as pd
 
 from .errors import InvalidRequestError
 
-__all__ = ["format_time", "parse_time", "to_datetime64"]
+__all__ = [
+    "duration_ns",
+    "format_time",
+    "from_ns",
+    "parse_duration",
+    "parse_time",
+    "to_datetime64",
+    "to_ns",
+]
 
 UTC = dt.timezone.utc
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_time(value: Any, *, what: str = "time") -> dt.datetime:
@@ -101,3 +115,81 @@ def format_time(value: Any) -> str:
     t = parse_time(value).replace(tzinfo=None)
     text = t.isoformat(timespec="microseconds" if t.microsecond else "seconds")
     return text + "Z"
+
+
+def to_ns(value: Any) -> int:
+    """A time as integer nanoseconds since 1970-01-01 UTC.
+
+    Examples
+    --------
+    >>> to_ns("1970-01-01T00:00:01.5")
+    1500000000
+    """
+    return int(pd.Timestamp(parse_time(value)).value)
+
+
+def from_ns(ns: int) -> dt.datetime:
+    """The UTC datetime of ``ns`` nanoseconds since 1970, floored to the microsecond as pandas does.
+
+    Examples
+    --------
+    >>> from_ns(1_500_000_999)
+    datetime.datetime(1970, 1, 1, 0, 0, 1, 500000, tzinfo=datetime.timezone.utc)
+    """
+    return _EPOCH + dt.timedelta(microseconds=int(ns) // 1000)
+
+
+def duration_ns(value: Any, what: str = "duration") -> int:
+    """A non-negative duration as integer nanoseconds.
+
+    Parameters
+    ----------
+    value
+        A pandas-style string (``"120s"``, ``"2min"``, ``"30D"``), a number of
+        seconds (also as a string: ``"10"`` from a command line, which pandas
+        would read as nanoseconds), a :class:`datetime.timedelta`,
+        ``numpy.timedelta64`` or ``pandas.Timedelta``.
+    what
+        Name used in the error message (``"window"``, ``"step"``).
+
+    Raises
+    ------
+    InvalidRequestError
+        When the value is not a duration, or is negative or NaT.
+
+    Examples
+    --------
+    >>> duration_ns("2min"), duration_ns(1.5), duration_ns("10")
+    (120000000000, 1500000000, 10000000000)
+    """
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    try:
+        number = isinstance(value, (int, float, np.integer, np.floating))
+        if number and not isinstance(value, (bool, np.timedelta64)):  # timedelta64 is an integer
+            td = pd.Timedelta(seconds=float(value))
+        else:
+            td = pd.Timedelta(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InvalidRequestError(
+            f"{what}: cannot read {value!r} as a duration; use e.g. '120s', '2min', '30D' or seconds"
+        ) from exc
+    if td is pd.NaT or td.value < 0:
+        raise InvalidRequestError(f"{what} must be a positive duration, not {value!r}")
+    return int(td.value)
+
+
+def parse_duration(value: Any, what: str = "duration") -> dt.timedelta:
+    """A non-negative duration as a :class:`datetime.timedelta` (floored to the microsecond).
+
+    Accepts what :func:`duration_ns` accepts and raises what it raises.
+
+    Examples
+    --------
+    >>> parse_duration("90s")
+    datetime.timedelta(seconds=90)
+    """
+    return dt.timedelta(microseconds=duration_ns(value, what) // 1000)

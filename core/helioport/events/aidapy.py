@@ -24,10 +24,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .. import api
 from ..errors import InvalidRequestError
 from ..times import parse_time
 from .catalog import EventCatalog
 from .criteria import parse_criteria
+from .plot import summary_plot
 from .search import find_events
 
 __all__ = ["PRESETS", "event_search", "preset"]
@@ -185,10 +187,7 @@ def event_search(
     if to_file:
         target = catalog.write(None if to_file is True else to_file)
     if plot:
-        from .plot import summary_plot
-        from .search import _default_loader
-
-        load = loader or _default_loader()
+        load = loader or api.load
         products = sorted(
             {name for name, _ in parse_criteria(settings["criteria"]).required_variables()}
         )

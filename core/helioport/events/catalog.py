@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,18 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InvalidRequestError
-from ..times import format_time, parse_time
+from ..times import duration_ns, format_time, parse_time
+from .formats import default_filename, read_catalog, write_catalog
 
-__all__ = ["Event", "EventCatalog"]
+__all__ = ["Event", "EventCatalog", "helioport_version"]
+
+
+def helioport_version() -> str:
+    """The installed helioport version (``"unknown"`` when not installed), for provenance."""
+    try:
+        return version("helioport")
+    except Exception:  # noqa: BLE001 - not installed, or broken metadata
+        return "unknown"
 
 
 def invalid(what: str, exc: ValidationError) -> InvalidRequestError:
@@ -198,8 +208,6 @@ class EventCatalog(BaseModel):
                 else dict(self.settings)
             )
             return EventCatalog(events=events, settings=settings, provenance=dict(self.provenance))
-        from .search import helioport_version
-
         join = {"union": " or ", "intersection": " and "}.get(operation, f" {operation} ")
         crits = [str(c.settings.get("criteria") or "?") for c in (self, other)]
         return EventCatalog(
@@ -283,15 +291,13 @@ class EventCatalog(BaseModel):
         >>> len(cat.filter(min_duration="1min")), len(cat.filter(start="2020-01-01T00:30"))
         (1, 1)
         """
-        from .search import to_timedelta_ns
-
         lo = parse_time(start, what="start") if start is not None else None
         hi = parse_time(stop, what="stop") if stop is not None else None
-        dmin = to_timedelta_ns(min_duration, "min_duration") if min_duration is not None else None
-        dmax = to_timedelta_ns(max_duration, "max_duration") if max_duration is not None else None
+        dmin = duration_ns(min_duration, "min_duration") if min_duration is not None else None
+        dmax = duration_ns(max_duration, "max_duration") if max_duration is not None else None
         kept = []
         for e in self.events:
-            d = int(e.duration / dt.timedelta(microseconds=1)) * 1000
+            d = duration_ns(e.duration)
             if dmin is not None and d < dmin or dmax is not None and d > dmax:
                 continue
             if lo is not None and e.stop < lo or hi is not None and e.start > hi:
@@ -306,8 +312,6 @@ class EventCatalog(BaseModel):
     # -- files --------------------------------------------------------------------------
     def default_filename(self) -> str:
         """``Output_list_events_{mission}_{start}_{end}.txt`` as AIDApy names its lists."""
-        from .formats import default_filename
-
         return default_filename(self)
 
     def write(self, path: str | Path | None = None, format: str | None = None) -> Path:
@@ -315,15 +319,15 @@ class EventCatalog(BaseModel):
 
         Formats: ``"aidapy"`` (``.txt``), ``"csv"``, ``"json"``, ``"votable"``
         (``.xml``, ``.vot``, ``.votable``). A directory or ``None`` gets
-        :meth:`default_filename`. Returns the path written.
+        :meth:`default_filename`. Returns the path written (see :mod:`.formats`).
         """
-        from .formats import write_catalog
-
         return write_catalog(self, path, format)
 
     @classmethod
     def read(cls, path: str | Path, format: str | None = None) -> EventCatalog:
         """Read a catalog written by :meth:`write` (or an AIDApy ``.txt`` list)."""
-        from .formats import read_catalog
-
-        return read_catalog(path, format)
+        fields = read_catalog(path, format)
+        try:
+            return cls(**fields)
+        except InvalidRequestError as exc:
+            raise InvalidRequestError(f"{exc} (reading {str(path)!r})") from None

@@ -1,36 +1,52 @@
-"""The chunks of an event search: the search plan, loading one chunk, putting it on the grid.
+"""The chunks of an event search: the search plan, loading data, putting one chunk on the grid.
 
-:func:`_run_chunk` is a top-level function so that dask can ship it to workers;
-everything it needs travels in the (picklable) :class:`_Plan`.
+:func:`run_chunk` is a top-level function so that dask can ship it to workers;
+everything it needs travels in the (picklable) :class:`Plan`. Every load of a
+request goes through :func:`load_span`, the probe load (:func:`probe_load`)
+included, so the probe's data can serve as the first chunk.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from ..errors import CriteriaError, DataNotFoundError, InvalidRequestError, UnknownProductError
-from ..times import format_time, parse_time
+from ..times import format_time, from_ns, parse_time, to_ns
 from .criteria import Criterion
 from .engine import Grid, ProbeResult, evaluate_chunk
 from .resolve import km_per_unit, resolve_series, series_to_grid
 
+__all__ = [
+    "PROBE_LENGTHS_NS",
+    "ChunkResult",
+    "Plan",
+    "Probe",
+    "SearchRequest",
+    "load_span",
+    "normalise_source",
+    "probe_load",
+    "run_chunk",
+]
+
 log = logging.getLogger(__name__)
 _REQUEST_KEYS = ("mission", "start", "end", "probes", "mode", "coords")
+#: chunk="auto" probes the first hour, else the first day, else the first 30 days (ns)
+PROBE_LENGTHS_NS = (3600 * 10**9, 86400 * 10**9, 30 * 86400 * 10**9)
 
 
 # --------------------------------------------------------------------------- plan
 
 
 @dataclass(frozen=True)
-class _Request:
+class SearchRequest:
+    """A request to search: what to load, times in ns since 1970."""
+
     mission: str
     start: int  # ns
     end: int
@@ -41,37 +57,59 @@ class _Request:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
+    """Everything a chunk needs: the criterion, the grid and how the grid is cut.
+
+    Chunk 0 owns the first ``first`` samples, every later chunk ``chunk``
+    samples (the last one the rest); ``first`` differs from ``chunk`` when the
+    probe load already holds the data of a shorter first chunk.
+    """
+
     criterion: Criterion
     grid: Grid
     chunk: int  # samples per chunk, a multiple of the step
+    first: int  # samples owned by chunk 0, a multiple of the step
     mode: str | float
     probes: tuple[str | None, ...]
     margin: int  # ns of data loaded beyond each chunk edge
-    request: _Request | None = None
+    request: SearchRequest | None = None
     loader: Callable[..., xr.Dataset] | None = None
     products: tuple[str, ...] = ()
     with_position: bool = True
 
     @property
     def n_chunks(self) -> int:
-        return -(-self.grid.n // self.chunk)
+        return 1 + -(-max(0, self.grid.n - self.first) // self.chunk)
 
     def bounds(self, j: int) -> tuple[int, int, int, int]:
         """Loaded ``[lo, hi)`` and owned ``[own_lo, own_hi)`` samples of chunk ``j``."""
-        own_lo, own_hi = j * self.chunk, min((j + 1) * self.chunk, self.grid.n)
+        own_lo = 0 if j == 0 else self.first + (j - 1) * self.chunk
+        own_hi = min(self.first if j == 0 else own_lo + self.chunk, self.grid.n)
         lo = max(0, own_lo - self.grid.window)
         hi = min(self.grid.n, own_hi + self.grid.window)
         return lo, hi, own_lo, own_hi
 
+    def span(self, j: int) -> tuple[int, int]:
+        """The time span (ns) chunk ``j`` loads: its samples, one window and the margin each side."""
+        req, g = self.request, self.grid
+        assert req is not None
+        lo, hi, _, _ = self.bounds(j)
+        return (
+            max(req.start, g.origin + lo * g.dt - self.margin),
+            min(req.end, g.origin + hi * g.dt + self.margin),
+        )
+
 
 @dataclass
-class _ChunkOut:
+class ChunkResult:
+    """What one chunk returns: a :class:`ProbeResult` per probe and what it learnt of the data."""
+
     results: dict[str | None, ProbeResult]
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def _normalise_source(source: Any) -> _Request:
+def normalise_source(source: Any) -> SearchRequest:
+    """The :class:`SearchRequest` of a request dict, tuple or :class:`helioport.schema.Request`."""
     if hasattr(source, "mission") and hasattr(source, "start") and not isinstance(source, Mapping):
         source = {k: getattr(source, k, None) for k in _REQUEST_KEYS}
     elif isinstance(source, (tuple, list)):
@@ -101,10 +139,10 @@ def _normalise_source(source: Any) -> _Request:
     extra = {
         k: v for k, v in d.items() if k not in ("mission", "mode", "coords", "products", "prod")
     }
-    return _Request(
+    return SearchRequest(
         mission=str(d["mission"]),
-        start=_ns(start),
-        end=_ns(end),
+        start=to_ns(start),
+        end=to_ns(end),
         probes=tuple(str(p) for p in probes),
         coords=d.get("coords"),
         mode=d.get("mode"),
@@ -112,53 +150,120 @@ def _normalise_source(source: Any) -> _Request:
     )
 
 
-def _ns(t: dt.datetime) -> int:
-    return int(pd.Timestamp(t).value)
+# --------------------------------------------------------------------------- loading
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+def load_span(
+    req: SearchRequest,
+    loader: Callable[..., xr.Dataset],
+    products: tuple[str, ...],
+    t0: int,
+    t1: int,
+    *,
+    with_position: bool = True,
+) -> xr.Dataset:
+    """The data of ``products`` (and ``sc_pos`` when the mission has it) between ``t0`` and ``t1`` (ns).
 
-
-def _dt(ns: int) -> dt.datetime:
-    """UTC datetime of ns since 1970, to the microsecond (floored, as pandas does)."""
-    return _EPOCH + dt.timedelta(microseconds=int(ns) // 1000)
-
-
-# --------------------------------------------------------------------------- chunks
-
-
-def _load(plan: _Plan, lo: int, hi: int) -> xr.Dataset | None:
-    req, g = plan.request, plan.grid
-    assert req is not None and plan.loader is not None
-    t0 = max(req.start, g.origin + lo * g.dt - plan.margin)
-    t1 = min(req.end, g.origin + hi * g.dt + plan.margin)
-    products = list(plan.products) + (["sc_pos"] if plan.with_position else [])
-    kwargs = dict(
-        products=products, probes=list(req.probes), coords=req.coords, mode=req.mode, **req.extra
-    )
-    try:
-        return plan.loader(req.mission, _dt(t0), _dt(t1), **kwargs)
-    except UnknownProductError:
-        if not plan.with_position:
-            raise
-        kwargs["products"] = list(plan.products)
+    Raises
+    ------
+    DataNotFoundError
+        From the loader, when the span holds no data.
+    UnknownProductError
+        When a criterion product is unknown, with a hint when it reads as a
+        product and a component written as one name.
+    """
+    kwargs = dict(probes=list(req.probes), coords=req.coords, mode=req.mode, **req.extra)
+    start, end = from_ns(t0), from_ns(t1)
+    if with_position:
         try:
-            return plan.loader(req.mission, _dt(t0), _dt(t1), **kwargs)
+            return loader(req.mission, start, end, products=[*products, "sc_pos"], **kwargs)
+        except UnknownProductError:
+            pass  # no sc_pos for this mission, or an unknown criterion product: asked again below
+    try:
+        return loader(req.mission, start, end, products=list(products), **kwargs)
+    except UnknownProductError as exc:
+        hints = [
+            f"{p!r} was read as a product name: a component is written {head}_x, {head}_y, "
+            f"{head}_z or {head}_tot (or another label of {head})"
+            for p in products
+            if repr(p) in str(exc) and (head := p.rpartition("_")[0])
+        ]
+        if not hints:
+            raise
+        raise UnknownProductError(f"{exc}. {' '.join(hints)}") from None
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The first slice of a request holding data, loaded as a chunk loads it."""
+
+    data: xr.Dataset
+    start: int  # ns: the span loaded
+    end: int
+
+
+def probe_load(
+    req: SearchRequest,
+    loader: Callable[..., xr.Dataset],
+    products: tuple[str, ...],
+    chunk_ns: int | None,
+) -> Probe:
+    """The first slice of the request holding data (for cadence and probes).
+
+    With a chunk length, slices of that length; with ``None`` (chunk="auto"),
+    the first hour, else the first day, else the first 30 days, else the rest
+    (:data:`PROBE_LENGTHS_NS`), until a slice holds two samples of the
+    criterion's first product.
+    """
+    if chunk_ns is None:
+        for length in PROBE_LENGTHS_NS:
+            if req.start + length >= req.end:
+                break
+            try:
+                ds = load_span(req, loader, products, req.start, req.start + length)
+            except DataNotFoundError:
+                continue
+            if any(
+                str(k).startswith(products[0]) and v.ndim and v.shape[0] >= 2
+                for k, v in ds.data_vars.items()
+            ):
+                return Probe(ds, req.start, req.start + length)
+        chunk_ns = req.end - req.start
+    t = req.start
+    while t < req.end:
+        t1 = min(req.end, t + chunk_ns)
+        try:
+            return Probe(load_span(req, loader, products, t, t1), t, t1)
         except DataNotFoundError:
-            return None
+            t = t1
+    raise DataNotFoundError(
+        f"no data for {', '.join(products)} of {req.mission!r} between "
+        f"{format_time(from_ns(req.start))} and {format_time(from_ns(req.end))}: nothing to search"
+    )
+
+
+def _load_chunk(plan: Plan, j: int) -> xr.Dataset | None:
+    req = plan.request
+    assert req is not None and plan.loader is not None
+    t0, t1 = plan.span(j)
+    try:
+        return load_span(req, plan.loader, plan.products, t0, t1, with_position=plan.with_position)
     except DataNotFoundError as exc:
         log.info(
             "no data for %s %s..%s: %s",
             req.mission,
-            format_time(_dt(t0)),
-            format_time(_dt(t1)),
+            format_time(from_ns(t0)),
+            format_time(from_ns(t1)),
             exc,
         )
         return None
 
 
+# --------------------------------------------------------------------------- chunks
+
+
 def _grid_arrays(
-    ds: xr.Dataset | None, plan: _Plan, probe: str | None, lo: int, hi: int, info: dict[str, Any]
+    ds: xr.Dataset | None, plan: Plan, probe: str | None, lo: int, hi: int, info: dict[str, Any]
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
     g, crit = plan.grid, plan.criterion
     arrays: dict[str, np.ndarray] = {}
@@ -219,12 +324,15 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
-def _run_chunk(plan: _Plan, j: int, ds: xr.Dataset | None = None) -> _ChunkOut:
-    """Load (request mode) and summarise chunk ``j``: a top-level function for dask."""
+def run_chunk(plan: Plan, j: int, ds: xr.Dataset | None = None) -> ChunkResult:
+    """Summarise chunk ``j`` of ``ds``, loading it first in request mode unless given.
+
+    A top-level function, so that dask can ship it to workers.
+    """
     lo, hi, own_lo, own_hi = plan.bounds(j)
     if ds is None and plan.loader is not None:
-        ds = _load(plan, lo, hi)
-    out = _ChunkOut({})
+        ds = _load_chunk(plan, j)
+    out = ChunkResult({})
     for probe in plan.probes:
         arrays, positions = _grid_arrays(ds, plan, probe, lo, hi, out.info)
         out.results[probe] = evaluate_chunk(

@@ -43,7 +43,14 @@ import numpy as np
 
 from ..errors import CriteriaError
 
-__all__ = ["COMPONENTS", "Criterion", "parse_criteria", "required_variables", "split_variable"]
+__all__ = [
+    "COMPONENTS",
+    "CriteriaLike",
+    "Criterion",
+    "parse_criteria",
+    "required_variables",
+    "split_variable",
+]
 
 #: Component suffixes understood in variable names (``tot`` is the magnitude).
 COMPONENTS = ("x", "y", "z", "tot")

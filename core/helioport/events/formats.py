@@ -4,6 +4,11 @@ Every format keeps times to the microsecond and values exactly (floats are
 written with ``repr``, the shortest text that reads back to the same float),
 so ``EventCatalog.read(cat.write(path)) == cat``.
 
+This module turns a catalog into text and text into a catalog's fields; it
+never builds the catalog model, so :mod:`.catalog` can call it. Writers read
+the attributes of :class:`CatalogLike` (``EventCatalog`` is one); readers
+return the fields ``EventCatalog(**fields)`` takes.
+
 - **AIDApy** (``.txt``): ``Label: value`` header lines as AIDApy writes them
   (Scientific process, Mission, Probes, Coordinates, Criteria, time window and
   step), then ``Settings:``/``Provenance:`` as one-line JSON, ``List of events
@@ -29,16 +34,14 @@ import json
 import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
-from pydantic import ValidationError
 
 from ..errors import InvalidRequestError
 from ..times import format_time, parse_time
-from .catalog import Event, EventCatalog, invalid
 
-__all__ = ["FORMATS", "default_filename", "read_catalog", "write_catalog"]
+__all__ = ["FORMATS", "CatalogLike", "default_filename", "read_catalog", "write_catalog"]
 
 FORMATS = {
     ".txt": "aidapy",
@@ -54,10 +57,32 @@ _LOC = "S/C location (km)"
 _LIST = "List of events found:"
 
 
+class CatalogLike(Protocol):
+    """What the writers read of a catalog (:class:`.catalog.EventCatalog` is one).
+
+    Each event has ``start``, ``stop`` (UTC datetimes), ``values`` (a dict of
+    floats), ``location`` (three floats or ``None``) and ``probe``.
+    """
+
+    events: list[Any]
+    settings: dict[str, Any]
+    provenance: dict[str, Any]
+
+    def model_dump_json(self, *, indent: int | None = None) -> str: ...
+
+
+def _fields(events: list[dict[str, Any]], settings: Any, provenance: Any) -> dict[str, Any]:
+    return {"events": events, "settings": settings, "provenance": provenance}
+
+
+def _event(start: Any, stop: Any, probe: Any, location: Any, values: dict[str, float]) -> dict:
+    return {"start": start, "stop": stop, "probe": probe, "location": location, "values": values}
+
+
 # --------------------------------------------------------------------------- helpers
 
 
-def default_filename(catalog: EventCatalog) -> str:
+def default_filename(catalog: CatalogLike) -> str:
     """``Output_list_events_{mission}_{start}_{end}.txt`` (times as ``YYYYMMDDTHHMMSS``)."""
     prov = catalog.provenance
     mission = prov.get("mission") or "events"
@@ -109,7 +134,7 @@ def _num(x: float) -> str:
     return repr(float(x))
 
 
-def _keys(catalog: EventCatalog) -> list[str]:
+def _keys(catalog: CatalogLike) -> list[str]:
     keys: list[str] = []
     for e in catalog.events:
         keys += [k for k in e.values if k not in keys]
@@ -134,7 +159,7 @@ def _ns_text(t: Any) -> str:
 # --------------------------------------------------------------------------- AIDApy
 
 
-def _write_aidapy(catalog: EventCatalog) -> str:
+def _write_aidapy(catalog: CatalogLike) -> str:
     s, p = catalog.settings, catalog.provenance
     probes = p.get("probes") or []
     lines = [
@@ -165,7 +190,7 @@ def _write_aidapy(catalog: EventCatalog) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _read_aidapy(text: str) -> EventCatalog:
+def _read_aidapy(text: str) -> dict[str, Any]:
     lines = text.splitlines()
     head: dict[str, str] = {}
     i = 0
@@ -219,8 +244,8 @@ def _read_aidapy(text: str) -> EventCatalog:
                 probe = cell
             else:
                 values[name] = float(cell)
-        events.append(Event(start=start, stop=stop, location=loc, probe=probe, values=values))
-    return EventCatalog(events=events, settings=settings, provenance=prov)
+        events.append(_event(start, stop, probe, loc, values))
+    return _fields(events, settings, prov)
 
 
 # --------------------------------------------------------------------------- CSV
@@ -228,7 +253,7 @@ def _read_aidapy(text: str) -> EventCatalog:
 _CSV_FIXED = ("start", "stop", "probe", "location_x", "location_y", "location_z")
 
 
-def _write_csv(catalog: EventCatalog) -> str:
+def _write_csv(catalog: CatalogLike) -> str:
     buf = io.StringIO()
     buf.write("# helioport event catalog\n")
     buf.write("# settings: " + json.dumps(catalog.settings) + "\n")
@@ -244,7 +269,7 @@ def _write_csv(catalog: EventCatalog) -> str:
     return buf.getvalue()
 
 
-def _read_csv(text: str) -> EventCatalog:
+def _read_csv(text: str) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     body = []
     for line in text.splitlines():
@@ -256,7 +281,7 @@ def _read_csv(text: str) -> EventCatalog:
             body.append(line)
     rows = list(csv.reader(body))
     if not rows:
-        return EventCatalog(**meta)
+        return _fields([], meta.get("settings", {}), meta.get("provenance", {}))
     header, events = rows[0], []
     for r in rows[1:]:
         d = dict(zip(header, r))
@@ -264,22 +289,14 @@ def _read_csv(text: str) -> EventCatalog:
         if d.get("location_x"):
             loc = (float(d["location_x"]), float(d["location_y"]), float(d["location_z"]))
         values = {k: float(v) for k, v in d.items() if k not in _CSV_FIXED and v != ""}
-        events.append(
-            Event(
-                start=d["start"],
-                stop=d["stop"],
-                probe=d.get("probe") or None,
-                location=loc,
-                values=values,
-            )
-        )
-    return EventCatalog(events=events, **meta)
+        events.append(_event(d["start"], d["stop"], d.get("probe") or None, loc, values))
+    return _fields(events, meta.get("settings", {}), meta.get("provenance", {}))
 
 
 # --------------------------------------------------------------------------- VOTable
 
 
-def _write_votable(catalog: EventCatalog) -> str:
+def _write_votable(catalog: CatalogLike) -> str:
     ET.register_namespace("", _VO_NS)
     q = f"{{{_VO_NS}}}"
     root = ET.Element(q + "VOTABLE", {"version": "1.3"})
@@ -360,7 +377,7 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _read_votable(text: str) -> EventCatalog:
+def _read_votable(text: str) -> dict[str, Any]:
     root = ET.fromstring(text)
     settings: dict[str, Any] = {}
     prov: dict[str, Any] = {}
@@ -394,10 +411,8 @@ def _read_votable(text: str) -> EventCatalog:
                 loc = (x, y, z)
             else:
                 values[name] = _float_vo(cell)
-        events.append(
-            Event(start=r[i_start], stop=r[i_stop], probe=probe, location=loc, values=values)
-        )
-    return EventCatalog(events=events, settings=settings, provenance=prov)
+        events.append(_event(r[i_start], r[i_stop], probe, loc, values))
+    return _fields(events, settings, prov)
 
 
 # --------------------------------------------------------------------------- entry points
@@ -412,18 +427,19 @@ _READERS = {
     "aidapy": _read_aidapy,
     "csv": _read_csv,
     "votable": _read_votable,
-    "json": EventCatalog.model_validate_json,
+    "json": json.loads,
 }
 
 
 def write_catalog(
-    catalog: EventCatalog, path: str | Path | None = None, format: str | None = None
+    catalog: CatalogLike, path: str | Path | None = None, format: str | None = None
 ) -> Path:
     """Write ``catalog`` to ``path`` (a file, a directory, or ``None`` for the current one).
 
     Examples
     --------
     >>> import tempfile
+    >>> from helioport.events import Event, EventCatalog
     >>> cat = EventCatalog(events=[Event(start="2020-01-01", stop="2020-01-01T00:01")],
     ...                    provenance={"mission": "omni", "start": "2020-01-01", "end": "2020-01-02"})
     >>> write_catalog(cat, tempfile.mkdtemp()).name
@@ -438,8 +454,13 @@ def write_catalog(
     return target
 
 
-def read_catalog(path: str | Path, format: str | None = None) -> EventCatalog:
-    """Read a catalog file; the format follows the extension unless given."""
+def read_catalog(path: str | Path, format: str | None = None) -> dict[str, Any]:
+    """The fields of the catalog in a file; the format follows the extension unless given.
+
+    Returns ``{"events": [...], "settings": {...}, "provenance": {...}}``, each
+    event a dict of :class:`.catalog.Event` fields, not yet validated:
+    :meth:`.catalog.EventCatalog.read` builds and validates the catalog.
+    """
     p = Path(path)
     fmt = _format_of(p, format)
     try:
@@ -447,12 +468,16 @@ def read_catalog(path: str | Path, format: str | None = None) -> EventCatalog:
     except FileNotFoundError:
         raise InvalidRequestError(f"no catalog file at {str(p)!r}") from None
     try:
-        return _READERS[fmt](text)
-    except ValidationError as exc:
-        raise invalid(f"{fmt} catalog {str(p)!r}", exc) from None
+        fields = _READERS[fmt](text)
     except (ValueError, KeyError, IndexError, ET.ParseError) as exc:
         if isinstance(exc, InvalidRequestError):
             raise
         raise InvalidRequestError(
             f"cannot read {str(p)!r} as a {fmt} event catalog: {exc}"
         ) from None
+    if not isinstance(fields, dict):
+        raise InvalidRequestError(
+            f"cannot read {str(p)!r} as a {fmt} event catalog: it holds a "
+            f"{type(fields).__name__}, not the catalog's fields"
+        )
+    return fields

@@ -9,20 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
+from ..times import to_datetime64
 from .catalog import EventCatalog
 from .criteria import split_variable
 from .resolve import resolve_series
 
 __all__ = ["summary_plot"]
-
-
-def _naive(t) -> np.datetime64:
-    return np.datetime64(pd.Timestamp(t).tz_convert(None).to_datetime64(), "ns")
 
 
 def summary_plot(
@@ -69,7 +64,7 @@ def summary_plot(
             units = data[s.variable].attrs.get("units")
             ax.set_ylabel(f"{name}\n[{units}]" if units else name)
         for e in catalog.events:
-            t0, t1 = _naive(e.start), _naive(e.stop)
+            t0, t1 = to_datetime64(e.start), to_datetime64(e.stop)
             if t1 > t0:
                 ax.axvspan(t0, t1, color="gold", alpha=0.4, lw=0)
             else:

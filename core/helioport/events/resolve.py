@@ -16,6 +16,7 @@ Resampling onto the grid ``origin + i * dt`` (integer nanoseconds):
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -23,8 +24,10 @@ import numpy as np
 import xarray as xr
 
 from ..errors import CriteriaError
+from ..naming import find_time_dim
 
 __all__ = [
+    "CADENCE_PAIRS",
     "MARGIN_EXTRA_NS",
     "Series",
     "cadence_ns",
@@ -78,21 +81,6 @@ class Series:
         return cadence_ns(self.times)
 
 
-def time_dim(da: xr.DataArray) -> str:
-    """The time dimension of a variable (``time_{variable}`` or ``time``)."""
-    for dim in da.dims:
-        if (
-            str(dim).startswith("time")
-            and dim in da.coords
-            and np.issubdtype(da[dim].dtype, np.datetime64)
-        ):
-            return str(dim)
-    for dim in da.dims:
-        if dim in da.coords and np.issubdtype(da[dim].dtype, np.datetime64):
-            return str(dim)
-    raise CriteriaError(f"variable {da.name!r} has no datetime dimension (dims {da.dims})")
-
-
 def variable_name(ds: xr.Dataset, product: str, probe: str | None) -> str | None:
     """The Dataset variable serving ``product`` for ``probe``, or ``None``."""
     if probe is not None and f"{product}_{probe}" in ds.data_vars:
@@ -102,7 +90,7 @@ def variable_name(ds: xr.Dataset, product: str, probe: str | None) -> str | None
     return None
 
 
-def _component(da: xr.DataArray, tdim: str, product: str, component: str | None) -> np.ndarray:
+def _component(da: xr.DataArray, tdim: Hashable, product: str, component: str | None) -> np.ndarray:
     other = [d for d in da.dims if d != tdim]
     data = np.asarray(da.transpose(tdim, *other).values, dtype=float)
     if not other:
@@ -156,7 +144,9 @@ def resolve_series(
     if var is None:
         return None
     da = ds[var]
-    tdim = time_dim(da)
+    tdim = find_time_dim(da)
+    if tdim is None:
+        raise CriteriaError(f"variable {da.name!r} has no datetime dimension (dims {da.dims})")
     times = np.asarray(da[tdim].values).astype("datetime64[ns]", copy=False).view("i8")
     values = _component(da, tdim, product, component)
     if times.size > 1 and not bool(np.all(times[1:] >= times[:-1])):
@@ -165,21 +155,22 @@ def resolve_series(
     return Series(name, var, times, values)
 
 
-_CADENCE_PAIRS = 65536
+#: :func:`cadence_ns` estimates the cadence of a longer series from this many sample pairs.
+CADENCE_PAIRS = 65536
 
 
 def cadence_ns(times: np.ndarray) -> int:
     """Median sampling interval in ns, rounded to the microsecond when above 1 ms.
 
-    Long series use the median of ``_CADENCE_PAIRS`` consecutive-sample
+    Long series use the median of :data:`CADENCE_PAIRS` consecutive-sample
     intervals spread evenly over the series (the median of all of them costs
     a full sort-like pass over tens of millions of samples, and the sampled
     median of a series whose cadence holds over most of it is the same).
     """
     if times.size < 2:
         return 0
-    if times.size - 1 > _CADENCE_PAIRS:
-        at = np.linspace(0, times.size - 2, _CADENCE_PAIRS).astype(np.int64)
+    if times.size - 1 > CADENCE_PAIRS:
+        at = np.linspace(0, times.size - 2, CADENCE_PAIRS).astype(np.int64)
         step = int(np.median(times[at + 1] - times[at]))
     else:
         step = int(np.median(np.diff(times)))

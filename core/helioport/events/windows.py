@@ -25,11 +25,13 @@ import numpy as np
 __all__ = [
     "merge_close",
     "merge_runs",
+    "mode_over_window",
     "next_true",
     "prev_true",
     "runs_of",
     "segment_reduce",
     "window_hits",
+    "windows_holding",
 ]
 
 Mode = str | float
@@ -54,7 +56,7 @@ def window_hits(
     if mode == "any":
         at = np.flatnonzero(truth)
         if at.size < n // 8:  # few true samples: mark the windows each one falls in
-            return _windows_holding(at, starts, width)
+            return windows_holding(at, starts, width)
     c_true = np.concatenate(([0], np.cumsum(truth, dtype=np.int64)))
     count = c_true[b] - c_true[a]
     if mode == "any":
@@ -66,7 +68,7 @@ def window_hits(
     return (count > 0) & (count >= float(mode) * nvalid - 1e-9)
 
 
-def _windows_holding(at: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+def windows_holding(at: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     """Whether each window ``[s, s + width)`` holds one of the sample indices ``at``.
 
     For regularly spaced ``starts`` (as windows are): sample ``i`` lies in the
@@ -77,7 +79,7 @@ def _windows_holding(at: np.ndarray, starts: np.ndarray, width: int) -> np.ndarr
 
     Examples
     --------
-    >>> _windows_holding(np.array([3, 9]), np.arange(0, 12, 2), 3)
+    >>> windows_holding(np.array([3, 9]), np.arange(0, 12, 2), 3)
     array([False,  True, False, False,  True, False])
     """
     nw = starts.size

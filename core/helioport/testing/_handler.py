@@ -2,14 +2,13 @@
 
 Everything about answering one request lives here: path decoding and
 confinement to the root, files with ETag/Last-Modified/304/Range, Apache-style
-folder indexes, the MMS SDC API endpoints and the injected faults.
+folder indexes, the APIs mounted under a URL prefix and the injected faults.
 """
 
 from __future__ import annotations
 
 import email.utils
 import hashlib
-import json
 import logging
 import os
 import socket
@@ -18,6 +17,7 @@ import struct
 import sys
 import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
-from . import _sdc
 from ._apache import IndexEntry, content_type, error_page, parse_sort, render_index
-from ._records import Fault, LoggedRequest
+from ._records import ApiHandler, ApiRequest, ApiResponse, Fault, LoggedRequest
 
 if TYPE_CHECKING:
     from .server import ArchiveServer
+
+__all__ = ["SERVER_SOFTWARE", "ArchiveHTTPServer", "RequestHandler", "is_inside"]
 
 logger = logging.getLogger("helioport.testing.server")
 
@@ -117,7 +118,8 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
     return start, min(end, size - 1)
 
 
-def _inside(real: str, real_root: str) -> bool:
+def is_inside(real: str, real_root: str) -> bool:
+    """Whether the resolved path ``real`` is ``real_root`` or below it."""
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
@@ -139,13 +141,15 @@ def _url_segments(raw_path: str) -> list[str] | None:
     return segments
 
 
-class _HTTPServer(ThreadingHTTPServer):
+class ArchiveHTTPServer(ThreadingHTTPServer):
+    """The threading HTTP server behind an :class:`ArchiveServer` (``archive``)."""
+
     daemon_threads = True
     block_on_close = False  # never wait for idle keep-alive connections on close
 
     def __init__(self, address: tuple[str, int], archive: ArchiveServer) -> None:
         self.archive = archive
-        super().__init__(address, _Handler)
+        super().__init__(address, RequestHandler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
@@ -155,11 +159,13 @@ class _HTTPServer(ThreadingHTTPServer):
             logger.exception("error while serving %s", client_address)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class RequestHandler(BaseHTTPRequestHandler):
+    """Answers one connection's requests for ``server.archive``."""
+
     protocol_version = "HTTP/1.1"
     server_version = SERVER_SOFTWARE
     timeout = 30  # idle keep-alive connections end after this
-    server: _HTTPServer
+    server: ArchiveHTTPServer
 
     # -- plumbing ---------------------------------------------------------------
     def version_string(self) -> str:
@@ -201,6 +207,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._sent = 0
         responding = False
         status = 0
+        sent_headers: dict[str, str] = {}
         try:
             fault = archive._take_fault(decoded)
             truncate: float | None = None
@@ -230,7 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
                     response = self._html_error(500)
             if self.command not in ("GET", "HEAD"):
                 self.close_connection = True  # request bodies are never read
-            status = response.status
+            status, sent_headers = response.status, dict(response.headers)
             archive._begin_response()
             responding = True
             self._send(response, truncate)
@@ -243,6 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
                     status=status,
                     headers=dict(self.headers.items()),
                     bytes_sent=self._sent,
+                    response_headers=sent_headers,
                 ),
                 responding=responding,
             )
@@ -287,18 +295,18 @@ class _Handler(BaseHTTPRequestHandler):
         host, port = self.server.server_address[:2]
         return f"{SERVER_SOFTWARE} Server at {host} Port {port}"
 
-    def _body(self, status: int, body: bytes | str, ctype: str, **headers: str) -> _Response:
+    def _body(
+        self, status: int, body: bytes | str, ctype: str, headers: Mapping[str, str] | None = None
+    ) -> _Response:
         data = body.encode("utf-8") if isinstance(body, str) else body
         hdrs = {"Content-Type": ctype, "Content-Length": str(len(data))}
-        hdrs.update({k.replace("_", "-"): v for k, v in headers.items()})
+        hdrs.update(headers or {})
         return _Response(status, hdrs, body=data)
 
     def _html_error(self, status: int, **headers: str) -> _Response:
         page = error_page(status, location=headers.get("Location", ""), address=self._address())
-        return self._body(status, page, _HTML_ERROR_TYPE, **headers)
-
-    def _json(self, status: int, payload: object) -> _Response:
-        return self._body(status, json.dumps(payload), "application/json")
+        hdrs = {k.replace("_", "-"): v for k, v in headers.items()}
+        return self._body(status, page, _HTML_ERROR_TYPE, hdrs)
 
     def _fault_response(self, fault: Fault) -> _Response:
         opts = fault.opts
@@ -338,7 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
         when = _parse_http_date(if_range)
         return when is not None and int(when) == int(mtime)
 
-    def _file(self, path: Path, name: str, **extra: str) -> _Response:
+    def _file(self, path: Path, name: str, extra: Mapping[str, str] | None = None) -> _Response:
         st = path.stat()
         etag = _file_etag(st, path)
         headers = {
@@ -349,7 +357,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._not_modified(etag, st.st_mtime):
             return _Response(304, headers)
         headers["Content-Type"] = content_type(name)
-        headers.update({k.replace("_", "-"): v for k, v in extra.items()})
+        headers.update(extra or {})
         size = st.st_size
         range_header = self.headers.get("Range")
         if range_header is not None and self._range_allowed(etag, st.st_mtime):
@@ -377,7 +385,7 @@ class _Handler(BaseHTTPRequestHandler):
                     st = entry.stat()
                 except OSError:  # broken symlink
                     continue
-                if entry.is_symlink() and not _inside(os.path.realpath(entry.path), real_root):
+                if entry.is_symlink() and not is_inside(os.path.realpath(entry.path), real_root):
                     continue
                 is_dir = stat.S_ISDIR(st.st_mode)
                 entries.append(IndexEntry(entry.name, is_dir, st.st_size, st.st_mtime))
@@ -391,7 +399,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._not_modified(etag, mtime):
             return _Response(304, headers)
         page = render_index(url_path, entries, sort=sort, address=self._address())
-        return self._body(200, page, "text/html;charset=UTF-8", **headers)
+        return self._body(200, page, "text/html;charset=UTF-8", headers)
 
     # -- routing ------------------------------------------------------------------
     def _route(self, raw_path: str, query: str) -> _Response:
@@ -402,12 +410,13 @@ class _Handler(BaseHTTPRequestHandler):
         if segments is None:
             return self._html_error(404)
         rel = "/".join(segments)
-        prefix = archive.sdc_prefix
-        if prefix is not None and (rel + "/").startswith(prefix):
-            return self._sdc(rel[len(prefix) :].strip("/"), query)
+        mounted = archive.api_for(rel)
+        if mounted is not None:
+            prefix, api = mounted
+            return self._api(api, rel[len(prefix) :].strip("/"), query)
         target = archive.root.joinpath(*segments)
         real = os.path.realpath(target)
-        if not _inside(real, archive._real_root):
+        if not is_inside(real, archive._real_root):
             return self._html_error(403)
         if os.path.isdir(real):
             if not raw_path.endswith("/"):
@@ -419,56 +428,20 @@ class _Handler(BaseHTTPRequestHandler):
             return self._file(Path(real), target.name)
         return self._html_error(404)
 
-    def _sdc(self, endpoint: str, query: str) -> _Response:
-        archive = self.server.archive
-        params = parse_qs(query)
-        try:
-            if endpoint == "file_info/science":
-                files = _sdc.select(archive.sdc_root, params)
-                return self._api(_sdc.file_info_json(files), "application/json")
-            if endpoint == "file_names/science":
-                files = _sdc.select(archive.sdc_root, params)
-                return self._api(_sdc.file_names_text(files), "text/plain")
-            if endpoint == "download/science":
-                return self._sdc_download(params)
-        except ValueError as exc:
-            return self._json(400, {"error": str(exc)})
-        return self._json(404, {"error": f"unknown endpoint: {endpoint or '/'}"})
-
-    def _api(self, body: bytes, ctype: str, **extra: str) -> _Response:
-        etag = f'"{hashlib.sha1(body, usedforsecurity=False).hexdigest()[:24]}"'
+    def _api(self, api: ApiHandler, path: str, query: str) -> _Response:
+        request = ApiRequest(
+            method=self.command,
+            path=path,
+            query=parse_qs(query),
+            headers=dict(self.headers.items()),
+        )
+        answer: ApiResponse = api(request)
+        if answer.file is not None:
+            return self._file(answer.file, answer.file.name, answer.headers)
+        if answer.status != 200:
+            return self._body(answer.status, answer.body, answer.content_type, answer.headers)
+        etag = f'"{hashlib.sha1(answer.body, usedforsecurity=False).hexdigest()[:24]}"'
         inm = self.headers.get("If-None-Match")
         if inm is not None and _etag_listed(inm, etag):
             return _Response(304, {"ETag": etag})
-        return self._body(200, body, ctype, ETag=etag, **extra)
-
-    def _sdc_download(self, params: dict[str, list[str]]) -> _Response:
-        archive = self.server.archive
-        names = [
-            n.strip()
-            for key in ("file", "files")
-            for v in params.get(key, [])
-            for n in v.split(",")
-        ]
-        names = [n for n in names if n]
-        if names:
-            files = _sdc.find_by_name(archive.sdc_root, names)
-        elif set(params) - {"start_date", "end_date"}:
-            files = _sdc.select(archive.sdc_root, params)
-        else:
-            return self._json(400, {"error": "give file=NAME or query parameters"})
-        if not files:
-            return self._json(404, {"error": "file not found", "file": ",".join(names)})
-        real_sdc = os.path.realpath(archive.sdc_root)
-        if any(not _inside(os.path.realpath(f.path), real_sdc) for f in files):
-            return self._json(403, {"error": "forbidden"})
-        if len(files) == 1:
-            name = files[0].file_name
-            return self._file(
-                files[0].path, name, Content_Disposition=f'attachment; filename="{name}"'
-            )
-        return self._api(
-            _sdc.zip_files(files),
-            "application/zip",
-            Content_Disposition='attachment; filename="mms_sdc_files.zip"',
-        )
+        return self._body(200, answer.body, answer.content_type, {"ETag": etag, **answer.headers})

@@ -3,8 +3,8 @@
 :func:`write_cdf` writes any set of variables with :class:`cdflib.cdfwrite.CDF`;
 times are converted here (TT2000 as int64 through
 :func:`helioport.epochs.datetime64_to_tt2000`: cdflib's datetime path is slow
-and its datetime64 FILLVAL overflows). :func:`fgm_like_file` writes an MMS FGM
-L2 file shaped like ``mms1_fgm_brst_l2_20151016130524_v4.18.1.cdf``.
+and its datetime64 FILLVAL overflows). Mission-shaped files are the plugins'
+business (e.g. ``helioport_mms.fixtures.fgm_like_file``), written with it.
 
 Examples
 --------
@@ -32,7 +32,6 @@ from ..epochs import (
     CDF_EPOCH,
     CDF_EPOCH16,
     CDF_TIME_TT2000,
-    TT2000_FILL,
     datetime64_to_epoch,
     datetime64_to_epoch16,
     datetime64_to_tt2000,
@@ -40,7 +39,7 @@ from ..epochs import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CDF_TYPES", "VarSpec", "fgm_like_file", "write_cdf"]
+__all__ = ["CDF_TYPES", "VarSpec", "write_cdf"]
 
 CDF_TYPES = {
     "CDF_INT1": 1, "CDF_INT2": 2, "CDF_INT4": 4, "CDF_INT8": 8,
@@ -240,196 +239,3 @@ def _write_var(cdf: CdfWriter, name: str, spec: VarSpec) -> None:
         cdf.write_var(var_spec, var_attrs=attrs, var_data=data)
     finally:
         del cdf._convert_data
-
-
-def _vector_attrs(catdesc: str, fieldnam: str, units: str, frame: str, label: str, depend: str,
-                  fmt: str, vmin: Any, vmax: Any, si: str) -> dict[str, Any]:  # fmt: skip
-    return {
-        "CATDESC": catdesc, "DEPEND_0": depend, "DISPLAY_TYPE": "time_series", "FIELDNAM": fieldnam,
-        "FILLVAL": np.float32(-1e31), "FORMAT": fmt, "LABL_PTR_1": label, "UNITS": units,
-        "VALIDMIN": vmin, "VALIDMAX": vmax, "VAR_TYPE": "data", "SCALETYP": "linear",
-        "COORDINATE_SYSTEM": frame, "SI_CONVERSION": si, "TENSOR_ORDER": np.int32(1),
-        "REPRESENTATION_1": "represent_vec_tot",
-    }  # fmt: skip
-
-
-def _epoch_attrs(catdesc: str, fieldnam: str) -> dict[str, Any]:
-    return {
-        "CATDESC": catdesc, "FIELDNAM": fieldnam, "FILLVAL": TT2000_FILL, "LABLAXIS": fieldnam,
-        "UNITS": "ns", "VALIDMIN": np.datetime64("2010-01-01", "ns"),
-        "VALIDMAX": np.datetime64("2050-01-01", "ns"), "VAR_TYPE": "support_data",
-        "SCALETYP": "linear", "MONOTON": "INCREASE", "TIME_BASE": "J2000",
-        "TIME_SCALE": "Terrestrial Time", "REFERENCE_POSITION": "Rotating Earth Geoid",
-        "SI_CONVERSION": "1.0e-9>s",
-    }  # fmt: skip
-
-
-def fgm_like_file(
-    path: str | Path,
-    start: Any,
-    n: int,
-    cadence: float | np.timedelta64,
-    probe: str = "mms1",
-    rate: str = "srvy",
-    *,
-    frames: tuple[str, ...] = ("gse", "gsm", "dmpa", "bcs"),
-    fill_records: Any = (),
-    compress: int = 0,
-    seed: int = 0,
-) -> Path:
-    """Write an MMS FGM L2-like CDF: ``Epoch``, ``{probe}_fgm_b_{frame}_{rate}_l2``, position.
-
-    Variables, types and attributes mirror the real
-    ``mms1_fgm_brst_l2_20151016130524_v4.18.1.cdf``: ``Epoch`` (TT2000),
-    ``{probe}_fgm_b_{frame}_{rate}_l2`` float32 [n, 4] (x, y, z, total; nT),
-    ``{probe}_fgm_flag_{rate}_l2`` uint32, ``Epoch_state`` (30 s) with
-    ``{probe}_fgm_r_{gse,gsm}_{rate}_l2`` float32 [m, 4] (km), the
-    ``label_b_{frame}`` / ``label_r_{gse,gsm}`` / ``represent_vec_tot`` CHAR
-    variables and MMS global attributes.
-
-    Parameters
-    ----------
-    path
-        Destination file.
-    start
-        Time of the first record (anything :func:`numpy.datetime64` takes).
-    n
-        Number of field records.
-    cadence
-        Seconds between records (16 S/s survey: ``1/16``), or a timedelta64.
-    probe, rate
-        ``"mms1"``..``"mms4"``; ``"srvy"`` or ``"brst"``.
-    frames
-        Which ``b_{frame}`` variables to write.
-    fill_records
-        Record indices whose B vectors are written as FILLVAL (-1e31).
-    compress
-        GZIP level for the B variables (the real files use 6).
-    seed
-        Seed of the synthetic noise.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-
-    Examples
-    --------
-    >>> fgm_like_file(tmp / "mms1_fgm_srvy_l2_20151016_v4.18.0.cdf", "2015-10-16", 1000, 1 / 16)  # doctest: +SKIP
-    """
-    t0 = np.datetime64(start, "ns")
-    step = (
-        int(cadence / np.timedelta64(1, "ns"))
-        if isinstance(cadence, np.timedelta64)
-        else round(cadence * 1e9)
-    )
-    offsets = np.arange(n, dtype=np.int64) * step
-    epoch = t0 + offsets.astype("m8[ns]")
-    secs = offsets / 1e9
-    rng = np.random.default_rng(seed)
-    base = np.stack(
-        [
-            10 * np.sin(2 * np.pi * secs / 600),
-            5 * np.cos(2 * np.pi * secs / 900),
-            20 + 3 * np.sin(secs / 50),
-        ],
-        axis=1,
-    )
-    base += rng.normal(0, 0.05, base.shape)
-    angle = {"gse": 0.0, "gsm": 0.35, "dmpa": 0.03, "bcs": None}
-    fill_idx = np.asarray(fill_records, dtype=np.int64)
-
-    def with_total(v: np.ndarray) -> np.ndarray:
-        out = np.empty((len(v), 4), np.float32)
-        out[:, :3] = v
-        out[:, 3] = np.linalg.norm(v, axis=1)
-        if fill_idx.size:
-            out[fill_idx] = np.float32(-1e31)
-        return out
-
-    def rotate_x(v: np.ndarray, a: np.ndarray | float) -> np.ndarray:
-        c, s = np.cos(a), np.sin(a)
-        return np.stack([v[:, 0], c * v[:, 1] - s * v[:, 2], s * v[:, 1] + c * v[:, 2]], axis=1)
-
-    def rotate_z(v: np.ndarray, a: np.ndarray) -> np.ndarray:
-        c, s = np.cos(a), np.sin(a)
-        return np.stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1], v[:, 2]], axis=1)
-
-    variables: dict[str, VarSpec | tuple] = {
-        "Epoch": VarSpec(
-            epoch, _epoch_attrs("Interval centered time tag (TBC)", "Time since Jan 1, 1958")
-        ),
-    }
-    rate_text = {"srvy": "16 S/s", "brst": "128 S/s"}.get(rate, rate)
-    for frame in frames:
-        a = angle.get(frame)
-        v = rotate_z(base, 2 * np.pi * secs / 20.0) if a is None else rotate_x(base, a)
-        up = frame.upper()
-        attrs = _vector_attrs(
-            f"Magnetic field vector in {up} cartesian coordinates plus Btotal ({rate_text})",
-            f"Magnetic field vector in {up} plus Btotal ({rate_text})",
-            "nT",
-            up,
-            f"label_b_{frame}",
-            "Epoch",
-            "E13.5",
-            np.array([-20000, -20000, -20000, 0], "f4"),
-            np.array([20000] * 4, "f4"),
-            "1.0e-9>T",
-        )
-        variables[f"{probe}_fgm_b_{frame}_{rate}_l2"] = VarSpec(
-            with_total(v), attrs, compress=compress
-        )
-    variables[f"{probe}_fgm_flag_{rate}_l2"] = VarSpec(np.zeros(n, np.uint32), {
-        "CATDESC": "0 = No identified problems, non-zero = blank out the data", "DEPEND_0": "Epoch",
-        "FIELDNAM": f"{probe}_fgm_flag_{rate}_l2", "FILLVAL": np.uint32(4294967295), "FORMAT": "Z10.8",
-        "UNITS": " ", "VALIDMIN": np.uint32(0), "VALIDMAX": np.uint32(4294967281), "VAR_TYPE": "support_data",
-    }, compress=compress)  # fmt: skip
-    span = (offsets[-1] if n else 0) / 1e9
-    m = int(np.ceil(span / 30.0)) + 1
-    state = t0.astype("M8[s]").astype("M8[ns]") + (np.arange(m) * 30 * 10**9).astype("m8[ns]")
-    variables["Epoch_state"] = VarSpec(state, _epoch_attrs("Default time", "Epoch_state"))
-    phase = 2 * np.pi * np.arange(m) * 30 / 86400
-    r = np.stack([60000 * np.cos(phase), 60000 * np.sin(phase), np.full(m, -4500.0)], axis=1)
-    for frame, a in (("gse", 0.0), ("gsm", 0.35)):
-        rv = rotate_x(r, a)
-        out = np.column_stack([rv, np.linalg.norm(rv, axis=1)]).astype(np.float32)
-        variables[f"{probe}_fgm_r_{frame}_{rate}_l2"] = VarSpec(out, _vector_attrs(
-            f"Definitive Position in {frame.upper()} coordinates, 30 second", f"{probe}_fgm_r_{frame}_{rate}_l2",
-            "km", frame.upper(), f"label_r_{frame}", "Epoch_state", "E12.2", np.float32(-1e6), np.float32(1e6),
-            "1.0e3>m",
-        ))  # fmt: skip
-    for frame in frames:
-        up = frame.upper()
-        labels = np.array([f"Bx {up}", f"By {up}", f"Bz {up}", "Bt"])
-        variables[f"label_b_{frame}"] = (labels, {"CATDESC": f"labels for {up} components of B",
-                                                  "FIELDNAM": f"label B {up}", "FORMAT": "A11",
-                                                  "LABLAXIS": f"label_b_{frame}", "VAR_TYPE": "metadata"})  # fmt: skip
-    for frame in ("gse", "gsm"):
-        up = frame.upper()
-        variables[f"label_r_{frame}"] = (np.array([f"X {up}", f"Y {up}", f"Z {up}", "R"]), {
-            "CATDESC": f"labels for {up} components of position vector", "FIELDNAM": f"label R {up}",
-            "FORMAT": "A11", "LABLAXIS": f"label_r_{frame}", "VAR_TYPE": "metadata"})  # fmt: skip
-    variables["represent_vec_tot"] = (np.array(["x", "y", "z", "r"]), {
-        "CATDESC": "representation for vector plus total", "FIELDNAM": "representation for vector plus total",
-        "FORMAT": "A2", "LABLAXIS": "represent_vec_tot", "VAR_TYPE": "metadata"})  # fmt: skip
-    number = probe[-1]
-    day = str(t0.astype("M8[s]")).replace("-", "").replace(":", "").replace("T", "")
-    gattrs = {
-        "Project": "STP>Solar-Terrestrial Physics",
-        "Source_name": f"MMS{number}>MMS Satellite Number {number}",
-        "Discipline": "Space Physics>Magnetospheric Science",
-        "Data_type": f"{rate}_l2",
-        "Descriptor": "FGM>Flux Gate Magnetometer",
-        "Data_version": "4.18.0",
-        "Instrument_type": "Magnetic Fields (space)",
-        "Mission_group": "MMS",
-        "Logical_source": f"{probe}_fgm_{rate}_l2",
-        "Logical_file_id": Path(path).stem
-        if Path(path).suffix == ".cdf"
-        else f"{probe}_fgm_{rate}_l2_{day}",
-        "Logical_source_description": f"Level2 Flux Gate Magnetometer {rate} DC Magnetic Field for MMS{number}",
-        "Time_resolution": f"{step / 1e9} sec",
-        "Generated_by": "helioport.testing.cdfwriter (synthetic)",
-    }
-    return write_cdf(path, variables, gattrs)

@@ -1,14 +1,26 @@
 """A local archive server for tests and the offline demo.
 
 :class:`ArchiveServer` serves a folder over HTTP on 127.0.0.1 the way the real
-archives do (Apache at SPDF/Berkeley/UCalgary, the LASP MMS SDC API), and can
-inject the faults those servers show in practice::
+archives do (Apache at SPDF/Berkeley/UCalgary), and can inject the faults
+those servers show in practice::
 
     with ArchiveServer(tmp_path) as server:
         server.add_fault("*.cdf", "retry_after", seconds=2)
         requests.get(server.url_for("mms1/fgm/brst/l2/.../x.cdf"))   # 429
         requests.get(server.url_for("mms1/fgm/brst/l2/.../x.cdf"))   # 200
         assert [r.status for r in server.log] == [429, 200]
+
+A web-service API (a plugin's emulation of its archive's JSON API, such as
+the MMS SDC's in ``helioport_mms.sdc_server``) is mounted under a URL prefix:
+an :data:`ApiHandler` is a callable taking an :class:`ApiRequest` and
+answering an :class:`ApiResponse`; the server does the HTTP around it (ETag
+and ``304`` for bodies, ``Range`` for files, faults, the log)::
+
+    def api(request: ApiRequest) -> ApiResponse:
+        return ApiResponse.json({"files": [], "asked": request.query})
+
+    with ArchiveServer(tmp_path, apis={"api/v1/": api}) as server:
+        requests.get(server.api_url("api/v1/") + "file_info?sc_id=mms1").json()
 
 Behaviour of a plain file or folder URL:
 
@@ -22,8 +34,9 @@ Behaviour of a plain file or folder URL:
 * paths are percent-decoded (``%2B`` is ``+``); ``..``, encoded ``%2e%2e``,
   encoded slashes and NUL give 404, symlinks leading out of the root give 403.
 
-Run ``python -m helioport.testing.server ROOT [--port N]`` to serve a folder
-from the command line.
+A mounted API takes precedence over the files under its prefix (the longest
+matching prefix wins). Run ``python -m helioport.testing.server ROOT [--port N]``
+to serve a folder from the command line.
 """
 
 from __future__ import annotations
@@ -35,23 +48,24 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ._handler import _HTTPServer, _inside
-from ._records import FAULT_KINDS, Fault, LoggedRequest
-from ._sdc import DEFAULT_SDC_PREFIX
+from ._handler import ArchiveHTTPServer, is_inside
+from ._records import FAULT_KINDS, ApiHandler, ApiRequest, ApiResponse, Fault, LoggedRequest
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = [
-    "DEFAULT_SDC_PREFIX",
     "FAULT_KINDS",
+    "ApiHandler",
+    "ApiRequest",
+    "ApiResponse",
     "ArchiveServer",
     "Fault",
     "LoggedRequest",
@@ -64,12 +78,10 @@ logger = logging.getLogger(__name__)
 _SETTLE_TIMEOUT = 2.0
 
 
-def _normalise_prefix(prefix: str | None) -> str | None:
-    if prefix is None:
-        return None
+def _normalise_prefix(prefix: str) -> str:
     stripped = prefix.strip("/")
     if not stripped:
-        raise ValueError("sdc_prefix must not be empty (use None to disable the SDC API)")
+        raise ValueError("an API prefix must not be empty: the root serves the archive's files")
     return stripped + "/"
 
 
@@ -84,20 +96,13 @@ class ArchiveServer:
         TCP port; 0 picks a free one.
     host : str
         Address to bind; keep the default loopback address.
-    sdc_prefix : str or None
-        URL prefix of the MMS SDC API emulation
-        (default ``mms/sdc/public/files/api/v1/``); ``None`` disables it.
-    sdc_root : str or os.PathLike, optional
-        Folder holding the MMS files the SDC API serves (default ``root``).
+    apis : mapping of str to ApiHandler, optional
+        Web-service APIs to mount, by URL prefix (see :meth:`mount`).
 
     Attributes
     ----------
     root : pathlib.Path
         The served folder (resolved).
-    sdc_root : pathlib.Path
-        The SDC data folder (resolved).
-    sdc_prefix : str or None
-        Normalised prefix, without leading and with trailing slash.
     port : int or None
         Bound port once started.
 
@@ -113,14 +118,11 @@ class ArchiveServer:
         *,
         port: int = 0,
         host: str = "127.0.0.1",
-        sdc_prefix: str | None = DEFAULT_SDC_PREFIX,
-        sdc_root: str | os.PathLike[str] | None = None,
+        apis: Mapping[str, ApiHandler] | None = None,
     ) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NotADirectoryError(f"archive root is not a folder: {root}")
-        self.sdc_root = Path(sdc_root).resolve() if sdc_root is not None else self.root
-        self.sdc_prefix = _normalise_prefix(sdc_prefix)
         self.host = host
         self.port: int | None = None
         self._requested_port = port
@@ -132,8 +134,11 @@ class ArchiveServer:
         self._faults: list[Fault] = []
         self._connections: set[socket.socket] = set()
         self._stopping = threading.Event()
-        self._httpd: _HTTPServer | None = None
+        self._httpd: ArchiveHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._apis: dict[str, ApiHandler] = {}
+        for prefix, api in (apis or {}).items():
+            self.mount(prefix, api)
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> Self:
@@ -141,7 +146,7 @@ class ArchiveServer:
         if self._httpd is not None:
             return self
         self._stopping.clear()
-        self._httpd = _HTTPServer((self.host, self._requested_port), self)
+        self._httpd = ArchiveHTTPServer((self.host, self._requested_port), self)
         self.port = int(self._httpd.server_address[1])
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -197,12 +202,62 @@ class ArchiveServer:
             raise RuntimeError("ArchiveServer is not started")
         return f"http://{self.host}:{self.port}/"
 
+    # -- mounted APIs ----------------------------------------------------------------
+    def mount(self, prefix: str, api: ApiHandler) -> None:
+        """Answer every request under the URL ``prefix`` with ``api`` (before or while running).
+
+        Parameters
+        ----------
+        prefix : str
+            URL path prefix, e.g. ``"mms/sdc/public/files/api/v1/"`` (surrounding
+            slashes optional). Requests below it go to ``api``, never to the
+            files of the root; the longest matching prefix wins.
+        api : ApiHandler
+            Called with an :class:`ApiRequest` whose ``path`` is the rest of the
+            URL path below the prefix; answers an :class:`ApiResponse`.
+
+        Raises
+        ------
+        ValueError
+            An empty prefix.
+
+        Examples
+        --------
+        >>> server.mount("api/", lambda req: ApiResponse.json({"path": req.path}))  # doctest: +SKIP
+        >>> requests.get(server.api_url("api/") + "a/b").json()  # doctest: +SKIP
+        {'path': 'a/b'}
+        """
+        key = _normalise_prefix(prefix)
+        with self._lock:
+            self._apis[key] = api
+
     @property
-    def sdc_url(self) -> str:
-        """Base URL of the SDC API emulation (ends in ``/``)."""
-        if self.sdc_prefix is None:
-            raise RuntimeError("the SDC API emulation is disabled")
-        return self.url + self.sdc_prefix
+    def apis(self) -> dict[str, ApiHandler]:
+        """The mounted APIs by normalised prefix (no leading, one trailing slash); a copy."""
+        with self._lock:
+            return dict(self._apis)
+
+    def api_for(self, relpath: str) -> tuple[str, ApiHandler] | None:
+        """The mounted ``(prefix, api)`` answering the root-relative ``relpath``, if any."""
+        with self._lock:
+            matches = [p for p in self._apis if (relpath.strip("/") + "/").startswith(p)]
+            if not matches:
+                return None
+            prefix = max(matches, key=len)
+            return prefix, self._apis[prefix]
+
+    def api_url(self, prefix: str) -> str:
+        """Base URL of the API mounted at ``prefix`` (ends in ``/``).
+
+        Raises
+        ------
+        KeyError
+            Nothing is mounted at ``prefix``.
+        """
+        key = _normalise_prefix(prefix)
+        if key not in self.apis:
+            raise KeyError(f"no API mounted at {key!r}; mounted: {sorted(self.apis) or 'none'}")
+        return self.url + quote(key, safe="/")
 
     def url_for(self, relpath: str | os.PathLike[str]) -> str:
         """URL of ``relpath`` under the root, percent-encoded (``+`` as ``%2B``)."""
@@ -227,7 +282,7 @@ class ArchiveServer:
             The file.
         """
         path = self.root / Path(relpath)
-        if not _inside(os.path.realpath(path), self._real_root):
+        if not is_inside(os.path.realpath(path), self._real_root):
             raise ValueError(f"{relpath!s} is outside the archive root")
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -367,12 +422,12 @@ def serve_forever(
     host : str
         Address to bind.
     **kwargs
-        Passed to :class:`ArchiveServer` (``sdc_prefix``, ``sdc_root``).
+        Passed to :class:`ArchiveServer` (``apis``).
     """
     with ArchiveServer(root, port=port, host=host, **kwargs) as server:
         print(f"Serving {server.root} at {server.url}", flush=True)
-        if server.sdc_prefix is not None:
-            print(f"MMS SDC API at {server.sdc_url}", flush=True)
+        for prefix in sorted(server.apis):
+            print(f"API at {server.api_url(prefix)}", flush=True)
         thread = server._thread
         try:
             while thread is not None and thread.is_alive():
@@ -385,25 +440,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point: ``python -m helioport.testing.server ROOT [--port N]``."""
     parser = argparse.ArgumentParser(
         prog="python -m helioport.testing.server",
-        description="Serve a folder like a heliophysics data archive (Apache + MMS SDC API).",
+        description="Serve a folder like a heliophysics data archive (Apache directory indexes).",
     )
     parser.add_argument("root", help="folder to serve")
     parser.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument(
-        "--sdc-prefix", default=DEFAULT_SDC_PREFIX, help="URL prefix of the SDC API"
-    )
-    parser.add_argument("--sdc-root", default=None, help="folder of the MMS files (default ROOT)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
-    serve_forever(
-        args.root,
-        port=args.port,
-        host=args.host,
-        sdc_prefix=args.sdc_prefix,
-        sdc_root=args.sdc_root,
-    )
+    serve_forever(args.root, port=args.port, host=args.host)
     return 0
 
 

@@ -3,15 +3,16 @@
 - :class:`Transport` holds the HTTP sessions and the cache for one config;
 - :class:`ArchiveContext` is what plugins get (base URLs, cached listings, JSON);
 - :func:`select_versions` / :func:`version_key` pick one version per logical file;
-- :class:`LocalFile` and :class:`DirEntry` are the results.
+- :class:`LocalFile` and :class:`DirEntry` are the results (``LocalFile.paths``
+  lists the loadable files, the members of an unpacked delivery included).
 """
 
 from __future__ import annotations
 
 from .context import ArchiveContext
 from .core import Transport
-from .fetch import LocalFile
 from .listing import DirEntry, parse_index
+from .localfile import LocalFile
 from .versions import select_versions, version_key
 
 __all__ = [

@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import InvalidRequestError, PluginError
 from ..schema import RemoteFile
 
-__all__ = ["HTTP_CACHE_NAME", "CacheLayout", "atomic_write_bytes"]
+__all__ = ["HTTP_CACHE_NAME", "CacheLayout", "atomic_write_bytes", "remove_tree", "stored_size"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,38 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def stored_size(path: Path) -> int | None:
+    """Bytes stored at ``path``: a file's size, or the total of the regular files under a
+    folder (an unpacked delivery; links not followed); ``None`` when nothing is there.
+
+    Examples
+    --------
+    >>> stored_size(Path("/no/such/file")) is None
+    True
+    """
+    try:
+        if not path.is_dir() or path.is_symlink():
+            return path.stat().st_size
+    except OSError:
+        return None
+    return _tree_size(path)[1]
+
+
+def remove_tree(path: Path) -> int:
+    """Remove the file, link or folder at ``path`` (links unlinked, never followed); return
+    the bytes freed (0 when nothing was there)."""
+    if path.is_dir() and not path.is_symlink():
+        freed = _tree_size(path)[1]
+        shutil.rmtree(path, ignore_errors=True)
+        return freed
+    freed = _size(path)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return 0
+    return freed
 
 
 class CacheLayout:
@@ -126,15 +158,8 @@ class CacheLayout:
         return out
 
     def remove(self, f: RemoteFile) -> int:
-        """Delete a cached file and its sidecar; return the bytes freed."""
-        freed = 0
-        for p in (self.file_path(f), self.meta_path(f)):
-            try:
-                freed += p.stat().st_size
-                p.unlink()
-            except FileNotFoundError:
-                pass
-        return freed
+        """Delete a cached file (or unpacked folder) and its sidecar; return the bytes freed."""
+        return remove_tree(self.file_path(f)) + remove_tree(self.meta_path(f))
 
     # -- whole cache -----------------------------------------------------------
     def info(self) -> dict[str, Any]:
@@ -173,12 +198,7 @@ class CacheLayout:
         for target in targets:
             if not _is_under(target, self.root):
                 continue
-            if target.is_symlink() or target.is_file():
-                freed += _size(target)
-                target.unlink(missing_ok=True)
-            elif target.is_dir():
-                freed += _tree_size(target)[1]
-                shutil.rmtree(target, ignore_errors=True)
+            freed += remove_tree(target)
         return freed
 
 

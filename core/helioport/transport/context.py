@@ -14,7 +14,7 @@ import json
 import logging
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
 import requests
@@ -22,12 +22,12 @@ import requests
 from ..config import Config
 from ..errors import ConfigError, DownloadError, OfflineError
 from ..schema import MissionSpec, RemoteFile
+from .cache import CacheLayout
+from .fetch import fetch_files
 from .listing import DirEntry, parse_index, scan_folder, url_to_path
+from .localfile import LocalFile
 from .retry import RetryPolicy, Transient, parse_retry_after, with_retries
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .core import Transport
-    from .fetch import LocalFile
+from .sessions import Sessions
 
 __all__ = ["ArchiveContext"]
 
@@ -59,8 +59,11 @@ class ArchiveContext:
     ['omni_hro_1min_20100101_v01.cdf', ...]
     """
 
-    def __init__(self, transport: Transport, mission: MissionSpec, offline: bool) -> None:
-        self._t = transport
+    def __init__(
+        self, sessions: Sessions, layout: CacheLayout, mission: MissionSpec, offline: bool
+    ) -> None:
+        self._sessions = sessions
+        self._layout = layout
         self.mission = mission
         self.offline = bool(offline)
         # one answer per URL for the life of the context (one load): several
@@ -72,7 +75,7 @@ class ArchiveContext:
 
     @property
     def config(self) -> Config:
-        return self._t.config
+        return self._sessions.config
 
     # -- URLs --------------------------------------------------------------------
     def base_url(self, key: str | None = None) -> str:
@@ -131,18 +134,20 @@ class ArchiveContext:
 
     def cache_path(self, f: RemoteFile) -> Path:
         """Where ``f`` lives in the cache: ``<cache_dir>/<mission>/<f.relpath>``."""
-        return self._t.layout.file_path(f)
+        return self._layout.file_path(f)
 
     def fetch(
         self, files: list[RemoteFile], candidates: list[RemoteFile] | None = None
     ) -> list[LocalFile]:
         """Fetch ``files`` into the cache through the core transport (offline setting applied).
 
-        For ``helioport_fetch`` overrides that download packed deliveries (a
-        tarball as a :class:`RemoteFile` whose ``relpath`` ends in ``.tar.gz``):
-        atomic, locked, retried and verified like any file, then unpack it.
+        Atomic, locked, retried and verified like every file; packed
+        deliveries (``RemoteFile.unpack``) are unpacked on the way (see
+        :attr:`LocalFile.paths`).
         """
-        return self._t.fetch(files, offline=self.offline, candidates=candidates)
+        return fetch_files(
+            self._sessions, self._layout, files, offline=self.offline, candidates=candidates
+        )
 
     def register_auth(self, url_prefix: str, auth: tuple[str, str]) -> None:
         """Send HTTP Basic ``auth`` with requests under ``url_prefix`` (listings, JSON and files).
@@ -150,7 +155,7 @@ class ArchiveContext:
         For archives with logins (MMS SDC team API). The credentials are never
         logged nor part of a URL or cache key.
         """
-        self._t.register_auth(url_prefix, auth)
+        self._sessions.register_auth(url_prefix, auth)
 
     # -- listings ----------------------------------------------------------------
     def list_dir(self, url: str) -> list[DirEntry]:
@@ -170,7 +175,7 @@ class ArchiveContext:
     def _list_dir(self, url: str) -> list[DirEntry]:
         if not _is_http(url):
             return scan_folder(url_to_path(url), url)
-        session = self._t.listing_session
+        session = self._sessions.listing
         if self.offline:
             resp = session.get(url, only_if_cached=True, timeout=self.config.timeout)
             if resp.status_code == 200:
@@ -186,7 +191,7 @@ class ArchiveContext:
             base = self.base_url(src.key)
             if url.startswith(base):
                 rel = unquote(url[len(base) :]).strip("/")
-                layout = self._t.layout
+                layout = self._layout
                 folder = (
                     layout.path(self.mission.name, rel)
                     if rel
@@ -221,7 +226,7 @@ class ArchiveContext:
             except (OSError, ValueError) as exc:
                 raise DownloadError(f"cannot read JSON from {url}: {exc}") from exc
         if self.offline:
-            resp = self._t.listing_session.get(
+            resp = self._sessions.listing.get(
                 url, params=params, only_if_cached=True, timeout=self.config.timeout
             )
             if resp.status_code != 200:
@@ -242,12 +247,15 @@ class ArchiveContext:
         self, url: str, params: dict[str, Any] | None, *, what: str, want_json: bool = False
     ) -> requests.Response | None:
         """GET through the cached session with retries; ``None`` for 404/410."""
-        session = self._t.listing_session
+        session = self._sessions.listing
 
         def attempt() -> requests.Response | None:
             try:
                 resp = session.get(
-                    url, params=params, timeout=self.config.timeout, auth=self._t.auth_for(url)
+                    url,
+                    params=params,
+                    timeout=self.config.timeout,
+                    auth=self._sessions.auth_for(url),
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise Transient(f"{type(exc).__name__}: {exc}") from exc
@@ -298,5 +306,5 @@ class ArchiveContext:
             return stale
 
     def _cached(self, url: str, params: dict[str, Any] | None) -> requests.Response | None:
-        resp = self._t.listing_session.get(url, params=params, only_if_cached=True)
+        resp = self._sessions.listing.get(url, params=params, only_if_cached=True)
         return resp if resp.status_code == 200 else None

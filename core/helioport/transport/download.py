@@ -4,16 +4,21 @@
 :class:`requests.Session` (files never go to the listing cache);
 :func:`local_attempt` copies from a ``file://`` URL or folder mirror through
 fsspec. Both write to ``.{name}.part-<random>`` next to the destination,
-verify, then ``os.replace``; the temporary file is removed in ``finally`` on
-any failure, including ``KeyboardInterrupt``. Retrying is the caller's job
+verify (size, and first bytes against what was declared: :func:`verify_head`),
+then hand the temporary file to ``place`` (``os.replace`` by default; the
+unpacking of a packed delivery, :func:`helioport.transport.unpack.unpack`);
+the temporary file is removed in ``finally`` on any failure, including
+``KeyboardInterrupt``. Retrying is the caller's job
 (:mod:`helioport.transport.retry`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
@@ -27,19 +32,49 @@ import requests
 import urllib3
 
 from ..errors import CorruptFileError, DownloadError
-from ..schema import RemoteFile
-from .listing import url_to_path
+from ..magic import looks_like
+from ..schema import RemoteFile, Unpack
+from .listing import url_name, url_to_path
 from .retry import Cancelled, Transient, failure, parse_retry_after
 
-__all__ = ["CHUNK", "Outcome", "http_attempt", "local_attempt", "size_matches", "verify_head"]
+__all__ = [
+    "CHUNK",
+    "Outcome",
+    "Place",
+    "first_line",
+    "http_attempt",
+    "local_attempt",
+    "replace_file",
+    "size_matches",
+    "verify_head",
+]
 
 log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
-CDF_MAGIC = (b"\xcd\xf3\x00\x01", b"\xcd\xf2\x60\x02", b"\x00\x00\xff\xff")
-GZIP_MAGIC = b"\x1f\x8b"
+HEAD = 4096  # first bytes kept for the checks and to quote a page sent instead of data
 _HTML_NAMES = (".html", ".htm", ".xml", ".xhtml")
 Progress = Callable[[int], None]
+#: ``place(temporary, dest) -> bytes stored``: what to do with a verified download.
+Place = Callable[[Path, Path], int]
+
+# declared kind -> (what it is called, the magic.looks_like kind)
+_DECLARED: dict[str, tuple[str, str]] = {
+    "gunzip": ("gzip data", "gzip"),
+    "untar": ("a tar archive", "compressed_tar"),
+    "unzip": ("a zip archive", "zip"),
+}
+# file name ending -> (what it is called, the magic.looks_like kind)
+_BY_NAME: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    ((".cdf",), "a CDF file", "cdf"),
+    ((".gz", ".tgz"), "gzip data", "gzip"),
+    ((".zip",), "a zip archive", "zip"),
+    ((".tar",), "a tar archive", "tar"),
+    ((".bz2", ".tbz2"), "bzip2 data", "bzip2"),
+    ((".xz", ".txz"), "xz data", "xz"),
+)
+_SKIP = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*(?:>|$)")  # a tag, or one cut off at the end
 
 
 @dataclass(frozen=True)
@@ -73,8 +108,41 @@ def size_matches(expected: int, actual: int) -> bool:
     return False
 
 
-def verify_head(name: str, head: bytes) -> str | None:
-    """Why the first bytes of a file called ``name`` show it is not that file, or ``None``.
+def first_line(page: bytes, limit: int = 200) -> str | None:
+    """The first non-empty line of text of an HTML or text ``page`` (tags, scripts and
+    comments removed, entities decoded, spaces collapsed), cut to ``limit`` characters;
+    ``None`` when ``page`` is binary or has no text.
+
+    Examples
+    --------
+    >>> first_line(b"<!DOCTYPE html>\\n<html><head><title>Error - Archive</title></head>")
+    'Error - Archive'
+    >>> first_line(b"\\x1f\\x8b\\x08\\x00") is None
+    True
+    """
+    if any(b < 9 or 13 < b < 32 or b == 127 for b in page[:512]):
+        return None
+    text = _TAG.sub("\n", _SKIP.sub("", page.decode("utf-8", errors="replace")))
+    for line in html.unescape(text).splitlines():
+        line = " ".join(line.split())
+        if line:
+            return line if len(line) <= limit else line[: limit - 3] + "..."
+    return None
+
+
+def _quoted(page: bytes) -> str:
+    line = first_line(page)
+    return f': "{line}"' if line else ""
+
+
+def verify_head(name: str, head: bytes, unpack: Unpack | None = None) -> str | None:
+    """Why the first bytes of a download show it is not what was declared, or ``None``.
+
+    What is expected comes from ``unpack`` when the file is a packed delivery
+    (gzip data, a tar archive plain or compressed, a zip archive), else from
+    ``name`` (a ``.cdf`` starts with a CDF magic number, ``.gz`` with gzip's...).
+    An HTML page, or a text page where binary data is expected, is quoted
+    (its first line of text).
 
     Examples
     --------
@@ -82,16 +150,41 @@ def verify_head(name: str, head: bytes) -> str | None:
     True
     >>> verify_head("a.cdf", b"<!DOCTYPE html><html>")
     'the body is an HTML page, not a.cdf'
+    >>> verify_head("d.tar.gz", b"<html><title>No such file</title>", unpack="untar")
+    'the body is an HTML page, not d.tar.gz: "No such file"'
+    >>> verify_head("d", b"Error 500: archive offline", unpack="unzip")
+    'd is not a zip archive (got b\\'Error 50\\'); it is a text page: "Error 500: archive offline"'
     """
     lower = name.lower()
-    text = head[:512].lstrip().lower()
-    if not lower.endswith(_HTML_NAMES) and text.startswith((b"<!doctype html", b"<html")):
-        return f"the body is an HTML page, not {name}"
-    if lower.endswith(".cdf") and head[:4] not in CDF_MAGIC:
-        return f"{name} does not start with the CDF magic number (got {head[:4]!r})"
-    if lower.endswith((".gz", ".tgz")) and head[:2] != GZIP_MAGIC:
-        return f"{name} is not gzip data (got {head[:2]!r})"
-    return None
+    page = head[:512].lstrip().lower().startswith((b"<!doctype html", b"<html"))
+    if page and (unpack or not lower.endswith(_HTML_NAMES)):
+        return f"the body is an HTML page, not {name}{_quoted(head)}"
+    if unpack is not None:
+        what, kind = _DECLARED[unpack]
+    else:
+        expected = [(w, k) for ends, w, k in _BY_NAME if lower.endswith(ends)]
+        if not expected:
+            return None
+        what, kind = expected[0]
+    if looks_like(kind, head):
+        return None
+    if kind == "cdf":
+        problem = f"{name} does not start with the CDF magic number (got {head[:4]!r})"
+    else:
+        problem = f"{name} is not {what} (got {head[:8]!r})"
+    line = first_line(head)
+    return f'{problem}; it is a text page: "{line}"' if line else problem
+
+
+def _delivery_name(f: RemoteFile) -> str:
+    """What is downloaded: the file, or for a packed delivery the packed file the URL names."""
+    return f.name if f.unpack is None else (url_name(f.url) or f.name)
+
+
+def replace_file(tmp: Path, dest: Path) -> int:
+    """The default :data:`Place`: rename the download onto ``dest``; return its size."""
+    os.replace(tmp, dest)
+    return dest.stat().st_size
 
 
 def _write_chunk(fh: IO[bytes], chunk: bytes) -> None:
@@ -107,8 +200,10 @@ def _stream_to(
     expected: int | None,
     progress: Progress | None,
     cancel: threading.Event | None,
+    place: Place,
 ) -> int:
-    """Write ``chunks`` to a temporary file beside ``dest``, verify, rename; return the size."""
+    """Write ``chunks`` to a temporary file beside ``dest``, verify, ``place`` it; return the
+    bytes stored."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.part-", dir=dest.parent)
     received = 0
@@ -120,8 +215,8 @@ def _stream_to(
                     raise Cancelled(f.url)
                 if not chunk:
                     continue
-                if len(head) < 512:
-                    head += chunk[: 512 - len(head)]
+                if len(head) < HEAD:
+                    head += chunk[: HEAD - len(head)]
                 _write_chunk(fh, chunk)
                 received += len(chunk)
                 if progress:
@@ -136,11 +231,10 @@ def _stream_to(
                 f"received {received} bytes but the listing says {f.size}",
                 error_cls=CorruptFileError,
             )
-        problem = verify_head(dest.name, head)
+        problem = verify_head(_delivery_name(f), head, f.unpack)
         if problem:
             raise Transient(problem, error_cls=CorruptFileError)
-        os.replace(tmp, dest)
-        return received
+        return place(Path(tmp), dest)
     except BaseException:
         if progress and received:
             progress(-received)
@@ -161,11 +255,13 @@ def http_attempt(
     auth: tuple[str, str] | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    place: Place = replace_file,
 ) -> Outcome:
     """One GET of ``f.url`` into ``dest``; conditional when ``etag``/``last_modified`` are given.
 
+    ``place`` puts the verified download at ``dest`` (default: rename it there).
     Raises :class:`Transient` for retryable failures and :class:`DownloadError`
-    for final ones (404, 403, other 4xx).
+    for final ones (404, 403, other 4xx, an unsafe delivery).
     """
     headers = {"Accept-Encoding": "identity"}
     if etag:
@@ -210,9 +306,14 @@ def http_attempt(
                 DownloadError, f"{f.url} answered HTTP {status} {resp.reason}", transient=False
             )
         ctype = resp.headers.get("Content-Type", "").lower()
-        if "text/html" in ctype and not f.name.lower().endswith(_HTML_NAMES):
+        if "text/html" in ctype and (f.unpack or not f.name.lower().endswith(_HTML_NAMES)):
+            try:
+                page = resp.raw.read(HEAD, decode_content=True)
+            except (urllib3.exceptions.HTTPError, OSError):
+                page = b""
             raise Transient(
-                f"the server sent an HTML page (Content-Type {ctype}) instead of {f.name}",
+                f"the server sent an HTML page (Content-Type {ctype}) instead of "
+                f"{_delivery_name(f)}{_quoted(page)}",
                 error_cls=CorruptFileError,
             )
         length = resp.headers.get("Content-Length")
@@ -225,9 +326,12 @@ def http_attempt(
                 expected=expected,
                 progress=progress,
                 cancel=cancel,
+                place=place,
             )
         except (urllib3.exceptions.HTTPError, requests.RequestException, ConnectionError) as exc:
             raise Transient(f"connection broken while reading the body: {exc}") from exc
+        except DownloadError:  # raised by place (an unsafe or damaged delivery): final
+            raise
         except OSError as exc:
             raise failure(DownloadError, f"cannot write {dest}: {exc}", transient=False) from exc
         return Outcome(
@@ -245,8 +349,9 @@ def local_attempt(
     etag: str | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    place: Place = replace_file,
 ) -> Outcome:
-    """Copy ``f.url`` (``file://`` URL or path) into ``dest`` through fsspec.
+    """Copy ``f.url`` (``file://`` URL or path) into ``dest`` through fsspec, then ``place`` it.
 
     The source's size and modification time act as its ETag: when they equal
     ``etag`` nothing is copied (``modified=False``).
@@ -274,8 +379,16 @@ def local_attempt(
 
     try:
         size = _stream_to(
-            dest, chunks(), f, expected=info["size"], progress=progress, cancel=cancel
+            dest,
+            chunks(),
+            f,
+            expected=info["size"],
+            progress=progress,
+            cancel=cancel,
+            place=place,
         )
+    except DownloadError:
+        raise
     except OSError as exc:
         raise failure(
             DownloadError, f"cannot copy {src} to {dest}: {exc}", transient=False

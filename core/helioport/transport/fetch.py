@@ -3,7 +3,8 @@
 For each :class:`~helioport.schema.RemoteFile`:
 
 - cached, and the listing's size/mtime equal what the sidecar recorded ->
-  ``"cached"`` (no request: the listing revalidation already covered it);
+  ``"cached"`` (no request: the listing revalidation already covered it); the
+  same for a file declared ``revalidate=False`` cached as the same version;
 - cached otherwise -> conditional GET: 304 ``"revalidated"``, 200 ``"replaced"``;
 - not cached -> ``"downloaded"`` (then older cached versions of the same key,
   named in ``candidates``, are removed);
@@ -12,6 +13,11 @@ For each :class:`~helioport.schema.RemoteFile`:
 Each file is fetched under a per-file :class:`filelock.FileLock`; after
 acquiring it the cache is checked again, since another process may have just
 fetched the file.
+
+A packed delivery (``RemoteFile.unpack``) is downloaded and verified like any
+file, then unpacked (:mod:`helioport.transport.unpack`) into the file or
+folder ``relpath`` names; freshness, sidecars and the removal of older
+versions then apply to that file or folder.
 """
 
 from __future__ import annotations
@@ -25,48 +31,29 @@ import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 import filelock
 from tqdm.auto import tqdm
 
 from ..errors import DownloadError, OfflineError
 from ..schema import RemoteFile
-from .download import Outcome, http_attempt, local_attempt
+from .cache import CacheLayout, stored_size
+from .download import Outcome, http_attempt, local_attempt, replace_file
+from .localfile import Action, LocalFile
 from .retry import Cancelled, RetryPolicy, with_retries
+from .sessions import Sessions
+from .unpack import unpack
 from .versions import version_key
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .core import Transport
-
-__all__ = ["Action", "LocalFile", "fetch_files"]
+__all__ = ["fetch_files"]
 
 log = logging.getLogger(__name__)
 
-Action = Literal["cached", "downloaded", "replaced", "revalidated", "stale"]
 _PROGRESS_BYTES = 5 * 1024 * 1024
 _PROGRESS_FILES = 3
-
-
-@dataclass(frozen=True)
-class LocalFile:
-    """A file in the cache and how it got there.
-
-    Attributes
-    ----------
-    path : its path in the cache.
-    remote : the :class:`RemoteFile` it stands for.
-    action : ``"cached"`` (used as is, no request), ``"downloaded"`` (new),
-        ``"replaced"`` (the server had a changed file), ``"revalidated"`` (the
-        server answered 304) or ``"stale"`` (the server could not be reached;
-        the cached copy is used).
-    """
-
-    path: Path
-    remote: RemoteFile
-    action: Action
 
 
 def _iso(t: dt.datetime | None) -> str | None:
@@ -79,46 +66,62 @@ def _iso(t: dt.datetime | None) -> str | None:
     )
 
 
-def _intact(path: Path, meta: dict[str, Any] | None) -> bool:
-    """The cached file exists and has the size its sidecar recorded."""
-    try:
-        size = path.stat().st_size
-    except OSError:
+def _present(path: Path, f: RemoteFile) -> bool:
+    """Something of the right kind is at ``path``: a folder for ``untar``/``unzip``, else a file."""
+    return path.is_dir() if f.unpack in ("untar", "unzip") else path.is_file()
+
+
+def _intact(path: Path, meta: dict[str, Any] | None, f: RemoteFile) -> bool:
+    """The cached file (or unpacked folder) exists, was unpacked as ``f`` declares, and
+    holds the bytes its sidecar recorded."""
+    if meta is None or not _present(path, f):
         return False
-    return meta is not None and meta.get("size") in (None, size)
+    if (meta.get("unpack"), meta.get("members")) != (f.unpack, f.members):
+        return False
+    return meta.get("size") in (None, stored_size(path))
 
 
 def _listing_fresh(path: Path, meta: dict[str, Any] | None, f: RemoteFile) -> bool:
-    if meta is None or (f.size is None and f.mtime is None):
+    """The cached copy is what the listing describes, so no request is needed.
+
+    With neither size nor mtime listed, only a file that needs no revalidation
+    (``RemoteFile.revalidate`` false) and was cached as the same version (or
+    whose version cannot be known now) is.
+    """
+    if meta is None:
         return False
+    if f.size is None and f.mtime is None:
+        same = f.version is None or meta.get("version") == f.version
+        return not f.revalidate and same and _intact(path, meta, f)
     if f.size is not None and meta.get("listing_size") != f.size:
         return False
     if f.mtime is not None and meta.get("listing_mtime") != _iso(f.mtime):
         return False
-    return _intact(path, meta)
+    return _intact(path, meta, f)
 
 
 def fetch_files(
-    transport: Transport,
+    sessions: Sessions,
+    layout: CacheLayout,
     files: list[RemoteFile],
     *,
     offline: bool,
     candidates: list[RemoteFile] | None = None,
 ) -> list[LocalFile]:
-    """See :meth:`helioport.transport.Transport.fetch`."""
+    """Bring ``files`` into the cache ``layout`` through ``sessions``; see
+    :meth:`helioport.transport.Transport.fetch`."""
     files = list(files)
     if offline:
-        return _offline(transport, files)
-    return _Job(transport, candidates or []).run(files)
+        return _offline(layout, files)
+    return _Job(sessions, layout, candidates or []).run(files)
 
 
-def _offline(transport: Transport, files: list[RemoteFile]) -> list[LocalFile]:
-    layout = transport.layout
+def _offline(layout: CacheLayout, files: list[RemoteFile]) -> list[LocalFile]:
     out, missing = [], []
     for f in files:
         path = layout.file_path(f)
         meta = layout.read_meta(f)
-        if _intact(path, meta) or (meta is None and path.is_file()):
+        if _intact(path, meta, f) or (meta is None and _present(path, f)):
             out.append(LocalFile(path, f, "cached"))
         else:
             missing.append(f.relpath)
@@ -135,10 +138,12 @@ def _offline(transport: Transport, files: list[RemoteFile]) -> list[LocalFile]:
 class _Job:
     """One call of :meth:`Transport.fetch`: shared start time, cancel flag and progress bar."""
 
-    def __init__(self, transport: Transport, candidates: list[RemoteFile]) -> None:
-        self.t = transport
-        self.layout = transport.layout
-        self.cfg = transport.config
+    def __init__(
+        self, sessions: Sessions, layout: CacheLayout, candidates: list[RemoteFile]
+    ) -> None:
+        self.sessions = sessions
+        self.layout = layout
+        self.cfg = sessions.config
         self.policy = RetryPolicy.from_config(self.cfg)
         self.candidates = candidates
         self.started = time.time()
@@ -240,13 +245,14 @@ class _Job:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with self._locked(f, lock_path):
             meta = self.layout.read_meta(f)
-            had = _intact(path, meta)
+            had = _intact(path, meta, f)
             if had and (meta.get("fetched_at_ts") or 0) >= self.started:
                 log.debug("%s: fetched meanwhile by another process", f.relpath)
                 return LocalFile(path, f, "cached")
             if had and _listing_fresh(path, meta, f):
                 return LocalFile(path, f, "cached")
-            validators = meta if had else {}
+            # the cached copy's validators stand for this file only if it is the same version
+            validators = meta if had and meta.get("version") == f.version else {}
             try:
                 outcome = with_retries(
                     lambda: self._attempt(f, path, validators),
@@ -294,22 +300,29 @@ class _Job:
             lock.release()
 
     def _attempt(self, f: RemoteFile, path: Path, validators: dict[str, Any]) -> Outcome:
+        place = replace_file if f.unpack is None else partial(unpack, f)
         if not f.url.lower().startswith(("http://", "https://")):
             return local_attempt(
-                f, path, etag=validators.get("etag"), progress=self._progress, cancel=self.cancel
+                f,
+                path,
+                etag=validators.get("etag"),
+                progress=self._progress,
+                cancel=self.cancel,
+                place=place,
             )
         same_url = validators.get("url") == f.url
-        with self.t.host_limit(f.url):
+        with self.sessions.host_limit(f.url):
             return http_attempt(
-                self.t.file_session,
+                self.sessions.files,
                 f,
                 path,
                 timeout=self.cfg.timeout,
                 etag=validators.get("etag") if same_url else None,
                 last_modified=validators.get("last_modified"),
-                auth=self.t.auth_for(f.url),
+                auth=self.sessions.auth_for(f.url),
                 progress=self._progress,
                 cancel=self.cancel,
+                place=place,
             )
 
     def _record(self, f: RemoteFile, outcome: Outcome, old: dict[str, Any] | None) -> None:
@@ -321,6 +334,8 @@ class _Job:
             relpath=f.relpath,
             key=f.key,
             version=f.version,
+            unpack=f.unpack,
+            members=f.members,
             etag=outcome.etag or (None if outcome.modified else meta.get("etag")),
             last_modified=outcome.last_modified
             or (None if outcome.modified else meta.get("last_modified")),
@@ -334,7 +349,8 @@ class _Job:
         self.layout.write_meta(f, meta)
 
     def _drop_older(self, f: RemoteFile) -> None:
-        """Remove cached versions of ``f.key`` that sort below ``f.version`` (a newer one replaced them)."""
+        """Remove cached versions of ``f.key`` that sort below ``f.version`` (a newer one replaced
+        them), files and unpacked folders alike."""
         if f.version is None:
             return
         mine = version_key(f.version)

@@ -15,8 +15,17 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.request import url2pathname
 
-__all__ = ["DirEntry", "parse_index", "parse_mtime", "parse_size", "scan_folder", "url_to_path"]
+__all__ = [
+    "DirEntry",
+    "parse_index",
+    "parse_mtime",
+    "parse_size",
+    "scan_folder",
+    "url_name",
+    "url_to_path",
+]
 
 _UTC = dt.timezone.utc
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
@@ -194,6 +203,17 @@ def parse_index(html: str, url: str) -> list[DirEntry]:
     return list(entries.values())
 
 
+def url_name(url: str) -> str:
+    """The last part of ``url``'s path, decoded (``""`` for a folder or bare host).
+
+    Examples
+    --------
+    >>> url_name("https://soar.example/data/solo_L2_mag%2Brtn_v02.tar.gz?x=1")
+    'solo_L2_mag+rtn_v02.tar.gz'
+    """
+    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+
+
 def url_to_path(url: str) -> Path:
     """The local path of a ``file://`` URL or a plain folder path.
 
@@ -203,8 +223,6 @@ def url_to_path(url: str) -> Path:
     '/srv/omni/hro_1min'
     """
     if url.startswith("file://"):
-        from urllib.request import url2pathname
-
         return Path(url2pathname(urlsplit(url).path))
     return Path(url).expanduser()
 
@@ -215,8 +233,9 @@ def scan_folder(folder: Path, url: str, *, meta: dict[str, dict] | None = None) 
     Hidden entries (names starting with ``.``: temporary downloads, cache
     bookkeeping) are skipped. A missing folder gives ``[]``. ``meta`` maps a
     file name to its cache sidecar: the listing size and time recorded there
-    are reported instead of the local ones, so an offline listing describes the
-    files as the archive did.
+    are reported instead of the local ones, and an unpacked delivery is listed
+    under the name of the packed file it came from, so an offline listing
+    describes the files as the archive did.
 
     Examples
     --------
@@ -238,13 +257,18 @@ def scan_folder(folder: Path, url: str, *, meta: dict[str, dict] | None = None) 
             st = item.stat()
         except OSError:
             continue
+        name = item.name
         size = None if is_dir else st.st_size
         mtime = dt.datetime.fromtimestamp(st.st_mtime, _UTC)
         side = (meta or {}).get(item.name)
+        if side and side.get("unpack") and side.get("url"):
+            # an unpacked delivery: listed as the archive's packed file it came from
+            name = url_name(side["url"]) or name
+            is_dir = False
         if side and not is_dir:
             size = side.get("listing_size") if side.get("listing_size") is not None else size
             if side.get("listing_mtime"):
                 mtime = dt.datetime.fromisoformat(side["listing_mtime"])
-        href = quote(item.name) + ("/" if is_dir else "")
-        out.append(DirEntry(name=item.name, url=url + href, is_dir=is_dir, size=size, mtime=mtime))
+        href = quote(name) + ("/" if is_dir else "")
+        out.append(DirEntry(name=name, url=url + href, is_dir=is_dir, size=size, mtime=mtime))
     return out

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Iterable
 
-from ..errors import DataNotFoundError
+from ..errors import DataNotFoundError, warn_caller
 from ..schema import RemoteFile, VersionPolicy
 
 __all__ = ["select_versions", "version_key", "version_numbers"]
@@ -129,12 +129,9 @@ def select_versions(
                 f"{', '.join(available)} for these files; ask for one of those or use "
                 "version='latest'"
             )
-        log.warning(
-            "version %s: %d file(s) have no matching version and are left out (e.g. %s: %s)",
-            policy,
-            len(dropped),
-            next(iter(dropped)),
-            ", ".join(next(iter(dropped.values()))),
+        warn_caller(
+            f"version {policy}: {len(dropped)} file(s) have no matching version and are left out "
+            f"(e.g. {next(iter(dropped))}: {', '.join(next(iter(dropped.values())))})"
         )
     return sorted(chosen, key=_order)
 
@@ -146,9 +143,17 @@ def _pick(versioned: list[RemoteFile], policy: VersionPolicy) -> RemoteFile | No
         if not versioned:
             return None
     best = max(versioned, key=lambda f: version_key(f.version))
-    if policy.kind == "minimum" and version_numbers(best.version) < tuple(policy.value):
+    if policy.kind == "minimum" and _trim(version_numbers(best.version)) < _trim(policy.value):
         return None
     return best
+
+
+def _trim(numbers: tuple[int, ...]) -> tuple[int, ...]:
+    """Without trailing zeros, so that ``4.18`` and ``4.18.0`` compare equal."""
+    numbers = tuple(numbers)
+    while numbers and numbers[-1] == 0:
+        numbers = numbers[:-1]
+    return numbers
 
 
 def _order(f: RemoteFile) -> tuple:

@@ -11,11 +11,9 @@ path pySPEDAS' ``mms_login_lasp`` uses). Here:
 - they are never logged, never part of a URL, a cache key or a
   :class:`~helioport.schema.RemoteFile`; :class:`Credentials` hides the
   password in its ``repr``;
-- they reach the server only through the transport: a core whose
-  :class:`~helioport.transport.ArchiveContext` offers
-  ``register_auth(url_prefix, (user, password))`` attaches them to requests
-  under the team API. A core without it cannot send credentials: the public
-  API is used and a warning says so.
+- they reach the server only through the transport:
+  :meth:`~helioport.transport.ArchiveContext.register_auth` attaches them to
+  requests under the team API.
 
 The request option ``team`` chooses: ``None`` (default) uses team access when
 credentials are set, ``False`` always the public API, ``True`` requires it.
@@ -25,12 +23,12 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from helioport.errors import ConfigError, InvalidRequestError
+from helioport.transport import ArchiveContext
 
 __all__ = ["KEYRING_SERVICE", "Credentials", "find_credentials", "team_base_url"]
 
@@ -111,9 +109,9 @@ def find_credentials(env: Mapping[str, str] | None = None) -> Credentials | None
 
 
 def team_base_url(
-    ctx: Any, options: Mapping[str, Any], env: Mapping[str, str] | None = None
+    ctx: ArchiveContext, options: Mapping[str, Any], env: Mapping[str, str] | None = None
 ) -> str | None:
-    """The SDC team API base when team access applies and the transport can carry it, else ``None``.
+    """The SDC team API base when team access applies, else ``None``.
 
     Registers the credentials with the transport (``ctx.register_auth``) for
     URLs under the team base; they are never put into URLs.
@@ -121,8 +119,7 @@ def team_base_url(
     Raises
     ------
     InvalidRequestError
-        ``team=True`` was asked without credentials, or the transport cannot
-        send them.
+        ``team=True`` was asked without credentials.
     """
     want = options.get("team")
     if want is False:
@@ -135,19 +132,7 @@ def team_base_url(
                 f"(or the keyring entry {KEYRING_SERVICE!r})"
             )
         return None
-    register = getattr(ctx, "register_auth", None)
-    if register is None:
-        msg = (
-            "MMS team credentials are set, but this helioport core's transport cannot send HTTP "
-            "credentials (ArchiveContext.register_auth is missing); using the public SDC API"
-        )
-        if want:
-            raise InvalidRequestError(
-                msg.replace("; using the public SDC API", "; team=True cannot be honoured")
-            )
-        warnings.warn(msg, UserWarning, stacklevel=3)
-        return None
     base = ctx.base_url("mms_sdc_team")
-    register(base, creds.as_tuple())
+    ctx.register_auth(base, creds.as_tuple())
     log.info("MMS SDC team access as user %s", creds.user)
     return base

@@ -1,10 +1,12 @@
 """MMS CDF variables -> labelled DataArrays, one product at a time.
 
-Each file is read once, only the product's variable (plus its support
-variables for spectra and distributions) and only the records in
-``[start, end)`` (:func:`helioport.cdf.read_variables`); pieces from several
-files are concatenated in time order without the duplicate records at file
-edges (:func:`helioport.cdf.merge_variables`). Values are kept as stored
+Each file is read once, only the product's variable (the first of its names
+the file has, :func:`helioport.cdf.read_first`, plus its support variables
+for spectra and distributions) and only the records in ``[start, end)``;
+pieces from several files are concatenated in time order without the
+duplicate records at file edges. Scalars, vectors and tensors are built and
+dressed by the core (:mod:`helioport.dress`); spectra and distributions,
+whose axes are MMS-specific, here. Values are kept as stored
 (float32 stays float32), fill values become NaN, times are UTC ``datetime64[ns]``.
 
 Output layouts (``V`` is the output variable name, ``{product}_{probe}``):
@@ -37,81 +39,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import xarray as xr
-from helioport.cdf import CdfVariable, merge_variables, read_variables, to_dataarray
-from helioport.errors import DataNotFoundError, PluginError
+from helioport.cdf import CdfVariable, read_first, to_dataarray
+from helioport.dress import dress, from_variable
+from helioport.errors import PluginError
+from helioport.naming import variable_name
 from helioport.schema import Request
+from helioport.validation import product_frame
 
-from . import products as catalog
+from . import products
 from .names import Dataset
 
-__all__ = ["DIST_DIMS", "load_product", "read_product_variable"]
+__all__ = ["DIST_DIMS", "fgm_positions", "load_product"]
 
 DIST_DIMS = ("phi_bin", "theta_bin", "energy_bin")
 _ROLES = {"phi": "phi_bin", "theta": "theta_bin", "energy": "energy_bin"}
-
-
-def read_product_variable(
-    paths: list[Path], names: list[str], *, start=None, end=None, support: bool = False
-) -> CdfVariable:
-    """Read the first of ``names`` each file has, over ``[start, end)``, merged in time.
-
-    Raises
-    ------
-    DataNotFoundError
-        A file has none of ``names`` (the message lists what it has).
-    """
-    pieces = []
-    for path in paths:
-        last: DataNotFoundError | None = None
-        for name in names:
-            try:
-                pieces.append(
-                    read_variables(path, [name], start=start, end=end, support=support)[name]
-                )
-                break
-            except DataNotFoundError as exc:
-                last = exc
-        else:
-            raise last if last is not None else DataNotFoundError(f"no variable to read in {path}")
-    return merge_variables(pieces)
-
-
-def _labels(prod: catalog.Product, n: int) -> list[str]:
-    comps = list(prod.spec.components or [])
-    if n > len(comps):
-        raise PluginError(
-            f"{prod.spec.name}: the file has {n} components, helioport expects {len(comps)}"
-        )
-    return comps[:n]
-
-
-def _vector(var: CdfVariable, prod: catalog.Product, vname: str) -> xr.DataArray:
-    if var.data.ndim != 2:
-        raise PluginError(
-            f"{var.name} has shape {var.data.shape}; {prod.spec.name} needs [N, components]"
-        )
-    return to_dataarray(var, component_labels=_labels(prod, var.data.shape[1]))
-
-
-def _tensor(var: CdfVariable, prod: catalog.Product, vname: str) -> xr.DataArray:
-    if var.data.ndim != 3:
-        raise PluginError(
-            f"{var.name} has shape {var.data.shape}; {prod.spec.name} needs [N, 3, 3]"
-        )
-    da = to_dataarray(var, dims=["component_1", "component_2"])
-    return da.assign_coords(
-        component_1=_labels(prod, da.shape[1]), component_2=_labels(prod, da.shape[2])
-    )
-
-
-def _scalar(var: CdfVariable, prod: catalog.Product, vname: str) -> xr.DataArray:
-    if var.data.ndim != 1:
-        raise PluginError(
-            f"{var.name} has shape {var.data.shape}; {prod.spec.name} is a scalar per record"
-        )
-    return to_dataarray(var)
 
 
 def _rename_depends(
@@ -128,7 +70,7 @@ def _rename_depends(
     return da
 
 
-def _spectrum(var: CdfVariable, prod: catalog.Product, vname: str) -> xr.DataArray:
+def _spectrum(var: CdfVariable, prod: products.Product, vname: str) -> xr.DataArray:
     if var.data.ndim != 2:
         raise PluginError(
             f"{var.name} has shape {var.data.shape}; {prod.spec.name} needs [N, energies]"
@@ -145,7 +87,7 @@ def _role(dep: CdfVariable | None) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def _dist(var: CdfVariable, prod: catalog.Product, vname: str) -> xr.DataArray:
+def _dist(var: CdfVariable, prod: products.Product, vname: str) -> xr.DataArray:
     if var.data.ndim != 4:
         raise PluginError(
             f"{var.name} has shape {var.data.shape}; {prod.spec.name} needs [N, phi, theta, energy]"
@@ -158,15 +100,8 @@ def _dist(var: CdfVariable, prod: catalog.Product, vname: str) -> xr.DataArray:
     return da.transpose("time", *DIST_DIMS)
 
 
-_BUILDERS = {
-    "scalar": _scalar,
-    "vector": _vector,
-    "quat": _vector,
-    "tensor": _tensor,
-    "spectrum": _spectrum,
-    "table": _spectrum,
-    "dist": _dist,
-}
+#: layouts the core's :func:`helioport.dress.from_variable` does not build
+_BUILDERS = {"spectrum": _spectrum, "table": _spectrum, "dist": _dist}
 
 
 def load_product(
@@ -199,38 +134,32 @@ def load_product(
     >>> da = load_product(request, "dc_mag", "mms1", [path])  # doctest: +SKIP
     >>> da.sel(component="tot")  # doctest: +SKIP
     """
-    prod = catalog.product(product)
-    rate = catalog.archive_rate(prod, request.mode)
-    frame = catalog.frame(prod, request)
-    names = catalog.variable_names(prod, probe, rate, frame)
-    support = prod.layout in ("spectrum", "dist")
-    var = read_product_variable(
-        list(paths), names, start=request.start, end=request.end, support=support
-    )
-    if var.time is None:
-        raise PluginError(f"{var.name} in {var.source} has no time axis (DEPEND_0)")
-    vname = f"{product}_{probe}"
-    da = _BUILDERS[prod.layout](var, prod, vname)
-    ds = Dataset(probe, prod.instrument, rate, "l2", catalog.descriptor(prod, request))
-    attrs = dict(da.attrs)
-    attrs.update(
-        units=attrs.get("units") or prod.spec.units or "",
-        description=prod.spec.description,
-        instrument=prod.instrument,
-        dataset=ds.logical_source,
-        data_rate=rate,
-        source_variable=var.name,
-    )
-    if frame:
-        attrs["coords"] = frame
+    prod = products.BY_NAME[product]
+    rate = products.archive_rate(prod, request.mode)
+    frame = product_frame(prod.spec, request)
+    names = products.variable_names(prod, probe, rate, frame)
+    support = prod.layout in _BUILDERS
+    var = read_first(list(paths), names, start=request.start, end=request.end, support=support)
+    dataset = Dataset(probe, prod.instrument, rate, "l2", products.descriptor(prod, request))
+    extra = {"data_rate": rate}
     if prod.layout == "quat":
-        attrs["quaternion"] = (
+        extra["quaternion"] = (
             f"rotation ECI -> {frame.upper()}, components (x, y, z, w), scalar last"
         )
-    da.attrs = attrs
-    da.name = product
-    if not np.issubdtype(da["time"].dtype, np.datetime64):  # pragma: no cover - guarded by the core
-        raise PluginError(f"{var.name}: time is not datetime64")
+    if prod.layout in _BUILDERS:
+        if var.time is None:
+            raise PluginError(f"{var.name} in {var.source} has no time axis (DEPEND_0)")
+        da = _BUILDERS[prod.layout](var, prod, variable_name(product, probe))
+        da = dress(
+            da,
+            prod.spec,
+            frame=frame,
+            dataset=dataset.logical_source,
+            source_variable=var.name,
+            **extra,
+        )
+    else:
+        da = from_variable(var, prod.spec, frame=frame, dataset=dataset.logical_source, **extra)
     if request.options.get("positions") and prod.instrument == "fgm":
         pos = fgm_positions(list(paths), probe, rate, frame, start=request.start, end=request.end)
         return xr.Dataset({product: da, f"{product}_pos": pos}, attrs={"product": product})
@@ -247,9 +176,7 @@ def fgm_positions(
     ``Epoch``); components ``x, y, z, tot`` (``tot`` is the distance).
     """
     f = "gsm" if frame == "gsm" else "gse"
-    var = read_product_variable(
-        paths, [f"{probe}_fgm_r_{f}_{rate}_l2"], start=start, end=end, support=False
-    )
+    var = read_first(paths, [f"{probe}_fgm_r_{f}_{rate}_l2"], start=start, end=end)
     if var.data.ndim != 2 or var.data.shape[1] != 4:
         raise PluginError(f"{var.name} has shape {var.data.shape}; expected [N, 4] (x, y, z, r)")
     da = to_dataarray(var, time_dim="time_pos", component_labels=["x", "y", "z", "tot"])

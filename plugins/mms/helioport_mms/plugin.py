@@ -16,44 +16,23 @@ Options a request may carry (``helioport.load("mms", ..., source="spdf")``):
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import xarray as xr
 from helioport.hookspecs import hookimpl
-from helioport.schema import MissionSpec, RemoteFile, Request, SampleArchive
+from helioport.schema import MissionSpec, SampleArchive
 
-from . import products as catalog
-from .loading import load_product
-from .sources import find_files
+from . import loading, products, sources
+from .sample import make_sample_archive
+
+# the core calls these with a request it has checked against the specs, for MMS only
+helioport_find_files = hookimpl(sources.find_files)
+helioport_load = hookimpl(loading.load_product)
 
 
 @hookimpl
 def helioport_missions() -> list[MissionSpec]:
-    return [catalog.mission_spec()]
+    return [products.mission_spec()]
 
 
 @hookimpl
-def helioport_find_files(
-    request: Request, product: str, probe: str | None, ctx: Any
-) -> list[RemoteFile] | None:
-    if request.mission != catalog.MISSION:
-        return None
-    return find_files(request, product, probe or catalog.PROBES[0], ctx)
-
-
-@hookimpl
-def helioport_load(
-    request: Request, product: str, probe: str | None, paths: list[Path]
-) -> xr.DataArray | xr.Dataset | None:
-    if request.mission != catalog.MISSION:
-        return None
-    return load_product(request, product, probe or catalog.PROBES[0], paths)
-
-
-@hookimpl
-def helioport_sample_archive(mission: str, root: Path) -> SampleArchive | None:
-    if mission != catalog.MISSION:
-        return None
-    from .sample import make_sample_archive
-
+def helioport_sample_archive(mission: str, root: Path) -> SampleArchive:
     return make_sample_archive(root)

@@ -43,9 +43,10 @@ every mode: burst MEC files exist, but the survey files cover burst intervals.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from helioport.errors import InvalidRequestError
-from helioport.schema import MissionSpec, ProductSpec, Request, SourceSpec
+from helioport.schema import MissionSpec, OptionSpec, ProductSpec, Request, SourceSpec
+from helioport.standard import XYZ, standard
 
 __all__ = [
     "BY_NAME",
@@ -58,12 +59,11 @@ __all__ = [
     "RATES",
     "SDC_TEAM_URL",
     "SDC_URL",
+    "SOURCES",
     "SPDF_URL",
     "Product",
     "archive_rate",
-    "frame",
     "mission_spec",
-    "product",
 ]
 
 MISSION = "mms"
@@ -71,6 +71,8 @@ PROBES = ["mms1", "mms2", "mms3", "mms4"]
 MODES = ["srvy", "fast", "brst"]
 MODE_ALIASES = {"low_res": "srvy", "high_res": "brst", "survey": "srvy", "burst": "brst"}
 
+#: where files are found: the LASP SDC API or the SPDF tree (option ``source``)
+SOURCES = ["sdc", "spdf"]
 SPDF_URL = "https://spdf.gsfc.nasa.gov/pub/data/mms/"
 SDC_URL = "https://lasp.colorado.edu/mms/sdc/public/files/api/v1/"
 SDC_TEAM_URL = "https://lasp.colorado.edu/mms/sdc/sitl/files/api/v1/"
@@ -91,8 +93,6 @@ MEC_FRAMES = ["gse", "gsm", "sm", "geo", "eci", "gse2000"]
 #: frames of the MEC quaternions ``{p}_mec_quat_eci_to_{frame}``
 QUAT_FRAMES = ["gse", "gsm", "sm", "geo", "gse2000", "bcs", "dbcs", "dmpa", "smpa", "dsl", "ssl"]
 ALL_FRAMES = list(dict.fromkeys(FGM_FRAMES + EDP_FRAMES + FPI_FRAMES + MEC_FRAMES + QUAT_FRAMES))
-
-XYZ = ["x", "y", "z"]
 
 
 @dataclass(frozen=True)
@@ -119,323 +119,144 @@ class Product:
     fallbacks: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _fpi(
+def _product(
     name: str,
-    species: str,
-    what: str,
+    instrument: str,
+    descriptor: str | None,
+    variable: str,
     layout: str,
-    kind: str,
-    units: str,
-    desc: str,
-    framed: bool = False,
-    components: list[str] | None = None,
-    moms: bool = True,
+    description: str,
+    *,
+    fallbacks: tuple[str, ...] = (),
+    **spec: Any,
 ) -> Product:
-    frames = FPI_FRAMES if framed else []
-    var = f"{{p}}_{species}_{what}_{{c}}_{{r}}" if framed else f"{{p}}_{species}_{what}_{{r}}"
+    """A table row: the standard product ``name`` as MMS serves it."""
     return Product(
-        spec=ProductSpec(
-            name=name,
-            kind=kind,
-            units=units,
-            description=desc,
-            instrument="fpi",
-            components=components,
-            coords=frames,
-            modes=list(RATES["fpi"]),
+        spec=standard(
+            name,
+            description=description,
+            instrument=instrument,
+            modes=list(RATES[instrument]),
+            **spec,
         ),
-        instrument="fpi",
-        descriptor=f"{species}-{'moms' if moms else 'dist'}",
-        variable=var,
+        instrument=instrument,
+        descriptor=descriptor,
+        variable=variable,
         layout=layout,
+        fallbacks=fallbacks,
+    )
+
+
+def _fpi(name: str, what: str, layout: str, description: str, *, framed: bool = False) -> Product:
+    """An FPI row: DIS (``i_``) or DES (``e_``) moments, or distributions (``*_dist``)."""
+    species = "dis" if name.startswith("i_") else "des"
+    kind = "dist" if what == "dist" else "moms"
+    frame = "{c}_" if framed else ""
+    return _product(
+        name,
+        "fpi",
+        f"{species}-{kind}",
+        f"{{p}}_{species}_{what}_{frame}{{r}}",
+        layout,
+        description,
+        coords=FPI_FRAMES if framed else [],
     )
 
 
 PRODUCTS: list[Product] = [
-    Product(
-        spec=ProductSpec(
-            name="dc_mag",
-            kind="vector",
-            units="nT",
-            instrument="fgm",
-            description="DC magnetic field (FGM L2): x, y, z and magnitude",
-            components=XYZ + ["tot"],
-            coords=FGM_FRAMES,
-            modes=list(RATES["fgm"]),
-        ),
-        instrument="fgm",
-        descriptor=None,
-        variable="{p}_fgm_b_{c}_{r}_l2",
-        layout="vector",
-    ),
-    Product(
-        spec=ProductSpec(
-            name="dc_elec",
-            kind="vector",
-            units="mV/m",
-            instrument="edp",
-            description="DC electric field (EDP DCE L2)",
-            components=XYZ,
-            coords=EDP_FRAMES,
-            modes=list(RATES["edp"]),
-        ),
-        instrument="edp",
-        descriptor="dce",
-        variable="{p}_edp_dce_{c}_{r}_l2",
-        layout="vector",
-    ),
-    _fpi(
-        "i_dens",
-        "dis",
-        "numberdensity",
-        "scalar",
-        "scalar",
-        "cm^-3",
-        "Ion number density (FPI DIS)",
-    ),
-    _fpi(
-        "e_dens",
-        "des",
-        "numberdensity",
-        "scalar",
-        "scalar",
-        "cm^-3",
-        "Electron number density (FPI DES)",
-    ),
-    _fpi(
-        "i_bulkv",
-        "dis",
-        "bulkv",
+    _product(
+        "dc_mag",
+        "fgm",
+        None,
+        "{p}_fgm_b_{c}_{r}_l2",
         "vector",
+        "DC magnetic field (FGM L2): x, y, z and magnitude",
+        components=XYZ + ["tot"],
+        coords=FGM_FRAMES,
+    ),
+    _product(
+        "dc_elec",
+        "edp",
+        "dce",
+        "{p}_edp_dce_{c}_{r}_l2",
         "vector",
-        "km/s",
-        "Ion bulk velocity (FPI DIS)",
-        True,
-        XYZ,
+        "DC electric field (EDP DCE L2)",
+        coords=EDP_FRAMES,
     ),
-    _fpi(
-        "e_bulkv",
-        "des",
-        "bulkv",
-        "vector",
-        "vector",
-        "km/s",
-        "Electron bulk velocity (FPI DES)",
-        True,
-        XYZ,
-    ),
-    _fpi(
-        "i_temppara", "dis", "temppara", "scalar", "scalar", "eV", "Ion temperature parallel to B"
-    ),
-    _fpi(
-        "i_tempperp",
-        "dis",
-        "tempperp",
-        "scalar",
-        "scalar",
-        "eV",
-        "Ion temperature perpendicular to B",
-    ),
-    _fpi(
-        "e_temppara",
-        "des",
-        "temppara",
-        "scalar",
-        "scalar",
-        "eV",
-        "Electron temperature parallel to B",
-    ),
-    _fpi(
-        "e_tempperp",
-        "des",
-        "tempperp",
-        "scalar",
-        "scalar",
-        "eV",
-        "Electron temperature perpendicular to B",
-    ),
-    _fpi(
-        "i_prestens",
-        "dis",
-        "prestensor",
-        "tensor",
-        "tensor",
-        "nPa",
-        "Ion pressure tensor (3x3)",
-        True,
-        XYZ,
-    ),
-    _fpi(
-        "i_temptens",
-        "dis",
-        "temptensor",
-        "tensor",
-        "tensor",
-        "eV",
-        "Ion temperature tensor (3x3)",
-        True,
-        XYZ,
-    ),
-    _fpi(
-        "i_heatq", "dis", "heatq", "vector", "vector", "mW/m^2", "Ion heat flux vector", True, XYZ
-    ),
+    _fpi("i_dens", "numberdensity", "scalar", "Ion number density (FPI DIS)"),
+    _fpi("e_dens", "numberdensity", "scalar", "Electron number density (FPI DES)"),
+    _fpi("i_bulkv", "bulkv", "vector", "Ion bulk velocity (FPI DIS)", framed=True),
+    _fpi("e_bulkv", "bulkv", "vector", "Electron bulk velocity (FPI DES)", framed=True),
+    _fpi("i_temppara", "temppara", "scalar", "Ion temperature parallel to B"),
+    _fpi("i_tempperp", "tempperp", "scalar", "Ion temperature perpendicular to B"),
+    _fpi("e_temppara", "temppara", "scalar", "Electron temperature parallel to B"),
+    _fpi("e_tempperp", "tempperp", "scalar", "Electron temperature perpendicular to B"),
+    _fpi("i_prestens", "prestensor", "tensor", "Ion pressure tensor (3x3)", framed=True),
+    _fpi("i_temptens", "temptensor", "tensor", "Ion temperature tensor (3x3)", framed=True),
+    _fpi("i_heatq", "heatq", "vector", "Ion heat flux vector", framed=True),
     _fpi(
         "i_omniflux",
-        "dis",
         "energyspectr_omni",
         "spectrum",
-        "spectrum",
-        "keV/(cm^2 s sr keV)",
         "Ion omni-directional differential energy flux, with the energy table as a coordinate",
     ),
-    _fpi(
-        "i_energy",
-        "dis",
-        "energy",
-        "table",
-        "spectrum",
-        "eV",
-        "Ion energy table (per record, 32 steps)",
-    ),
-    _fpi(
-        "i_dist",
-        "dis",
-        "dist",
-        "dist",
-        "distribution",
-        "s^3/cm^6",
-        "Ion phase-space density (time, phi, theta, energy)",
-        moms=False,
-    ),
-    _fpi(
-        "e_dist",
-        "des",
-        "dist",
-        "dist",
-        "distribution",
-        "s^3/cm^6",
-        "Electron phase-space density (time, phi, theta, energy)",
-        moms=False,
-    ),
-    Product(
-        spec=ProductSpec(
-            name="i_aspoc",
-            kind="scalar",
-            units="uA",
-            instrument="aspoc",
-            description="ASPOC total ion beam current",
-            modes=list(RATES["aspoc"]),
-        ),
-        instrument="aspoc",
-        descriptor=None,
-        variable="{p}_aspoc_ionc_l2",
-        layout="scalar",
+    _fpi("i_energy", "energy", "table", "Ion energy table (per record, 32 steps)"),
+    _fpi("i_dist", "dist", "dist", "Ion phase-space density (time, phi, theta, energy)"),
+    _fpi("e_dist", "dist", "dist", "Electron phase-space density (time, phi, theta, energy)"),
+    _product(
+        "i_aspoc",
+        "aspoc",
+        None,
+        "{p}_aspoc_ionc_l2",
+        "scalar",
+        "ASPOC total ion beam current",
         fallbacks=("{p}_aspoc_ionc",),
     ),
-    Product(
-        spec=ProductSpec(
-            name="sc_pos",
-            kind="vector",
-            units="km",
-            instrument="mec",
-            description="Spacecraft position (MEC ephemeris)",
-            components=XYZ,
-            coords=MEC_FRAMES,
-            modes=list(RATES["mec"]),
-        ),
-        instrument="mec",
-        descriptor="{mec}",
-        variable="{p}_mec_r_{c}",
-        layout="vector",
+    _product(
+        "sc_pos",
+        "mec",
+        "{mec}",
+        "{p}_mec_r_{c}",
+        "vector",
+        "Spacecraft position (MEC ephemeris)",
+        coords=MEC_FRAMES,
     ),
-    Product(
-        spec=ProductSpec(
-            name="sc_att",
-            kind="vector",
-            units="1",
-            instrument="mec",
-            description="Attitude quaternion ECI -> frame (scalar last); frame from option "
-            "quat_frame (default: coords)",
-            components=XYZ + ["w"],
-            coords=QUAT_FRAMES,
-            modes=list(RATES["mec"]),
-        ),
-        instrument="mec",
-        descriptor="{mec}",
-        variable="{p}_mec_quat_eci_to_{c}",
-        layout="quat",
+    _product(
+        "sc_att",
+        "mec",
+        "{mec}",
+        "{p}_mec_quat_eci_to_{c}",
+        "quat",
+        "Attitude quaternion ECI -> frame (scalar last); frame from option quat_frame "
+        "(default: coords)",
+        coords=QUAT_FRAMES,
+        frame_option="quat_frame",
     ),
 ]
+
 BY_NAME: dict[str, Product] = {p.spec.name: p for p in PRODUCTS}
 
 MEC_DATATYPES = ["epht89d", "epht89q", "ephts04d"]
 
 
-def product(name: str) -> Product:
-    """The :class:`Product` called ``name``; :class:`InvalidRequestError` listing the valid ones."""
-    try:
-        return BY_NAME[name]
-    except KeyError:
-        raise InvalidRequestError(
-            f"MMS has no product {name!r}; valid products: {', '.join(BY_NAME)}"
-        ) from None
-
-
 def archive_rate(prod: Product, mode: str | None) -> str:
     """The data rate in the file names of ``prod``'s instrument for the request's ``mode``.
+
+    The core has already checked that the product exists in the mode (its spec's ``modes``).
 
     Examples
     --------
     >>> archive_rate(BY_NAME["i_dens"], "srvy"), archive_rate(BY_NAME["dc_mag"], "fast")
     ('fast', 'srvy')
     """
-    rates = RATES[prod.instrument]
-    mode = MODE_ALIASES.get(mode or "srvy", mode or "srvy")
-    if mode not in rates:
-        raise InvalidRequestError(
-            f"MMS {prod.instrument.upper()} has no {mode!r} data, so {prod.spec.name!r} cannot be loaded "
-            f"in mode {mode!r}; valid modes for it: {', '.join(rates)}"
-        )
-    return rates[mode]
-
-
-def frame(prod: Product, request: Request) -> str | None:
-    """The coordinate frame of ``prod`` for ``request`` (``None`` for frame-less products).
-
-    ``sc_att`` takes the option ``quat_frame`` (default: the request's coords).
-    Raises :class:`InvalidRequestError` naming the frames the archive has.
-    """
-    frames = prod.spec.coords
-    if not frames:
-        return None
-    if prod.layout == "quat":
-        wanted = str(request.options.get("quat_frame") or request.coords or "gse").lower()
-        what = "quat_frame"
-    else:
-        wanted = (request.coords or "gse").lower()
-        what = "coords"
-    if wanted not in frames:
-        raise InvalidRequestError(
-            f"MMS product {prod.spec.name!r} has no {what}={wanted!r} in the archive; "
-            f"valid: {', '.join(frames)}"
-        )
-    return wanted
-
-
-def mec_datatype(request: Request) -> str:
-    """The MEC ephemeris type (option ``mec_datatype``, default ``epht89d``)."""
-    value = str(request.options.get("mec_datatype", "epht89d")).lower()
-    if value not in MEC_DATATYPES:
-        raise InvalidRequestError(
-            f"mec_datatype={value!r} is not an MEC ephemeris type; valid: {', '.join(MEC_DATATYPES)}"
-        )
-    return value
+    mode = mode or "srvy"
+    return RATES[prod.instrument][MODE_ALIASES.get(mode, mode)]
 
 
 def descriptor(prod: Product, request: Request) -> str | None:
-    """The file descriptor of ``prod`` (the MEC one depends on the request)."""
+    """The file descriptor of ``prod`` (the MEC one is the option ``mec_datatype``)."""
     if prod.descriptor == "{mec}":
-        return mec_datatype(request)
+        return str(request.options.get("mec_datatype", MEC_DATATYPES[0])).lower()
     return prod.descriptor
 
 
@@ -452,12 +273,19 @@ def variable_names(prod: Product, probe: str, rate: str, frame_: str | None) -> 
 
 # request options (``helioport.load("mms", ..., source="spdf")``); see helioport_mms.plugin
 OPTIONS = {
-    "source": "'sdc' (default) or 'spdf'; a mirror for key 'mms' selects 'spdf'",
-    "team": "None (team API when credentials are set), True or False",
-    "quat_frame": "frame of sc_att (default: coords)",
-    "mec_datatype": "MEC ephemeris type: epht89d (default), epht89q, ephts04d",
-    "max_burst": "longest burst interval assumed, seconds (default 3600)",
-    "positions": "True: with dc_mag, also the position the FGM files carry",
+    "source": OptionSpec(
+        description="'sdc' (default) or 'spdf'; a mirror for key 'mms' selects 'spdf'",
+        choices=SOURCES,
+    ),
+    "team": OptionSpec(description="None (team API when credentials are set), True or False"),
+    "quat_frame": OptionSpec(description="frame of sc_att (default: coords)"),
+    "mec_datatype": OptionSpec(
+        description="MEC ephemeris type: epht89d (default), epht89q, ephts04d",
+        choices=MEC_DATATYPES,
+        default=MEC_DATATYPES[0],
+    ),
+    "max_burst": OptionSpec(description="longest burst interval assumed, seconds (default 3600)"),
+    "positions": OptionSpec(description="True: with dc_mag, also the position the FGM files carry"),
 }
 
 

@@ -30,14 +30,14 @@ from urllib.parse import urlencode
 
 from helioport.errors import DownloadError, InvalidRequestError, OfflineError
 from helioport.schema import RemoteFile, Request
+from helioport.transport import ArchiveContext
 
-from . import products as catalog
+from . import products
 from .auth import team_base_url
 from .names import MAX_BURST, Dataset, file_spans, parse_name
 
 __all__ = [
     "LOOKBACK",
-    "SOURCES",
     "Listed",
     "choose_source",
     "dataset_for",
@@ -48,7 +48,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("sdc", "spdf")
 #: How far before the requested start the listing begins.
 LOOKBACK = dt.timedelta(days=1)
 UTC = dt.timezone.utc
@@ -69,8 +68,10 @@ def _is_http(url: str) -> bool:
     return url.lower().startswith(("http://", "https://"))
 
 
-def choose_source(request: Request, ctx: Any) -> str:
+def choose_source(request: Request, ctx: ArchiveContext) -> str:
     """``"sdc"`` or ``"spdf"`` for this request (see the module docstring).
+
+    The core has checked the option against its declared choices.
 
     Examples
     --------
@@ -79,29 +80,24 @@ def choose_source(request: Request, ctx: Any) -> str:
     """
     opt = request.options.get("source")
     if opt is not None:
-        value = str(opt).lower()
-        if value not in SOURCES:
-            raise InvalidRequestError(
-                f"source={opt!r} is not an MMS source; valid: {', '.join(SOURCES)}"
-            )
-        return value
+        return str(opt).lower()
     return "spdf" if "mms" in ctx.config.urls else "sdc"
 
 
 def dataset_for(request: Request, product: str, probe: str) -> Dataset:
     """The :class:`Dataset` holding ``product`` for ``probe`` in the request's mode."""
-    prod = catalog.product(product)
+    prod = products.BY_NAME[product]
     return Dataset(
         probe,
         prod.instrument,
-        catalog.archive_rate(prod, request.mode),
+        products.archive_rate(prod, request.mode),
         "l2",
-        catalog.descriptor(prod, request),
+        products.descriptor(prod, request),
     )
 
 
 def list_spdf(
-    ctx: Any, base: str, ds: Dataset, start: dt.datetime, end: dt.datetime, source: str
+    ctx: ArchiveContext, base: str, ds: Dataset, start: dt.datetime, end: dt.datetime, source: str
 ) -> list[Listed]:
     """The dataset's files in the folders of ``[start, end)`` below ``base`` (SPDF layout)."""
     out: list[Listed] = []
@@ -123,7 +119,7 @@ def _mtime(value: Any) -> dt.datetime | None:
 
 
 def list_sdc(
-    ctx: Any, base: str, ds: Dataset, start: dt.datetime, end: dt.datetime
+    ctx: ArchiveContext, base: str, ds: Dataset, start: dt.datetime, end: dt.datetime
 ) -> list[Listed]:
     """The dataset's files starting in ``[start, end)`` from one SDC ``file_info/science`` query.
 
@@ -184,7 +180,7 @@ def _max_burst(request: Request) -> dt.timedelta:
         ) from None
 
 
-def _listing(request: Request, ds: Dataset, ctx: Any) -> list[Listed]:
+def _listing(request: Request, ds: Dataset, ctx: ArchiveContext) -> list[Listed]:
     start = request.start - LOOKBACK
     if choose_source(request, ctx) == "spdf":
         return list_spdf(ctx, ctx.base_url("mms"), ds, start, request.end, "mms")
@@ -201,7 +197,7 @@ def _listing(request: Request, ds: Dataset, ctx: Any) -> list[Listed]:
         return list_spdf(ctx, ctx.base_url("mms"), ds, start, request.end, "mms")
 
 
-def find_files(request: Request, product: str, probe: str, ctx: Any) -> list[RemoteFile]:
+def find_files(request: Request, product: str, probe: str, ctx: ArchiveContext) -> list[RemoteFile]:
     """Every version of every file of ``product`` for ``probe`` overlapping the request.
 
     Parameters
@@ -210,7 +206,7 @@ def find_files(request: Request, product: str, probe: str, ctx: Any) -> list[Rem
         The validated request (times, mode, options ``source``, ``team``,
         ``mec_datatype``, ``max_burst``).
     product
-        An MMS product name (see :mod:`helioport_mms.catalog`).
+        An MMS product name (see :mod:`helioport_mms.products`).
     probe
         ``mms1`` .. ``mms4``.
     ctx
@@ -222,8 +218,6 @@ def find_files(request: Request, product: str, probe: str, ctx: Any) -> list[Rem
         With ``key`` the name without version, ``size`` from the listing (the
         SDC's ``file_size``), ``relpath`` in the SPDF layout.
     """
-    prod = catalog.product(product)
-    catalog.frame(prod, request)  # a wrong frame fails before any listing
     ds = dataset_for(request, product, probe)
     parsed = []
     for item in _listing(request, ds, ctx):
@@ -240,7 +234,7 @@ def find_files(request: Request, product: str, probe: str, ctx: Any) -> list[Rem
             RemoteFile(
                 url=item.url,
                 relpath=fn.relpath,
-                mission=catalog.MISSION,
+                mission=products.MISSION,
                 key=fn.key,
                 version=fn.version,
                 start=fn.start,

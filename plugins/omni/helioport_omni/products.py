@@ -1,6 +1,6 @@
-"""OMNI products and where each lives in each source.
+"""OMNI as a table: its files (templates), products and the variables behind each.
 
-Sources (below the base ``https://spdf.gsfc.nasa.gov/pub/data/omni/``):
+Files (below the base ``https://spdf.gsfc.nasa.gov/pub/data/omni/``), :data:`FILES`:
 
 - ``1min``: HRO CDFs ``omni_cdaweb/hro_1min/%Y/omni_hro_1min_%Y%m01_v??.cdf``
 - ``5min``: HRO CDFs ``omni_cdaweb/hro_5min/%Y/omni_hro_5min_%Y%m01_v??.cdf``
@@ -11,14 +11,35 @@ Sources (below the base ``https://spdf.gsfc.nasa.gov/pub/data/omni/``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from helioport.schema import MissionSpec, ProductSpec, SourceSpec
+from helioport.schema import MissionSpec, OptionSpec, ProductSpec, SourceSpec
+from helioport.standard import STANDARD, XYZ, standard
+from helioport.templates import FileTemplate
 
 BASE_URL = "https://spdf.gsfc.nasa.gov/pub/data/omni/"
 MODES = ["1min", "5min", "hourly"]
 HRO = ["1min", "5min"]
 XYZT = ["x", "y", "z", "tot"]
+SOURCE = "omni"
+HOURLY_SOURCES = ["ascii", "cdf"]
+
+#: the files of each (mode, file family): ``hro`` HRO CDFs, ``h0`` hourly CDFs, ``ascii`` OMNI2
+FILES: dict[str, FileTemplate] = {
+    "hro": FileTemplate(
+        SOURCE, "omni_cdaweb/hro_{mode}/%Y/omni_hro_{mode}_%Y%m01_v{version}.cdf", "month"
+    ),
+    "h0": FileTemplate(
+        SOURCE, "omni_cdaweb/hourly/%Y/omni2_h0_mrg1hr_%Y%m01_v{version}.cdf", "halfyear"
+    ),
+    "ascii": FileTemplate(SOURCE, "low_res_omni/omni2_%Y.dat", "year"),
+}
+#: the dataset name of each file family, stated in the attrs
+DATASETS = {
+    "hro": "OMNI_HRO_{mode}",
+    "h0": "OMNI2_H0_MRG1HR",
+    "ascii": "OMNI2 hourly (low_res_omni)",
+}
 
 
 @dataclass(frozen=True)
@@ -33,27 +54,41 @@ class Product:
     hro: dict[str, list[str]] | str | None = None
     ascii: dict[str, list[str]] | str | None = None
     h0: dict[str, list[str]] | str | None = None
-    only_5min: bool = False
     scale: float = 1.0  # CDF value * scale = physical value (Kp is stored x10)
-    extra_attrs: dict[str, str] = field(default_factory=dict)
+
+
+def _spec(name: str, kind: str, units: str, description: str, **fields) -> ProductSpec:
+    """A standard product where the name is one (OMNI's own units), else a plain spec."""
+    if name in STANDARD:
+        return standard(name, units=units, description=description, **fields)
+    return ProductSpec(name=name, kind=kind, units=units, description=description, **fields)
 
 
 def _scalar(name, units, desc, hro=None, ascii=None, h0=None, instrument="omni", **kw) -> Product:
     modes = [m for m, have in (("1min", hro), ("5min", hro), ("hourly", ascii or h0)) if have]
-    if kw.get("only_5min"):
-        modes = ["5min"]
-    spec = ProductSpec(
-        name=name, kind="scalar", units=units, description=desc, instrument=instrument, modes=modes
-    )
+    spec = _spec(name, "scalar", units, desc, instrument=instrument, modes=modes)
     return Product(spec=spec, hro=hro, ascii=ascii, h0=h0, **kw)
+
+
+def _vector(name, units, desc, instrument, components, **files) -> Product:
+    """A GSE vector of the HRO files only, its x, y, z (and magnitude) variables in ``hro``."""
+    spec = _spec(
+        name,
+        "vector",
+        units,
+        desc,
+        instrument=instrument,
+        components=components,
+        coords=["gse"],
+        modes=HRO,
+    )
+    return Product(spec=spec, **files)
 
 
 PRODUCTS: list[Product] = [
     Product(
-        spec=ProductSpec(
-            name="dc_mag",
-            kind="vector",
-            units="nT",
+        spec=standard(
+            "dc_mag",
             description="Interplanetary magnetic field at the bow shock nose (x, y, z and |B| average)",
             instrument="imf",
             components=XYZT,
@@ -73,43 +108,28 @@ PRODUCTS: list[Product] = [
             "gsm": ["BX_GSE", "BY_GSM", "BZ_GSM", "ABS_B"],
         },
     ),
-    Product(
-        spec=ProductSpec(
-            name="i_bulkv",
-            kind="vector",
-            units="km/s",
-            description="Solar wind (proton) bulk velocity, GSE, and flow speed",
-            instrument="plasma",
-            components=XYZT,
-            coords=["gse"],
-            modes=HRO,
-        ),
+    _vector(
+        "i_bulkv",
+        "km/s",
+        "Solar wind (proton) bulk velocity, GSE, and flow speed",
+        "plasma",
+        XYZT,
         hro={"gse": ["Vx", "Vy", "Vz", "flow_speed"]},
     ),
-    Product(
-        spec=ProductSpec(
-            name="sc_pos",
-            kind="vector",
-            units="Re",
-            description="Position of the spacecraft the data come from, GSE",
-            instrument="position",
-            components=["x", "y", "z"],
-            coords=["gse"],
-            modes=HRO,
-        ),
+    _vector(
+        "sc_pos",
+        "Re",
+        "Position of the spacecraft the data come from, GSE",
+        "position",
+        XYZ,
         hro={"gse": ["x", "y", "z"]},
     ),
-    Product(
-        spec=ProductSpec(
-            name="bsn_pos",
-            kind="vector",
-            units="Re",
-            description="Bow shock nose location the data are shifted to, GSE",
-            instrument="position",
-            components=["x", "y", "z"],
-            coords=["gse"],
-            modes=HRO,
-        ),
+    _vector(
+        "bsn_pos",
+        "Re",
+        "Bow shock nose location the data are shifted to, GSE",
+        "position",
+        XYZ,
         hro={"gse": ["BSN_x", "BSN_y", "BSN_z"]},
     ),
     _scalar(
@@ -219,6 +239,14 @@ for _p in PRODUCTS:
 
 BY_NAME: dict[str, Product] = {p.spec.name: p for p in PRODUCTS}
 
+
+def family(mode: str | None, hourly_source: str) -> str:
+    """The file family a mode reads: ``hro``, ``h0`` or ``ascii``."""
+    if mode != "hourly":
+        return "hro"
+    return "ascii" if hourly_source == "ascii" else "h0"
+
+
 ALL = ProductSpec(
     name="all",
     kind="table",
@@ -253,11 +281,15 @@ def mission_spec() -> MissionSpec:
         },
         products=[p.spec for p in PRODUCTS] + [ALL],
         options={
-            "hourly_source": "'ascii' (OMNI2 yearly files, default) or 'cdf' (omni_cdaweb/hourly CDFs)"
+            "hourly_source": OptionSpec(
+                description="'ascii' (OMNI2 yearly files, default) or 'cdf' (omni_cdaweb/hourly CDFs)",
+                choices=HOURLY_SOURCES,
+                default="ascii",
+            )
         },
         sources=[
             SourceSpec(
-                key="omni",
+                key=SOURCE,
                 url=BASE_URL,
                 env="HELIOPORT_OMNI_URL",
                 description="SPDF OMNI tree (omni_cdaweb/ HRO and hourly CDFs, low_res_omni/ ASCII)",

@@ -1,5 +1,10 @@
 """The "toy" mission: daily CSV files ``toy/{probe}/%Y/toy_{probe}_%Y%m%d_v{N}.csv``.
 
+The smallest complete plugin, written the way a third party writes one: a
+table (:data:`SPECS`, :data:`FILES`) and the hooks, with the core's building
+blocks doing the listing (:func:`helioport.templates.find_files`) and the
+dressing (:func:`helioport.dress.from_columns`).
+
 Each file has columns ``time,bx,by,bz,n`` (time ISO UTC). The plugin also
 contributes the derivation ``b_pressure`` (magnetic pressure B^2/2mu0, nPa),
 which the core offers for every mission that serves ``dc_mag``.
@@ -8,16 +13,32 @@ which the core offers for every mission that serves ``dc_mag``.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import xarray as xr
-from helioport import Derivation, MissionSpec, ProductSpec, RemoteFile, SourceSpec, hookimpl
+from helioport import Derivation, MissionSpec, ProductSpec, SourceSpec, hookimpl
+from helioport.dress import from_columns
 from helioport.schema import SampleArchive
+from helioport.templates import FileTemplate, find_files
+from helioport.times import to_datetime64
 
 MU0 = 4e-7 * np.pi
+
+SPECS = {
+    "dc_mag": ProductSpec(
+        name="dc_mag",
+        kind="vector",
+        units="nT",
+        components=["x", "y", "z"],
+        coords=["gse"],
+        description="toy magnetic field",
+        instrument="mag",
+    ),
+    "i_dens": ProductSpec(
+        name="i_dens", units="cm^-3", description="toy density", instrument="plasma"
+    ),
+}
 
 
 @hookimpl
@@ -32,17 +53,7 @@ def helioport_missions():
             default_coords="gse",
             modes=["srvy"],
             default_mode="srvy",
-            products=[
-                ProductSpec(
-                    name="dc_mag",
-                    kind="vector",
-                    units="nT",
-                    components=["x", "y", "z"],
-                    coords=["gse"],
-                    description="toy magnetic field",
-                ),
-                ProductSpec(name="i_dens", units="cm^-3", description="toy density"),
-            ],
+            products=list(SPECS.values()),
             sources=[
                 SourceSpec(key="toy", url="https://toy.invalid/data/", env="HELIOPORT_TOY_URL")
             ],
@@ -50,60 +61,26 @@ def helioport_missions():
     ]
 
 
+#: the files: one daily CSV per probe, every version listed (the core picks the newest)
+FILES = FileTemplate("toy", "{probe}/%Y/toy_{probe}_%Y%m%d_v{version}.csv", "day")
+
+
 @hookimpl
 def helioport_find_files(request, product, probe, ctx):
-    if request.mission != "toy":
-        return None
-    base = ctx.base_url("toy")
-    pat = re.compile(rf"^toy_{probe}_(\d{{8}})_v(\d+)\.csv$")
-    out = []
-    for year in range(request.start.year, request.end.year + 1):
-        for e in ctx.list_dir(ctx.join(base, probe, f"{year}/")):
-            m = pat.match(e.name)
-            if not m:
-                continue
-            day = dt.datetime.strptime(m.group(1), "%Y%m%d").replace(tzinfo=dt.timezone.utc)
-            if day + dt.timedelta(days=1) <= request.start or day >= request.end:
-                continue
-            out.append(
-                RemoteFile(
-                    url=e.url,
-                    relpath=f"{probe}/{year}/{e.name}",
-                    mission="toy",
-                    key=f"{probe}/{year}/toy_{probe}_{m.group(1)}",
-                    version=m.group(2),
-                    start=day,
-                    end=day + dt.timedelta(days=1),
-                    size=e.size,
-                    mtime=e.mtime,
-                )
-            )
-    return out
+    return find_files(FILES, request, ctx, probe=probe)
 
 
 @hookimpl
 def helioport_load(request, product, probe, paths):
-    if request.mission != "toy":
-        return None
     df = pd.concat([pd.read_csv(p, parse_dates=["time"]) for p in paths])
     t = df["time"].dt.tz_localize(None).to_numpy().astype("datetime64[ns]")
-    keep = (t >= np.datetime64(request.start.replace(tzinfo=None))) & (
-        t < np.datetime64(request.end.replace(tzinfo=None))
-    )
+    keep = (t >= to_datetime64(request.start)) & (t < to_datetime64(request.end))
     df, t = df[keep], t[keep]
+    spec = SPECS[product]
     if product == "dc_mag":
-        return xr.DataArray(
-            df[["bx", "by", "bz"]].to_numpy(float),
-            dims=("time", "component"),
-            coords={"time": t, "component": ["x", "y", "z"]},
-            attrs={"units": "nT", "coords": "gse", "instrument": "mag"},
-        )
-    return xr.DataArray(
-        df["n"].to_numpy(float),
-        dims=("time",),
-        coords={"time": t},
-        attrs={"units": "cm^-3", "instrument": "plasma"},
-    )
+        columns = [df[c].to_numpy(float) for c in ("bx", "by", "bz")]
+        return from_columns(spec, t, columns, frame="gse", source_variable=["bx", "by", "bz"])
+    return from_columns(spec, t, [df["n"].to_numpy(float)], source_variable="n")
 
 
 def magnetic_pressure(inputs, request):
@@ -150,8 +127,6 @@ def write_toy_archive(
 
 @hookimpl
 def helioport_sample_archive(mission, root):
-    if mission != "toy":
-        return None
     for probe in ("t1", "t2"):
         write_toy_archive(root, probe, dt.date(2020, 1, 1), n=120)
     return SampleArchive(

@@ -8,7 +8,6 @@ import shutil
 import helioport
 import numpy as np
 import pytest
-from conftest import real_file
 from helioport.errors import (
     CorruptFileError,
     DataNotFoundError,
@@ -24,7 +23,7 @@ def _real_rows(path):
 
 
 @pytest.fixture
-def real_omni_root(tmp_path):
+def real_omni_root(tmp_path, real_file):
     src = real_file("omni", "omni2_2010.dat")
     root = tmp_path / "mirror"
     (root / "low_res_omni").mkdir(parents=True)
@@ -112,7 +111,7 @@ def test_real_fill_values_become_nan(real_omni_root):
     assert ds["dc_mag"].sel(component="x").values[0] == pytest.approx(float(rows[i][12]))
 
 
-def test_real_1994_excerpt_with_gaps_loads_its_rows_at_their_hours(tmp_path):
+def test_real_1994_excerpt_with_gaps_loads_its_rows_at_their_hours(tmp_path, real_file):
     """21 non-contiguous real 1994 rows: each row at its own hour, nothing invented between them."""
     src = real_file("omni", "omni2_1994_excerpt.dat")
     rows = _real_rows(src)
@@ -150,7 +149,7 @@ def test_real_1994_excerpt_with_gaps_loads_its_rows_at_their_hours(tmp_path):
         assert ds["kp"].values[i] == pytest.approx(float(r[38]) / 10)
 
 
-def test_omni2_writer_reproduces_the_real_file_byte_for_byte():
+def test_omni2_writer_reproduces_the_real_file_byte_for_byte(real_file):
     from helioport_omni.ascii import format_omni2_rows, read_omni2
 
     src = real_file("omni", "omni2_2010.dat")
@@ -463,7 +462,7 @@ def test_hourly_cdf_source(tmp_path):
             hourly_source="cdf",
             base_url=str(root),
         )
-    with pytest.raises(InvalidRequestError, match="'ascii'"):
+    with pytest.raises(InvalidRequestError, match="hourly_source='netcdf'.*valid: ascii, cdf"):
         helioport.load(
             "omni",
             "2012-07-02",

@@ -1,10 +1,23 @@
-"""Emulation of the LASP MMS Science Data Center (SDC) web-service API.
+"""Emulation of the LASP MMS Science Data Center (SDC) web-service API, for tests.
 
-Used by :class:`helioport.testing.server.ArchiveServer` under its SDC prefix
-(default ``mms/sdc/public/files/api/v1/``). The files are found by walking a
-folder laid out like the SPDF MMS tree (any layout works: only the file names
-matter). Names follow
-``mms{p}_{instr}_{rate}_{level}[_{desc}]_{YYYYMMDD[hhmmss]}_v{X}.{Y}.{Z}.cdf``.
+:class:`SdcApi` is mounted on a :class:`helioport.testing.ArchiveServer` under
+the SDC's URL prefix (:data:`SDC_PREFIX`, ``mms/sdc/public/files/api/v1/``)::
+
+    with ArchiveServer(root, apis={SDC_PREFIX: SdcApi(root)}) as server:
+        helioport.load("mms", ..., base_url={"mms_sdc": server.api_url(SDC_PREFIX)})
+
+or from the command line: ``python -m helioport_mms.sdc_server ROOT [--port N]``.
+The files are found by walking a folder laid out like the SPDF MMS tree (any
+layout works: only the file names matter). Names follow
+``mms{p}_{instr}_{rate}_{level}[_{desc}]_{YYYYMMDD[hhmmss]}_v{X}.{Y}.{Z}.cdf``;
+they are parsed here independently of :mod:`helioport_mms.names`, so the
+emulated server does not share a bug with the client under test.
+
+Endpoints (``GET``): ``file_info/science`` (JSON ``{"files": [{file_name,
+file_size, timetag, modified_date}]}``), ``file_names/science`` (comma-separated
+names, ``text/plain``) and ``download/science`` (``file=NAME``: the file, with
+ETag/``304``/``Range``; several files or a query: a zip). Unknown endpoints
+answer a JSON ``404``, bad dates a JSON ``400``.
 
 Query semantics, as the SDC and its clients (pySPEDAS, heliopy) use them:
 
@@ -22,30 +35,39 @@ Query semantics, as the SDC and its clients (pySPEDAS, heliopy) use them:
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
+import logging
 import os
 import re
+import sys
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from helioport.testing import ApiRequest, ApiResponse, ArchiveServer, serve_forever
+
 __all__ = [
-    "DEFAULT_SDC_PREFIX",
+    "SDC_PREFIX",
     "MmsFile",
+    "SdcApi",
     "SdcQuery",
     "file_info_json",
     "file_names_text",
     "find_by_name",
+    "main",
     "parse_mms_name",
     "scan",
+    "sdc_server",
     "select",
     "zip_files",
 ]
 
-DEFAULT_SDC_PREFIX = "mms/sdc/public/files/api/v1/"
+#: URL prefix of the SDC API below the server root, as at lasp.colorado.edu.
+SDC_PREFIX = "mms/sdc/public/files/api/v1/"
 
 #: Most files the real SDC puts into one zip download.
 MAX_ZIP_FILES = 500
@@ -316,3 +338,124 @@ def zip_files(files: list[MmsFile]) -> bytes:
         for f in files[:MAX_ZIP_FILES]:
             archive.write(f.path, arcname=f.file_name)
     return buffer.getvalue()
+
+
+def _is_inside(path: Path, folder: str) -> bool:
+    real = os.path.realpath(path)
+    return real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+class SdcApi:
+    """The SDC API over the MMS files under ``root``; mount it on an ArchiveServer.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        Folder holding the MMS files (walked on each query; files may be added
+        or replaced while serving).
+
+    Examples
+    --------
+    >>> with ArchiveServer(tmp, apis={SDC_PREFIX: SdcApi(tmp)}) as srv:  # doctest: +SKIP
+    ...     requests.get(srv.api_url(SDC_PREFIX) + "file_info/science", params={"sc_id": "mms1"})
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+
+    def __call__(self, request: ApiRequest) -> ApiResponse:
+        params = request.query
+        try:
+            if request.path == "file_info/science":
+                return ApiResponse(body=file_info_json(select(self.root, params)))
+            if request.path == "file_names/science":
+                text = file_names_text(select(self.root, params))
+                return ApiResponse(body=text, content_type="text/plain")
+            if request.path == "download/science":
+                return self._download(params)
+        except ValueError as exc:
+            return ApiResponse.json({"error": str(exc)}, 400)
+        return ApiResponse.json({"error": f"unknown endpoint: {request.path or '/'}"}, 404)
+
+    def _download(self, params: Mapping[str, list[str]]) -> ApiResponse:
+        names = [
+            n.strip()
+            for key in ("file", "files")
+            for v in params.get(key, [])
+            for n in v.split(",")
+        ]
+        names = [n for n in names if n]
+        if names:
+            files = find_by_name(self.root, names)
+        elif set(params) - {"start_date", "end_date"}:
+            files = select(self.root, params)
+        else:
+            return ApiResponse.json({"error": "give file=NAME or query parameters"}, 400)
+        if not files:
+            return ApiResponse.json({"error": "file not found", "file": ",".join(names)}, 404)
+        real_root = os.path.realpath(self.root)
+        if any(not _is_inside(f.path, real_root) for f in files):
+            return ApiResponse.json({"error": "forbidden"}, 403)
+        if len(files) == 1:
+            disposition = f'attachment; filename="{files[0].file_name}"'
+            return ApiResponse.send_file(files[0].path, {"Content-Disposition": disposition})
+        return ApiResponse(
+            body=zip_files(files),
+            content_type="application/zip",
+            headers={"Content-Disposition": 'attachment; filename="mms_sdc_files.zip"'},
+        )
+
+    def __repr__(self) -> str:
+        return f"<SdcApi {self.root}>"
+
+
+def sdc_server(
+    root: str | os.PathLike[str],
+    *,
+    sdc_root: str | os.PathLike[str] | None = None,
+    prefix: str = SDC_PREFIX,
+    **kwargs: object,
+) -> ArchiveServer:
+    """An :class:`ArchiveServer` of ``root`` with the SDC API mounted at ``prefix`` (not started).
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        Folder served as files (the SPDF tree, say).
+    sdc_root : str or os.PathLike, optional
+        Folder of the files the SDC API serves (default ``root``).
+    prefix : str
+        URL prefix of the API; ``server.api_url(prefix)`` is its base URL.
+    **kwargs
+        Passed to :class:`ArchiveServer` (``port``, ``host``).
+
+    Examples
+    --------
+    >>> with sdc_server(tmp_path) as srv:  # doctest: +SKIP
+    ...     helioport.load("mms", ..., base_url={"mms_sdc": srv.api_url(SDC_PREFIX)})
+    """
+    api = SdcApi(root if sdc_root is None else sdc_root)
+    return ArchiveServer(root, apis={prefix: api}, **kwargs)  # type: ignore[arg-type]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m helioport_mms.sdc_server ROOT [--port N]``: files and the SDC API."""
+    parser = argparse.ArgumentParser(
+        prog="python -m helioport_mms.sdc_server",
+        description="Serve a folder of MMS files like the SPDF tree and the LASP SDC API.",
+    )
+    parser.add_argument("root", help="folder to serve")
+    parser.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--prefix", default=SDC_PREFIX, help="URL prefix of the SDC API")
+    parser.add_argument("--sdc-root", default=None, help="folder of the MMS files (default ROOT)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
+    api = SdcApi(args.root if args.sdc_root is None else args.sdc_root)
+    serve_forever(args.root, port=args.port, host=args.host, apis={args.prefix: api})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

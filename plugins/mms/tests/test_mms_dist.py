@@ -148,9 +148,9 @@ def test_positions_come_only_when_asked(tmp_path):
 
 def test_sample_archive_request_loads(tmp_path):
     req = sample.make_sample_archive(tmp_path / "archive")
-    source = req.pop("source")
-    req.pop("criteria")
-    ds = helioport.load("mms", base_url={source: str(tmp_path / "archive")}, **req)
+    ds = helioport.load(
+        "mms", base_url={req.source: str(tmp_path / "archive")}, **req.load_kwargs()
+    )
     assert {
         "dc_mag_mms1",
         "dc_mag_mms2",

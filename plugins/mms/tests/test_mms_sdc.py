@@ -18,6 +18,7 @@ import pytest
 from helioport.errors import CorruptFileError, DataNotFoundError, DownloadError, InvalidRequestError
 from helioport.testing import ArchiveServer
 from helioport_mms import fixtures
+from helioport_mms.sdc_server import SDC_PREFIX, sdc_server
 
 SRVY = "mms{p}/fgm/srvy/l2/2015/10/mms{p}_fgm_srvy_l2_201510{d}_v{v}.cdf"
 
@@ -41,7 +42,7 @@ def archive(tmp_path):
 
 @pytest.fixture
 def sdc(archive):
-    with ArchiveServer(archive) as srv:
+    with sdc_server(archive) as srv:
         yield srv
 
 
@@ -53,7 +54,7 @@ def _b(path, var="mms1_fgm_b_gse_srvy_l2"):
 
 def _load(srv, start="2015-10-16T00:00", end="2015-10-17T12:00", **kw):
     kw.setdefault("products", "dc_mag")
-    return helioport.load("mms", start, end, base_url={"mms_sdc": srv.sdc_url}, **kw)
+    return helioport.load("mms", start, end, base_url={"mms_sdc": srv.api_url(SDC_PREFIX)}, **kw)
 
 
 def _queries(srv):
@@ -183,7 +184,7 @@ def _fake_sdc(tmp_path, archive, size_delta):
 @pytest.mark.parametrize("delta", [0, 300_000])
 def test_the_sdc_file_size_is_checked_after_download(tmp_path, archive, fast_retries, delta):
     root, real = _fake_sdc(tmp_path, archive, delta)
-    with ArchiveServer(root, sdc_prefix=None) as srv:
+    with ArchiveServer(root) as srv:
         kw = {"products": "dc_mag", "base_url": {"mms_sdc": srv.url + "api/"}}
         if delta == 0:
             ds = helioport.load("mms", "2015-10-16T00:00", "2015-10-16T12:00", **kw)
@@ -203,8 +204,8 @@ def test_burst_intervals_starting_before_midnight_are_found(tmp_path, source):
     early = fixtures.write_fgm(root, "mms1", "brst", "2015-10-16T00:10:00", 1280, seed=2)
     fixtures.write_fgm(root, "mms1", "brst", "2015-10-16T08:00:00", 1280, seed=3)
     assert late.parent.name == "15" and early.parent.name == "16"  # burst files live in day folders
-    with ArchiveServer(root) as srv:
-        base = {source: srv.sdc_url if source == "mms_sdc" else srv.url}
+    with sdc_server(root) as srv:
+        base = {source: srv.api_url(SDC_PREFIX) if source == "mms_sdc" else srv.url}
         ds = helioport.load(
             "mms",
             "2015-10-16T00:00",
@@ -237,7 +238,10 @@ def test_team_credentials_are_sent_but_never_logged_nor_cached(sdc, monkeypatch,
             "2015-10-16T00:00",
             "2015-10-16T12:00",
             products="dc_mag",
-            base_url={"mms_sdc_team": sdc.sdc_url, "mms_sdc": "https://unused.invalid/"},
+            base_url={
+                "mms_sdc_team": sdc.api_url(SDC_PREFIX),
+                "mms_sdc": "https://unused.invalid/",
+            },
         )
     assert ds["dc_mag_mms1"].sizes[ds["dc_mag_mms1"].dims[0]] == 9600
     sent = [e for e in sdc.log if e.status == 200]
@@ -256,7 +260,7 @@ def test_team_credentials_are_sent_but_never_logged_nor_cached(sdc, monkeypatch,
             "2015-10-16T12:00",
             products="dc_mag",
             team=True,
-            base_url={"mms_sdc": sdc.sdc_url},
+            base_url={"mms_sdc": sdc.api_url(SDC_PREFIX)},
         )
 
 
@@ -289,7 +293,7 @@ def test_offline_uses_the_cached_sdc_answer_and_files(sdc, archive):
 
 def test_source_option_and_mirrors_choose_the_archive(sdc, archive, monkeypatch):
     # both configured: the SPDF mirror wins unless source="sdc" is asked
-    monkeypatch.setenv("HELIOPORT_MMS_SDC_URL", sdc.sdc_url)
+    monkeypatch.setenv("HELIOPORT_MMS_SDC_URL", sdc.api_url(SDC_PREFIX))
     monkeypatch.setenv("HELIOPORT_MMS_URL", sdc.url)
     helioport.load("mms", "2015-10-16T00:00", "2015-10-16T12:00", products="dc_mag")
     assert not _queries(sdc) and any(e.path.endswith("/2015/10/") for e in sdc.log)

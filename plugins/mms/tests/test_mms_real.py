@@ -13,7 +13,6 @@ import cdflib
 import helioport
 import numpy as np
 import pytest
-from conftest import real_file
 from helioport.errors import CorruptFileError
 
 FGM = "mms1_fgm_brst_l2_20151016130524_v4.18.1.cdf"
@@ -29,7 +28,7 @@ FOLDERS = {
 BRST = ("2015-10-16T13:00", "2015-10-16T14:00")
 
 
-def _mirror(tmp_path, names, *, copy=False):
+def _mirror(real_file, tmp_path, names, *, copy=False):
     root = tmp_path / "mirror"
     for name in names:
         src = real_file("mms", name)
@@ -53,12 +52,12 @@ def _as_nan(values):
 
 
 @pytest.fixture
-def fgm_mirror(tmp_path):
-    return _mirror(tmp_path, [FGM])
+def fgm_mirror(tmp_path, real_file):
+    return _mirror(real_file, tmp_path, [FGM])
 
 
 @pytest.mark.parametrize("frame", ["gse", "gsm"])
-def test_dc_mag_is_the_files_b_exactly(fgm_mirror, frame, monkeypatch):
+def test_dc_mag_is_the_files_b_exactly(fgm_mirror, frame, monkeypatch, real_file):
     monkeypatch.setenv("HELIOPORT_MMS_URL", str(fgm_mirror))
     ds = helioport.load("mms", *BRST, products="dc_mag", probes="mms1", coords=frame, mode="brst")
     cdf = cdflib.CDF(real_file("mms", FGM))
@@ -91,7 +90,7 @@ def test_dc_mag_gse_and_gsm_differ_but_share_the_magnitude(fgm_mirror):
     np.testing.assert_array_equal(a.sel(component="tot").values, b.sel(component="tot").values)
 
 
-def test_dc_mag_sub_range_keeps_only_records_inside(fgm_mirror):
+def test_dc_mag_sub_range_keeps_only_records_inside(fgm_mirror, real_file):
     ds = helioport.load(
         "mms",
         "2015-10-16T13:06:00",
@@ -110,8 +109,8 @@ def test_dc_mag_sub_range_keeps_only_records_inside(fgm_mirror):
     np.testing.assert_array_equal(b.values, _as_nan(cdf.varget("mms1_fgm_b_gse_brst_l2"))[inside])
 
 
-def test_fpi_moments_match_the_real_burst_file(tmp_path, server_for):
-    root = _mirror(tmp_path, [DIS_BRST, FGM], copy=True)
+def test_fpi_moments_match_the_real_burst_file(tmp_path, server_for, real_file):
+    root = _mirror(real_file, tmp_path, [DIS_BRST, FGM], copy=True)
     srv = server_for(root)
     products = [
         "i_dens",
@@ -171,8 +170,8 @@ def test_fpi_moments_match_the_real_burst_file(tmp_path, server_for):
     assert any(e.path.endswith(DIS_BRST) for e in srv.log)
 
 
-def test_fast_survey_electron_moments_match_the_real_file(tmp_path):
-    root = _mirror(tmp_path, [DES_FAST])
+def test_fast_survey_electron_moments_match_the_real_file(tmp_path, real_file):
+    root = _mirror(real_file, tmp_path, [DES_FAST])
     ds = helioport.load(
         "mms",
         "2015-12-01T00:00",
@@ -204,9 +203,9 @@ def test_fast_survey_electron_moments_match_the_real_file(tmp_path):
     np.testing.assert_array_equal(again["e_dens_mms1"].values, ds["e_dens_mms1"].values)
 
 
-def test_the_truncated_real_fast_ion_file_is_reported_as_corrupt(tmp_path):
+def test_the_truncated_real_fast_ion_file_is_reported_as_corrupt(tmp_path, real_file):
     # this real file is 4746 bytes shorter than its header says (its last variable is cut)
-    root = _mirror(tmp_path, [DIS_FAST])
+    root = _mirror(real_file, tmp_path, [DIS_FAST])
     with pytest.raises(CorruptFileError, match="truncated"):
         helioport.load(
             "mms",

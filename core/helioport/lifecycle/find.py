@@ -1,0 +1,68 @@
+"""Step 2: the plugin lists the archive's files; the core picks the versions to use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import DataNotFoundError, OfflineError, PluginError
+from ..registry import Registry
+from ..schema import RemoteFile
+from ..transport import ArchiveContext, select_versions
+from .plan import Key, Plan
+
+__all__ = ["Found", "find_files"]
+
+
+@dataclass(frozen=True)
+class Found:
+    """The files of one (product, probe): those selected and every candidate listed."""
+
+    selected: list[RemoteFile]
+    candidates: list[RemoteFile]
+
+
+def find_files(reg: Registry, plan: Plan, ctx: ArchiveContext) -> dict[Key, Found]:
+    """Ask the mission's plugin for the files of every stored (product, probe) and pick versions.
+
+    Raises
+    ------
+    OfflineError
+        Offline and nothing cached for a product.
+    DataNotFoundError
+        The archive has no file for a product, or none matching the version policy.
+    """
+    return {key: _find_one(reg, plan, ctx, *key) for key in plan.stored_keys}
+
+
+def _find_one(
+    reg: Registry, plan: Plan, ctx: ArchiveContext, product: str, probe: str | None
+) -> Found:
+    request, spec = plan.request, plan.spec
+    found = reg.call(
+        "helioport_find_files",
+        spec.name,
+        request=request,
+        product=product,
+        probe=probe,
+        ctx=ctx,
+    )
+    if found is None:
+        raise PluginError(
+            f"plugin {reg.plugin_name(spec.name)!r} returned None from helioport_find_files "
+            f"for its own mission {spec.name!r}"
+        )
+    what = plan.describe(product, probe)
+    if not found:
+        if request.offline:
+            raise OfflineError(
+                f"offline: no cached listing or files for {what}; "
+                "go online once for this range, or unset HELIOPORT_OFFLINE / offline=True"
+            )
+        raise DataNotFoundError(
+            f"the archive has no file for {what}. Check the time range and mode "
+            f"(modes: {', '.join(spec.modes) or '-'}); `helioport products {spec.name}` lists products."
+        )
+    selected = select_versions(list(found), request.version)
+    if not selected:
+        raise DataNotFoundError(f"no file version of {what} matches version={request.version}")
+    return Found(selected=selected, candidates=list(found))

@@ -1,0 +1,233 @@
+"""Finding files from strftime templates over directory listings (a plugin's table row).
+
+Most archives name files after the period they cover and keep them in
+folders per year, month or day. A plugin describes that with a
+:class:`FileTemplate`; :func:`find_files` lists each folder the request's
+range touches once (through the transport's cached, revalidated listings)
+and returns every version of every file as :class:`~helioport.schema.RemoteFile`.
+The core then keeps the newest version per logical file (or the pinned /
+minimum one), so a plugin never sorts versions itself.
+
+Template syntax: :func:`time.strftime` codes (``%Y``, ``%m``, ``%d``,
+``%H``...) for the period's start, ``{name}`` fields filled from keyword
+arguments (``{probe}``, ``{site}``, ``{mode}``), and ``{version}`` where the
+version text sits in the file name (any run of digits and dots by default).
+
+Examples
+--------
+>>> HRO = FileTemplate(
+...     source="omni",
+...     path="omni_cdaweb/hro_{mode}/%Y/omni_hro_{mode}_%Y%m01_v{version}.cdf",
+...     period="month",
+... )
+>>> HRO.relpath(dt.datetime(2010, 3, 1), mode="1min")
+'omni_cdaweb/hro_1min/2010/omni_hro_1min_20100301_v{version}.cdf'
+>>> [p[0].month for p in periods(dt.datetime(2010, 1, 20), dt.datetime(2010, 3, 2), "month")]
+[1, 2, 3]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from .errors import PluginError
+from .schema import RemoteFile, Request
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from .transport.context import ArchiveContext
+
+__all__ = ["FileTemplate", "Period", "find_files", "periods"]
+
+UTC = dt.timezone.utc
+Period = Literal["hour", "day", "month", "halfyear", "year"]
+_MONTHS = {"month": 1, "halfyear": 6, "year": 12}
+_VERSION = "{version}"
+_MARK = "@@version@@"  # stands for {version} through str.format and strftime
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _month_start(index: int) -> dt.datetime:
+    return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
+def periods(
+    start: dt.datetime, end: dt.datetime, period: Period
+) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """The aligned ``period`` spans ``[first, last)`` that overlap ``[start, end)``.
+
+    Hours and days are aligned on UTC midnight, months on the 1st, half-years
+    on January and July, years on January.
+
+    Examples
+    --------
+    >>> [a.hour for a, _ in periods(dt.datetime(2020, 1, 1, 5, 30), dt.datetime(2020, 1, 1, 7), "hour")]
+    [5, 6]
+    >>> [a.month for a, _ in periods(dt.datetime(2010, 5, 1), dt.datetime(2011, 1, 2), "halfyear")]
+    [1, 7, 1]
+    """
+    start, end = _utc(start), _utc(end)
+    if period in ("hour", "day"):
+        step = dt.timedelta(hours=1) if period == "hour" else dt.timedelta(days=1)
+        t = (
+            start.replace(minute=0, second=0, microsecond=0)
+            if period == "hour"
+            else start.replace(hour=0, minute=0, second=0, microsecond=0)
+        )
+        while t < end:
+            yield t, t + step
+            t += step
+        return
+    if period not in _MONTHS:
+        raise PluginError(f"file period {period!r} is not one of hour, day, month, halfyear, year")
+    step_m = _MONTHS[period]
+    m = (start.year * 12 + start.month - 1) // step_m * step_m
+    while True:
+        first = _month_start(m)
+        if first >= end:
+            return
+        yield first, _month_start(m + step_m)
+        m += step_m
+
+
+@dataclass(frozen=True)
+class FileTemplate:
+    """Where the files of one dataset live, as a template over time and fields.
+
+    Attributes
+    ----------
+    source : the :class:`~helioport.schema.SourceSpec` key whose base URL the
+        path is relative to (mirrors apply).
+    path : the file's path below the base URL (see the module docstring).
+    period : the span one file covers: ``hour``, ``day``, ``month``,
+        ``halfyear`` or ``year``.
+    version : the regular expression a version matches where ``{version}``
+        stands (digits and dots by default).
+    unpack : a packed delivery the transport unpacks (``gunzip``, ``untar``, ``unzip``).
+    """
+
+    source: str
+    path: str
+    period: Period = "day"
+    version: str = r"\d+(?:\.\d+)*"
+    unpack: Literal["gunzip", "untar", "unzip"] | None = None
+
+    def relpath(self, start: dt.datetime, **fields: Any) -> str:
+        """The path of the file covering the period starting at ``start``; ``{version}`` kept."""
+        try:
+            text = self.path.replace(_VERSION, _MARK).format(**fields)
+        except KeyError as exc:
+            raise PluginError(
+                f"file template {self.path!r} needs the field {exc.args[0]!r}; give it to find_files"
+            ) from None
+        return start.strftime(text).replace(_MARK, _VERSION)
+
+
+def find_files(
+    template: FileTemplate,
+    request: Request,
+    ctx: ArchiveContext,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    **fields: Any,
+) -> list[RemoteFile]:
+    """Every version of every file of ``template`` covering ``[start, end)`` (default: the request's).
+
+    Each folder is listed once, whatever the number of periods in it.
+    Files the listing does not show are simply absent (the core reports a
+    request with no file at all).
+
+    Parameters
+    ----------
+    template
+        Where the files live.
+    request
+        The validated request (its range and mission).
+    ctx
+        The :class:`~helioport.transport.context.ArchiveContext` handed to the hook.
+    start, end
+        Another range to list (e.g. a day earlier, for files that start before the range).
+    **fields
+        Values of the template's ``{name}`` fields (``probe="mms1"``, ``site="gako"``).
+
+    Examples
+    --------
+    >>> find_files(HRO, request, ctx, mode=request.mode)  # doctest: +SKIP
+    [RemoteFile(url='https://.../omni_hro_1min_20100101_v01.cdf', version='01', ...)]
+    """
+    base = ctx.base_url(template.source)
+    first_t = start or request.start
+    last_t = end or request.end
+    by_folder: dict[str, dict[tuple[str, str], tuple[dt.datetime, dt.datetime]]] = {}
+    for p0, p1 in periods(first_t, last_t, template.period):
+        rel = template.relpath(p0, **fields)
+        folder, _, name = rel.rpartition("/")
+        head, sep, tail = name.partition(_VERSION)
+        by_folder.setdefault(folder, {})[(head, tail if sep else "\0")] = (p0, p1)
+    version_re = re.compile(template.version)
+    files: list[RemoteFile] = []
+    for folder, wanted in by_folder.items():
+        url = ctx.join(base, folder + "/") if folder else base
+        index = _index(wanted)
+        for entry in ctx.list_dir(url):
+            if entry.is_dir:
+                continue
+            hit = _match(entry.name, wanted, index, version_re)
+            if hit is None:
+                continue
+            (head, tail), version = hit
+            p0, p1 = wanted[(head, tail)]
+            relpath = f"{folder}/{entry.name}" if folder else entry.name
+            key_name = head + (tail if tail != "\0" else "")
+            files.append(
+                RemoteFile(
+                    url=entry.url,
+                    relpath=relpath,
+                    mission=request.mission,
+                    key=f"{folder}/{key_name}" if folder else key_name,
+                    version=version,
+                    start=p0,
+                    end=p1,
+                    size=entry.size,
+                    mtime=entry.mtime,
+                    source=template.source,
+                    unpack=template.unpack,
+                )
+            )
+    return files
+
+
+def _index(wanted: dict[tuple[str, str], Any]) -> dict[int, dict[str, list[str]]]:
+    """Versioned (head, tail) pairs by head length, then head (strftime fields are fixed-width)."""
+    index: dict[int, dict[str, list[str]]] = {}
+    for head, tail in wanted:
+        if tail != "\0":
+            index.setdefault(len(head), {}).setdefault(head, []).append(tail)
+    return index
+
+
+def _match(
+    name: str,
+    wanted: dict[tuple[str, str], Any],
+    index: dict[int, dict[str, list[str]]],
+    version_re: re.Pattern,
+) -> tuple[tuple[str, str], str | None] | None:
+    """Which wanted (head, tail) ``name`` is, and its version; ``None`` when none.
+
+    A few dictionary look-ups per file, so a folder of thousands of files is cheap.
+    """
+    if (name, "\0") in wanted:  # unversioned: the name is exactly the head
+        return (name, "\0"), None
+    for length, heads in index.items():
+        for tail in heads.get(name[:length], ()):
+            middle = name[length : len(name) - len(tail)] if name.endswith(tail) else ""
+            if middle and version_re.fullmatch(middle):
+                return (name[:length], tail), middle
+    return None

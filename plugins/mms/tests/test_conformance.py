@@ -1,0 +1,12 @@
+"""MMS passes helioport's public conformance suite."""
+
+from __future__ import annotations
+
+from helioport.testing import check_plugin
+from helioport.testing.conformance import PATH_CHECKS
+
+
+def test_mms_conforms(tmp_path):
+    report = check_plugin("mms", tmp_path, require_sample=True)
+    assert report.ok, str(report)
+    assert report.checked == ["mission spec", *PATH_CHECKS]
