@@ -36,6 +36,7 @@ __all__ = [
     "csa_name",
     "field_at",
     "pack_delivery",
+    "write_dataset",
     "write_fgm",
 ]
 
@@ -148,6 +149,37 @@ def write_fgm(
         },
         global_attrs={"DATASET_ID": ds, "MISSION": "Cluster"},
     )
+    return path
+
+
+def write_dataset(
+    path: Path,
+    dataset: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    variables: dict[str, tuple[np.ndarray | float, str]],
+    *,
+    cadence_s: float = 4.0,
+) -> Path:
+    """A CP file of any dataset: ``variables`` maps the bare name (``density``) to
+    ``(value per record or constant, units)``; names get the ``__<DATASET_ID>`` suffix.
+
+    Arrays whose first axis is not the record count are broadcast to every record
+    (a [3] vector becomes [N, 3]). Returns ``path``.
+    """
+    t0 = np.datetime64(start.replace(tzinfo=None), "ns")
+    n = int((end - start).total_seconds() // cadence_s)
+    times = t0 + (np.arange(n) * cadence_s * 1e9).astype("timedelta64[ns]")
+    specs: dict[str, VarSpec] = {
+        f"time_tags__{dataset}": VarSpec(times, {"UNITS": "ms"}, cdf_type="CDF_EPOCH")
+    }
+    for name, (value, units) in variables.items():
+        data = np.asarray(value, dtype="f4")
+        if data.shape[:1] != (n,):
+            data = np.broadcast_to(data, (n, *data.shape)).copy()
+        attrs = {"DEPEND_0": f"time_tags__{dataset}", "UNITS": units, "FILLVAL": np.float32(-1e30)}
+        specs[f"{name}__{dataset}"] = VarSpec(data, attrs)
+    write_cdf(path, specs, global_attrs={"DATASET_ID": dataset})
     return path
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import xarray as xr
 from helioport.cdf import CdfVariable, merge_variables, read_first, to_dataarray
 from helioport.dress import dress, from_variable
-from helioport.errors import DataNotFoundError
+from helioport.errors import DataNotFoundError, PluginError
+from helioport.naming import variable_name
 from helioport.schema import Request
 from helioport.validation import product_frame
 
@@ -50,6 +51,24 @@ def read_product_variable(
     return merge_variables(pieces)
 
 
+def _distribution(var: CdfVariable, vname: str) -> xr.DataArray:
+    """(time, theta_bin, phi_bin, energy_bin) in the file's axis order, the axes' values as
+    coordinates ``theta_<variable>``, ``phi_<variable>``, ``energy_<variable>``."""
+    roles = []
+    for axis in (1, 2, 3):
+        dep = var.depends.get(axis)
+        hits = [r for r in ("theta", "phi", "energy") if dep is not None and r in dep.name.lower()]
+        if len(hits) != 1:
+            raise PluginError(
+                f"{var.name}: DEPEND_{axis} ({dep.name if dep else 'none'}) is not a theta, phi or "
+                "energy axis"
+            )
+        roles.append(hits[0])
+    da = to_dataarray(var, time_dim="time", dims=[f"{r}_bin" for r in roles])
+    renames = {var.depends[a].name: f"{r}_{vname}" for a, r in zip((1, 2, 3), roles)}
+    return da.rename({k: v for k, v in renames.items() if k in da.coords})
+
+
 def load_product(request: Request, product: str, probe: str, paths: list[Path]) -> xr.DataArray:
     """``product`` of ``probe`` from the delivered files, restricted to the request's range."""
     row = product_for(request, product)
@@ -60,7 +79,7 @@ def load_product(request: Request, product: str, probe: str, paths: list[Path]) 
     extra = {"file_versions": ", ".join(stamps)} if stamps else {}
     if row.spec.kind == "distribution":
         var = read_product_variable(paths, name, request, support=True)
-        da = to_dataarray(var, time_dim="time")
+        da = _distribution(var, variable_name(product, probe))
         return dress(da, row.spec, frame=frame, dataset=dataset, source_variable=name, **extra)
     var = read_product_variable(paths, name, request)
     return from_variable(var, row.spec, frame=frame, dataset=dataset, **extra)

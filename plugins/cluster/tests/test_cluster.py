@@ -354,3 +354,128 @@ def test_the_plugin_conforms(tmp_path):
     report = check_plugin("cluster", tmp_path)
     assert report.ok, str(report)
     assert "offline load" in report.checked
+
+
+def test_moments_electric_field_and_aux_positions(csa_root, server_for):
+    from helioport_cluster.fixtures import write_dataset
+
+    start, end = dt.datetime(2002, 2, 1, 10, tzinfo=UTC), dt.datetime(2002, 2, 1, 11, tzinfo=UTC)
+    tables = {
+        "C3_CP_CIS-HIA_ONBOARD_MOMENTS": {
+            "density": (12.5, "particles cm^-3"),
+            "velocity_gse": ([-400.0, 30.0, 5.0], "km s^-1"),
+            "temperature": (1.5, "MK"),
+            "temp_par": (1.8, "MK"),
+            "temp_perp": (1.35, "MK"),
+        },
+        "C3_CP_PEA_MOMENTS": {
+            "Data_Density": (11.0, "cm^-3"),
+            "Data_Velocity_GSE": ([-390.0, 0, 0], "km/s"),
+        },
+        "C3_CP_EFW_L3_E3D_GSE": {"E_Vec_xyz_GSE": ([1.0, -2.0, 0.5], "mV m^-1")},
+        "C3_CP_AUX_POSGSE_1M": {"sc_r_xyz_gse": ([70000.0, 1000.0, -3000.0], "km")},
+    }
+    for dataset, variables in tables.items():
+        (csa_root / dataset).mkdir()
+        cadence = 60.0 if "AUX" in dataset else 4.0
+        write_dataset(
+            csa_root / dataset / csa_name(dataset, start, end, "01"),
+            dataset,
+            start,
+            end,
+            variables,
+            cadence_s=cadence,
+        )
+    _, url = _serve(server_for, csa_root, CsaArchive(csa_root))
+    products = [
+        "i_dens",
+        "i_bulkv",
+        "i_temp",
+        "i_temppara",
+        "i_tempperp",
+        "e_dens",
+        "e_bulkv",
+        "dc_elec",
+        "sc_pos",
+    ]
+    ds = helioport.load(
+        "cluster", start, end, products=products, probes=["c3"], positions="aux", base_url=url
+    )
+    assert float(ds["i_dens_c3"].mean()) == pytest.approx(12.5)
+    np.testing.assert_allclose(ds["i_bulkv_c3"].values[0], [-400.0, 30.0, 5.0])
+    assert ds["i_temppara_c3"].attrs["units"] == "MK" and float(
+        ds["i_temppara_c3"][0]
+    ) == pytest.approx(1.8)
+    assert (
+        ds["i_tempperp_c3"].attrs["source_variable"] == "temp_perp__C3_CP_CIS-HIA_ONBOARD_MOMENTS"
+    )
+    assert float(ds["e_dens_c3"][0]) == pytest.approx(11.0)
+    np.testing.assert_allclose(ds["dc_elec_c3"].values[-1], [1.0, -2.0, 0.5])
+    pos = ds["sc_pos_c3"]
+    assert pos.attrs["dataset"] == "C3_CP_AUX_POSGSE_1M" and pos.sizes[pos.dims[0]] == 60
+    np.testing.assert_allclose(pos.values[0], [70000.0, 1000.0, -3000.0])
+    assert list(ds["i_bulkv_c3"]["component"].values) == ["x", "y", "z"]
+
+
+def test_cef_reader_refuses_a_record_with_the_wrong_number_of_values(tmp_path):
+    from helioport_cluster.cef import read_cef
+
+    path = tmp_path / "bad.cef"
+    path.write_text(
+        'END_OF_RECORD_MARKER = "$"\n'
+        "START_VARIABLE = t\n  VALUE_TYPE = ISO_TIME\n  SIZES = 1\nEND_VARIABLE = t\n"
+        "START_VARIABLE = b\n  VALUE_TYPE = FLOAT\n  SIZES = 3\n  DEPEND_0 = t\nEND_VARIABLE = b\n"
+        "DATA_UNTIL = EOF\n2001-01-01T00:00:00Z, 1, 2 $\n",
+        encoding="latin-1",
+    )
+    with pytest.raises(CorruptFileError, match="records have 3 values, the header declares 4"):
+        read_cef(path)
+    with pytest.raises(helioport.HelioportError, match="no variable nope"):
+        path.write_text(path.read_text().replace("1, 2 $", "1, 2, 3 $"))
+        read_cef(path, ["nope"])
+
+
+def test_hia_distribution_keeps_its_theta_phi_energy_axes(csa_root, server_for):
+    from helioport.testing import VarSpec, write_cdf
+
+    ds_id = "C1_CP_CIS-HIA_HS_MAG_IONS_PSD"
+    start = dt.datetime(2002, 2, 1, 10, tzinfo=UTC)
+    n = 10
+    t = np.datetime64("2002-02-01T10:00", "ns") + np.arange(n) * np.timedelta64(4, "s")
+    theta = np.linspace(-78.75, 78.75, 8).astype("f4")
+    phi = np.arange(16, dtype="f4") * 22.5 + 11.25
+    energy = np.geomspace(5.0, 32000.0, 31).astype("f4")[::-1].copy()
+    psd = np.random.default_rng(1).random((n, 8, 16, 31)).astype("f4")
+    (csa_root / ds_id).mkdir()
+    write_cdf(
+        csa_root / ds_id / csa_name(ds_id, start, start + dt.timedelta(hours=1), "01"),
+        {
+            f"time_tags__{ds_id}": VarSpec(t, {"UNITS": "ms"}, cdf_type="CDF_EPOCH"),
+            f"theta__{ds_id}": VarSpec(theta, {"UNITS": "deg"}, record_varying=False),
+            f"phi__{ds_id}": VarSpec(phi, {"UNITS": "deg"}, record_varying=False),
+            f"energy_table__{ds_id}": VarSpec(energy, {"UNITS": "eV"}, record_varying=False),
+            f"3d_ions__{ds_id}": VarSpec(
+                psd,
+                {
+                    "DEPEND_0": f"time_tags__{ds_id}",
+                    "DEPEND_1": f"theta__{ds_id}",
+                    "DEPEND_2": f"phi__{ds_id}",
+                    "DEPEND_3": f"energy_table__{ds_id}",
+                    "UNITS": "s^3/km^6",
+                    "FILLVAL": np.float32(-1e30),
+                },
+            ),
+        },
+    )
+    _, url = _serve(server_for, csa_root, CsaArchive(csa_root))
+    out = helioport.load(
+        "cluster", start, start + dt.timedelta(minutes=5), products=["i_dist"], base_url=url
+    )
+    da = out["i_dist_c1"]
+    assert da.shape == (n, 8, 16, 31)
+    assert da.dims[1:] == ("theta_bin", "phi_bin", "energy_bin")
+    np.testing.assert_allclose(da["energy_i_dist_c1"].values, energy)
+    np.testing.assert_allclose(da["theta_i_dist_c1"].values, theta)
+    assert da["energy_i_dist_c1"].dims == ("energy_bin",)
+    np.testing.assert_array_equal(da.values, psd)
+    assert da.attrs["units"] == "s^3/km^6"

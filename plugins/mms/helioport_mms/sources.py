@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from helioport.errors import DownloadError, InvalidRequestError, OfflineError
+from helioport.errors import DownloadError, OfflineError
 from helioport.schema import RemoteFile, Request
+from helioport.times import parse_duration
 from helioport.transport import ArchiveContext
 
 from . import products
@@ -44,6 +45,7 @@ __all__ = [
     "find_files",
     "list_sdc",
     "list_spdf",
+    "max_burst",
 ]
 
 log = logging.getLogger(__name__)
@@ -166,18 +168,10 @@ def list_sdc(
     return out
 
 
-def _max_burst(request: Request) -> dt.timedelta:
+def max_burst(request: Request) -> dt.timedelta:
+    """The option ``max_burst`` (seconds, a pandas-style text such as ``"2h"``, or a timedelta)."""
     value = request.options.get("max_burst")
-    if value is None:
-        return MAX_BURST
-    if isinstance(value, dt.timedelta):
-        return value
-    try:
-        return dt.timedelta(seconds=float(value))
-    except (TypeError, ValueError):
-        raise InvalidRequestError(
-            f"max_burst={value!r}: give seconds (e.g. 3600) or a timedelta"
-        ) from None
+    return MAX_BURST if value is None else parse_duration(value, "max_burst")
 
 
 def _listing(request: Request, ds: Dataset, ctx: ArchiveContext) -> list[Listed]:
@@ -224,7 +218,7 @@ def find_files(request: Request, product: str, probe: str, ctx: ArchiveContext) 
         fn = parse_name(item.name)
         if fn is not None and fn.dataset == ds:
             parsed.append((fn, item))
-    ends = file_spans([fn for fn, _ in parsed], max_burst=_max_burst(request))
+    ends = file_spans([fn for fn, _ in parsed], max_burst=max_burst(request))
     files = []
     for fn, item in parsed:
         end = ends[fn.key]
