@@ -36,6 +36,11 @@ def _run(script: str, *args: str) -> str:
         ("bench_load.py", ["--months", "1", "--repeat", "1"], "speed-up vs cdf_to_xarray"),
         ("bench_cdf.py", ["--records", "20000", "--repeat", "1"], "cdf_to_xarray / helioport"),
         (
+            "bench_floor.py",
+            ["--repeat", "1", "--records", "500", "--samples", "5000"],
+            "overhead per cached file",
+        ),
+        (
             "bench_events.py",
             ["--years", "0.1", "--loop-years", "0.02", "--repeat", "1"],
             "identical in all three",

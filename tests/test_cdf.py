@@ -24,6 +24,7 @@ from helioport.cdf import (
     to_dataarray,
     variable_names,
 )
+from helioport.cdfbackends import READER_ENV, READERS
 from helioport.errors import CorruptFileError, DataNotFoundError
 from helioport.testing.cdfwriter import VarSpec, write_cdf
 from hypothesis import HealthCheck, given, settings
@@ -34,6 +35,13 @@ FPI_REAL = ("mms", "mms1_fpi_fast_l2_des-moms_20151201000000_v3.3.0.cdf")
 CLUSTER_REAL = ("cluster", "C1_CP_FGM_SPIN__20010611_200000_20010611_210000_V070906.cdf")
 T0 = np.datetime64("2015-10-16T00:00:00", "ns")
 SIXTEENTH = np.timedelta64(62_500_000, "ns")
+
+
+@pytest.fixture(autouse=True, params=READERS)
+def reader(request, monkeypatch):
+    """Every test runs with both decoders (pycdfpp, cdflib): the same values either way."""
+    monkeypatch.setenv(READER_ENV, request.param)
+    return request.param
 
 
 @pytest.fixture

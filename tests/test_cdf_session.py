@@ -10,18 +10,26 @@ import pytest
 from cdf_samples import B, vector_series_file
 from helioport import cdffile as hcdf
 from helioport.cdf import read_merged, read_variables, reading_session, variable_names
+from helioport.cdfbackends import READER_ENV, READERS
+
+
+@pytest.fixture(autouse=True, params=READERS)
+def reader(request, monkeypatch):
+    """Every test runs with both decoders (pycdfpp, cdflib)."""
+    monkeypatch.setenv(READER_ENV, request.param)
+    return request.param
 
 
 @pytest.fixture
 def opens(monkeypatch):
     calls: list[str] = []
-    real = cdflib.CDF
+    real = hcdf.open_file
 
     def counting(path, *a, **k):
         calls.append(str(path))
         return real(path, *a, **k)
 
-    monkeypatch.setattr(hcdf.cdflib, "CDF", counting)
+    monkeypatch.setattr(hcdf, "open_file", counting)
     return calls
 
 
@@ -92,18 +100,30 @@ def _same(a, b) -> bool:
         None,  # a generated file
     ],
 )
-def test_attributes_read_in_one_walk_equal_cdflibs(parts, tmp_path, real_file):
-    """The per-file attribute index gives exactly what cdflib's varattsget gives, in its order."""
-    from pathlib import Path
-
+def test_attributes_read_in_one_walk_equal_cdflibs(parts, tmp_path, real_file, reader):
+    """Each decoder gives exactly what cdflib's varattsget/varinq/globalattsget give, in order."""
     path = (
         real_file(*parts)
         if parts
         else vector_series_file(tmp_path / "g.cdf", "2015-10-16", 50, 1 / 16)
     )
-    with hcdf._open(Path(path)) as cdf:
-        reader = hcdf._Reader(cdf, Path(path), None, None, False)
-        for name in reader.names:
-            ours, theirs = reader.inq(name)[1], cdf.varattsget(name) or {}
+    cdf = cdflib.CDF(path)
+    f = hcdf.open_file(path, reader)
+    try:
+        info = cdf.cdf_info()
+        assert f.names == list(info.zVariables) + list(info.rVariables)
+        for name in f.names:
+            ours, theirs = f.attrs(name), cdf.varattsget(name) or {}
             assert list(ours) == list(theirs), name
             assert all(_same(ours[k], theirs[k]) for k in ours), name
+            inq, mine = cdf.varinq(name), f.info(name)
+            assert (mine.data_type, mine.type_name) == (inq.Data_Type, inq.Data_Type_Description)
+            assert (mine.rec_vary, mine.nrec) == (bool(inq.Rec_Vary), inq.Last_Rec + 1), name
+        glob = {k: v if isinstance(v, list) else [v] for k, v in cdf.globalattsget().items()}
+        assert list(f.global_attrs()) == list(glob)
+        assert all(
+            len(a) == len(b) and all(map(_same, a, b))
+            for a, b in zip(f.global_attrs().values(), glob.values())
+        )
+    finally:
+        f.close()

@@ -191,3 +191,16 @@ def test_demo_switches_to_the_newly_published_version(mission, tmp_path, capsys)
         (root / "a" / name).write_bytes(b"x")
     old, new = publish_new_version(root, {"x_v4.18.1.cdf"})
     assert (old.name, new.name) == ("x_v4.18.1.cdf", "x_v4.18.2.cdf") and new.is_file()
+
+
+@pytest.mark.parametrize("flag", ["-o", "--plot"])
+def test_unwritable_outputs_are_one_line_and_exit_2(capsys, omni_root, flag):
+    target = "/nonexistent/dir/out.nc" if flag == "-o" else "/nonexistent/dir/x.png"
+    code = main(
+        ["load", "omni", "2010-01-01", "2010-01-01T03:00", "-p", "dc_mag"]
+        + ["--base-url", str(omni_root), flag, target]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("helioport: error:") and "/nonexistent/dir" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

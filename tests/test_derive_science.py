@@ -505,3 +505,35 @@ def test_plugin_registers_the_builtin_derivations_like_a_third_party():
     assert found["i_beta"].units == found["e_beta"].units == "1"
     assert found["j_curl"].product_spec().level == "L3"
     assert found["j_curl"].function is j_curl
+
+
+@pytest.mark.parametrize("ext_s", [None, 30])
+@pytest.mark.parametrize("layout", ["sorted", "unsorted_nat_dups", "same", "empty"])
+def test_interp_linear_equals_interp_to_value_for_value(layout, ext_s):
+    """The j_curl interpolation (all inputs at once) gives exactly what align.interp_to gives."""
+    from helioport.align import interp_to
+    from helioport.derive.interpolate import interp_linear
+
+    rng = np.random.default_rng(7)
+    t0 = np.datetime64("2015-10-16T13:00", "ns")
+    dst = t0 + (np.arange(500) * 62_500_000 + 3_000_000).astype("m8[ns]")
+    src = {
+        "sorted": t0 + (np.arange(40) * 1_000_000_000 + 400_000_000).astype("m8[ns]"),
+        "same": dst.copy(),
+        "empty": dst[:0],
+    }.get(layout)
+    if src is None:
+        src = t0 + np.array([5, 1, 3, 3, 9, 2, 30], "m8[s]").astype("m8[ns]")
+        src[4] = np.datetime64("NaT")
+        dst = np.concatenate([dst, src[1:2], [np.datetime64("NaT")]])
+    values = rng.normal(size=(src.size, 3))
+    ext = None if ext_s is None else int(ext_s * 1e9)
+    da = xr.DataArray(values, dims=("time_x", "component"), coords={"time_x": src})
+    ref = interp_to(da, dst, "linear", extrapolate=None if ext is None else f"{ext_s}s").values
+    ours = interp_linear([(src, values, ext), (src, values * 2, ext)], dst)
+    assert ours.shape == (2, dst.size, 3)
+    np.testing.assert_array_equal(ours[0], ref)  # NaN where NaN, equal bits elsewhere
+    np.testing.assert_array_equal(
+        ours[1], interp_to(da * 2, dst, extrapolate=None if ext is None else f"{ext_s}s").values
+    )
+    assert np.isnan(ours[0]).any() == np.isnan(ref).any()

@@ -91,7 +91,8 @@ def test_text_tree(cat):
     assert any(line.startswith("mms  Magnetospheric Multiscale") for line in lines)
     row = next(line for line in lines if line.split()[:1] == ["j_curl"])
     assert row.split()[1:4] == ["L3", "vector", "nA/m^2"] and row.endswith("from dc_mag, sc_pos")
-    omni_rows = text.split("\nomni  ")[1].split("\ntoy  ")[0]
+    after = missions[missions.index("omni") + 1]
+    omni_rows = text.split("\nomni  ")[1].split(f"\n{after}  ")[0]
     assert len([r for r in omni_rows.splitlines() if r.startswith("    ")]) == len(
         helioport.products("omni")
     )

@@ -40,10 +40,10 @@ def test_broken_plugin_warns_and_the_rest_keeps_working(monkeypatch):
 
 def test_unknown_mission_lists_installed_and_what_to_install():
     with pytest.raises(UnknownMissionError) as err:
-        helioport.load("themis_asi", "2010-01-01", "2010-01-02", products=["image"])
+        helioport.load("rego", "2010-01-01", "2010-01-02", products=["image"])
     text = str(err.value)
     assert "installed missions: " in text and "omni" in text and "toy" in text
-    assert "pip install helioport-themis-asi" in text
+    assert "pip install helioport-rego" in text
 
 
 def test_products_lists_stored_and_derived_with_level():

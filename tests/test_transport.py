@@ -461,9 +461,9 @@ def test_html_instead_of_data_is_corrupt_and_leaves_nothing(
     server.clear_log()
     with pytest.raises(CorruptFileError) as err:
         transport.fetch(files, offline=False)
-    assert files[0].url in str(err.value) and "4 attempt(s)" in str(err.value)
-    assert "HTML" in str(err.value)
-    assert len(file_requests(server, expect=4)) == 4
+    assert files[0].url in str(err.value) and "HTML" in str(err.value)
+    # a page instead of the file is the server's answer: asking again at once is pointless
+    assert len(file_requests(server, expect=1)) == 1
     assert leftovers(transport.layout.root) == []
 
 

@@ -1,5 +1,8 @@
 """helioport: one way to find, download, cache, load and search heliophysics data.
 
+The public names below are imported on first use (module ``__getattr__``), so
+``import helioport`` is quick; ``from helioport import load`` works as always.
+
 Examples
 --------
 >>> import helioport
@@ -10,26 +13,50 @@ Examples
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
-from .align import align
-from .api import load, load_data, mission_info, missions, products
-from .errors import (
-    ConfigError,
-    CorruptFileError,
-    CriteriaError,
-    DataNotFoundError,
-    DerivationError,
-    DownloadError,
-    HelioportError,
-    InvalidRequestError,
-    OfflineError,
-    PluginError,
-    UnknownMissionError,
-    UnknownProductError,
-)
-from .hookspecs import hookimpl
-from .schema import Derivation, MissionSpec, ProductSpec, RemoteFile, Request, SourceSpec
+# public name -> the module that defines it
+_LAZY = {
+    "align": "align",
+    "load": "api",
+    "load_data": "api",
+    "mission_info": "api",
+    "missions": "api",
+    "products": "api",
+    "hookimpl": "hookspecs",
+    "transform": "frames",
+    **{
+        name: "errors"
+        for name in (
+            "ConfigError",
+            "CorruptFileError",
+            "CriteriaError",
+            "DataNotFoundError",
+            "DerivationError",
+            "DownloadError",
+            "HelioportError",
+            "InvalidRequestError",
+            "OfflineError",
+            "PluginError",
+            "UnknownMissionError",
+            "UnknownProductError",
+        )
+    },
+    **{
+        name: "schema"
+        for name in (
+            "Derivation",
+            "MissionSpec",
+            "ProductSpec",
+            "RemoteFile",
+            "Request",
+            "SourceSpec",
+        )
+    },
+}
 
 __all__ = [
     "ConfigError",
@@ -58,4 +85,25 @@ __all__ = [
     "mission_info",
     "missions",
     "products",
+    "transform",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name, or a submodule (``helioport.cdf``), on first use."""
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+    else:
+        try:
+            value = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

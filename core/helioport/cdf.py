@@ -1,11 +1,11 @@
 """Read CDF variables fast and faithfully, as numpy arrays or xarray objects.
 
-One :class:`cdflib.CDF` per file, only the variables asked for (plus their
-``DEPEND_0`` time and, with ``support=True``, their ``DEPEND_1..3`` and
-``LABL_PTR_1..3`` support variables), and with ``start``/``end`` only the
-records in ``[start, end)``: the time variable is read, the record bounds found
-with :func:`numpy.searchsorted`, and ``varget(startrec=, endrec=)`` reads the
-rest. Times become UTC ``datetime64[ns]`` (:mod:`helioport.epochs`), float fill
+One open file per file (pycdfpp, or cdflib as fallback), only the
+variables asked for (plus their ``DEPEND_0`` time and, with ``support=True``,
+their ``DEPEND_1..3`` and ``LABL_PTR_1..3`` support variables), and with
+``start``/``end`` only the records in ``[start, end)``: the record bounds are
+found by binary search on the time variable, and only those records are kept.
+Times become UTC ``datetime64[ns]`` (:mod:`helioport.epochs`), float fill
 values NaN; integers stay integers (:meth:`CdfVariable.fill_mask` says where
 they are fill). Reading files is :mod:`helioport.cdffile`; this module merges
 pieces from many files and wraps them as xarray objects.
@@ -27,15 +27,13 @@ import numpy as np
 import xarray as xr
 
 from .cdffile import (  # global_attrs, reading_session, variable_names: re-exported (see __all__)
-    _NAT,
-    CdfVariable,
     PathLike,
-    _plain,
     global_attrs,
     read_variables,
     reading_session,
     variable_names,
 )
+from .cdfvariable import NAT, CdfVariable, plain
 from .errors import DataNotFoundError
 
 __all__ = [
@@ -127,7 +125,7 @@ def to_dataarray(
 
 
 def _attrs(var: CdfVariable) -> dict[str, Any]:
-    attrs = {k: _plain(v) for k, v in var.attrs.items()}
+    attrs = {k: plain(v) for k, v in var.attrs.items()}
     if isinstance(attrs.get("UNITS"), str):
         attrs["units"] = attrs["UNITS"].strip()
     attrs["source_variable"] = var.name
@@ -163,14 +161,14 @@ def merge_variables(pieces: Sequence[CdfVariable]) -> CdfVariable:
 
         def first_time(v: CdfVariable) -> int:
             tv = v.time.view(np.int64)
-            tv = tv[tv != _NAT]
+            tv = tv[tv != NAT]
             return int(tv[0]) if tv.size else np.iinfo(np.int64).max
 
         ordered = sorted(pieces, key=first_time)
-        keeps, last = [], _NAT
+        keeps, last = [], NAT
         for v in ordered:
             tv = v.time.view(np.int64)
-            keep = (tv > last) | (tv == _NAT)
+            keep = (tv > last) | (tv == NAT)
             keeps.append(None if keep.all() else keep)
             if tv.size:
                 last = max(last, int(tv.max()))

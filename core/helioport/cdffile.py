@@ -1,6 +1,7 @@
 """Open CDF files and read variables from them: the file-level half of :mod:`helioport.cdf`.
 
-One :class:`cdflib.CDF` per file (per :func:`reading_session`), only the
+One open file per file (per :func:`reading_session`), decoded by pycdfpp or
+cdflib (:mod:`helioport.cdfbackends`, the same values either way), only the
 variables asked for (plus their ``DEPEND_0`` time and, with ``support=True``,
 their ``DEPEND_1..3`` and ``LABL_PTR_1..3`` support variables), and with
 ``start``/``end`` only the records in ``[start, end)``. Damaged files raise
@@ -11,151 +12,76 @@ from __future__ import annotations
 
 import difflib
 import logging
-import struct
-import zlib
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cdflib
 import numpy as np
 import pandas as pd
 
-from .epochs import TIME_TYPES, cdf_time_to_datetime64
+from .cdfbackends import DECODER_ERRORS, CdfFile, cdf_reader, file_meta
+from .cdfcheck import check_header
+from .cdfvariable import NAT, CdfVariable, as_dtype, invalid_mask, plain
+from .epochs import (
+    CDF_EPOCH,
+    CDF_TIME_TT2000,
+    TIME_TYPES,
+    cdf_time_to_datetime64,
+    datetime64_to_epoch,
+    datetime64_to_tt2000,
+)
 from .errors import CorruptFileError, DataNotFoundError, HelioportError
-from .magic import CDF_MAGIC
 from .times import to_datetime64
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CdfVariable", "global_attrs", "read_variables", "reading_session", "variable_names"]
+__all__ = [
+    "NAT",
+    "CdfVariable",
+    "global_attrs",
+    "open_file",
+    "plain",
+    "read_variables",
+    "reading_session",
+    "variable_names",
+]
 
 PathLike = str | Path
-_CDFLIB_ERRORS = (OSError, ValueError, EOFError, IndexError, RuntimeError, struct.error, zlib.error)
-_NAT = np.iinfo(np.int64).min
+_MARGIN = 2_000_000_000  # ns around a range: leap seconds and EPOCH rounding
 
 
-@dataclass
-class CdfVariable:
-    """One CDF variable as read: data, attributes and its time axis.
+def open_file(path: PathLike, reader: str | None = None) -> CdfFile:
+    """Open a CDF with the chosen decoder (:func:`helioport.cdfbackends.cdf_reader`).
 
-    Attributes
-    ----------
-    name
-        Variable name in the file.
-    data
-        numpy array, records first when ``record_varying``; float fill values
-        are NaN, integers untouched, CDF time types ``datetime64[ns]``.
-    attrs
-        All the variable's attributes as cdflib returns them (ISTP ``FIELDNAM``,
-        ``UNITS``, ``CATDESC``, ``VAR_TYPE``, ``FILLVAL``, ``VALIDMIN``, ...).
-    depend_0
-        Name of the time variable, or None.
-    time
-        ``datetime64[ns]`` per record, or None.
-    record_varying
-        False for metadata such as label or fixed energy-table variables.
-    cdf_type
-        CDF data type name, e.g. ``"CDF_REAL4"``.
-    labels
-        ``{axis: [label, ...]}`` from ``LABL_PTR_i`` (or the CSA's ``LABEL_i``).
-    depends
-        ``{axis: CdfVariable}`` for ``DEPEND_1..3``.
-    source
-        Path of the file read.
+    Raises
+    ------
+    CorruptFileError
+        The file is not a CDF, is truncated, or the decoder cannot parse it.
 
     Examples
     --------
-    >>> v = CdfVariable("n", np.array([1.0, np.nan]), {"FILLVAL": -1e31})
-    >>> v.fill_mask()
-    array([False,  True])
+    >>> open_file(fgm_path).info("Epoch").type_name  # doctest: +SKIP
+    'CDF_TIME_TT2000'
     """
-
-    name: str
-    data: np.ndarray
-    attrs: dict[str, Any] = field(default_factory=dict)
-    depend_0: str | None = None
-    time: np.ndarray | None = None
-    record_varying: bool = True
-    cdf_type: str = ""
-    labels: dict[int, list[str]] = field(default_factory=dict)
-    depends: dict[int, CdfVariable] = field(default_factory=dict)
-    source: str = ""
-
-    def fill_mask(self, *, invalid: bool = False) -> np.ndarray:
-        """Boolean mask of fill values (NaN/NaT too); with ``invalid``, also outside VALIDMIN/MAX."""
-        d = self.data
-        if d.dtype.kind in "fc":
-            mask = np.isnan(d)
-        elif d.dtype.kind == "M":
-            mask = np.isnat(d)
-        else:
-            fill = self.attrs.get("FILLVAL")
-            mask = d == _as_dtype(fill, d.dtype) if fill is not None else np.zeros(d.shape, bool)
-        if invalid and d.dtype.kind in "iuf":
-            mask |= _invalid(d, self.attrs)
-        return mask
-
-
-def _as_dtype(value: Any, dtype: np.dtype) -> Any:
-    try:
-        return np.asarray(value).astype(dtype)
-    except (TypeError, ValueError, OverflowError):
-        return value
-
-
-def _invalid(data: np.ndarray, attrs: dict[str, Any]) -> np.ndarray:
-    mask = np.zeros(data.shape, bool)
-    for key, op in (("VALIDMIN", np.less), ("VALIDMAX", np.greater)):
-        if attrs.get(key) is None:
-            continue
-        try:
-            mask |= op(data, _as_dtype(attrs[key], data.dtype))
-        except ValueError:
-            logger.warning(
-                "%s of shape %s does not fit data %s; ignored",
-                key,
-                np.shape(attrs[key]),
-                data.shape,
-            )
-    return mask
-
-
-def _check_header(path: Path) -> None:
-    """Raise CorruptFileError unless ``path`` starts like a CDF and is as long as it says."""
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        head = f.read(32)
-        magic, second = head[:4].hex(), head[4:8].hex()
-        if len(head) < 8 or head[:4] not in CDF_MAGIC:
-            raise CorruptFileError(
-                f"{path} is not a CDF file (first bytes {head[:8].hex() or 'none'}, expected "
-                f"{'/'.join(m.hex() for m in CDF_MAGIC)}): delete it and download it again"
-            )
-        if second != "0000ffff" or magic == "0000ffff":
-            return  # compressed file (cdflib inflates and checks it) or pre-2.6 layout
-        v3 = magic == "cdf30001"
-        gdr = int.from_bytes(head[20:28] if v3 else head[16:20], "big")
-        f.seek(gdr + (36 if v3 else 20))
-        raw = f.read(8 if v3 else 4)
-    eof = int.from_bytes(raw, "big") if len(raw) == (8 if v3 else 4) else -1
-    if eof < 0 or eof > size:
-        raise CorruptFileError(
-            f"{path} is truncated: {size} bytes on disk, its header says {eof if eof >= 0 else 'more'}; "
-            "delete it and download it again"
-        )
-
-
-def _open_cdf(p: Path) -> cdflib.CDF:
+    p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"no such CDF file: {p}")
-    _check_header(p)
+    check_header(p)
+    st = p.stat()
+    name = cdf_reader(reader)
+    key = (os.path.abspath(p), st.st_size, st.st_mtime_ns, name)
     try:
-        return cdflib.CDF(p)
-    except _CDFLIB_ERRORS as exc:
+        if name == "pycdfpp":
+            from .cdfpycdfpp import PycdfppFile as Decoder  # imported on first use (import cost)
+        else:
+            from .cdfcdflib import CdflibFile as Decoder
+        return Decoder(p, key, file_meta)
+    except HelioportError:
+        raise
+    except DECODER_ERRORS as exc:
         raise CorruptFileError(
             f"{p} could not be read as a CDF ({exc}); delete it and download it again"
         ) from exc
@@ -163,27 +89,27 @@ def _open_cdf(p: Path) -> cdflib.CDF:
 
 @contextmanager
 def _translating(p: Path) -> Iterator[None]:
-    """Turn any failure inside cdflib into CorruptFileError naming the file."""
+    """Turn any failure inside the decoder into CorruptFileError naming the file."""
     try:
         yield
     except HelioportError:
         raise
-    except _CDFLIB_ERRORS as exc:
+    except DECODER_ERRORS as exc:
         raise CorruptFileError(
             f"{p} is damaged ({type(exc).__name__}: {exc}); delete it and download it again"
         ) from exc
 
 
 @contextmanager
-def _open(path: PathLike) -> Iterator[cdflib.CDF]:
-    """Open a CDF, turning any failure inside cdflib into CorruptFileError naming the file."""
+def _open(path: PathLike) -> Iterator[CdfFile]:
+    """Open a CDF, turning any failure inside the decoder into CorruptFileError naming the file."""
     p = Path(path)
-    cdf = _open_cdf(p)
+    cdf = open_file(p)
     try:
         with _translating(p):
             yield cdf
     finally:
-        _close(cdf)
+        cdf.close()
 
 
 # Within one ``reading_session()`` (one ``helioport.load``), each file is opened
@@ -218,7 +144,7 @@ def reading_session() -> Iterator[None]:
     finally:
         _SESSION.reset(token)
         for cdf in state["files"].values():
-            _close(cdf)
+            cdf.close()
 
 
 @contextmanager
@@ -228,27 +154,19 @@ def _reader(p: Path, start: Any, end: Any, mask_invalid: bool) -> Iterator[_Read
         with _open(p) as cdf:
             yield _Reader(cdf, p, start, end, mask_invalid)
         return
-    st = p.stat() if p.is_file() else None
-    fkey = (str(p.resolve()), st and st.st_mtime_ns, st and st.st_size)
+    try:
+        st = os.stat(p)
+        fkey = (os.path.abspath(p), st.st_mtime_ns, st.st_size, cdf_reader())
+    except OSError:
+        fkey = (os.path.abspath(p), None, None, cdf_reader())
     files, readers = state["files"], state["readers"]
     if fkey not in files:
-        files[fkey] = _open_cdf(p)
+        files[fkey] = open_file(p)
     rkey = (fkey, str(_as_dt64(start)), str(_as_dt64(end)), mask_invalid)
     with _translating(p):
         if rkey not in readers:
             readers[rkey] = _Reader(files[fkey], p, start, end, mask_invalid)
         yield readers[rkey]
-
-
-def _close(cdf: cdflib.CDF) -> None:
-    """Release the file handle and any inflated temporary copy now, not at garbage collection."""
-    handle = getattr(cdf, "_f", None)
-    if handle is not None and hasattr(handle, "close"):
-        handle.close()
-    temp = getattr(cdf, "temp_file", None)
-    if temp is not None:
-        Path(temp).unlink(missing_ok=True)
-        cdf.temp_file = None
 
 
 def _as_dt64(value: Any) -> np.datetime64 | None:
@@ -264,86 +182,54 @@ def _as_dt64(value: Any) -> np.datetime64 | None:
     return to_datetime64(value).astype("M8[ns]")
 
 
-def _varatts_index(cdf: cdflib.CDF) -> dict[tuple[bool, int], list[tuple[str, int]]] | None:
-    """``(is z variable, variable number) -> [(attribute, entry record offset)]`` in one walk.
+def _window(raw: np.ndarray, code: int, lo: int | None, hi: int | None) -> tuple[int, int]:
+    """Records ``[j0, j1)`` of sorted raw times that hold every time in ``[lo, hi)`` ns.
 
-    Uses cdflib's record readers (``_read_adr``, ``_read_aedr_fast``); returns
-    ``None`` when they are not there (another cdflib), and the caller falls
-    back to the public ``varattsget``.
+    A binary search on the raw values (widened by :data:`_MARGIN` for leap
+    seconds and rounding), so only the window is converted to datetime64.
     """
-    try:
-        index: dict[tuple[bool, int], list[tuple[str, int]]] = {}
-        loc = cdf._first_adr
-        for _ in range(cdf._num_att):
-            adr = cdf._read_adr(loc)
-            if adr.scope != 1:  # 1: global scope
-                lists = (
-                    (True, adr.first_z_entry, adr.num_z_entry),
-                    (False, adr.first_gr_entry, adr.num_gr_entry),
-                )
-                for z, entry, count in lists:
-                    for _ in range(count):
-                        num, following = cdf._read_aedr_fast(entry)
-                        index.setdefault((z, int(num)), []).append((adr.name, entry))
-                        entry = following
-            loc = adr.next_adr_loc
-        return index
-    except AttributeError:  # pragma: no cover - a cdflib without these internals
-        return None
+    to_raw = datetime64_to_tt2000 if code == CDF_TIME_TT2000 else datetime64_to_epoch
+    bounds = [
+        raw[0] if lo is None else to_raw(np.array([lo - _MARGIN], "M8[ns]"))[0],
+        raw[-1] if hi is None else to_raw(np.array([hi + _MARGIN], "M8[ns]"))[0],
+    ]
+    j0, j1 = (int(i) for i in np.searchsorted(raw, bounds, side="left"))
+    return (0 if lo is None else j0), (raw.size if hi is None else j1)
 
 
 class _Reader:
-    """Reads variables from one open CDF, caching attributes and time selections."""
+    """Reads variables from one open CDF, caching time selections."""
 
-    def __init__(self, cdf: cdflib.CDF, path: Path, start: Any, end: Any, mask_invalid: bool):
+    def __init__(self, cdf: CdfFile, path: Path, start: Any, end: Any, mask_invalid: bool):
         self.cdf, self.path, self.mask_invalid = cdf, path, mask_invalid
-        info = cdf.cdf_info()
-        self.names = list(info.zVariables) + list(info.rVariables)
+        self.names = cdf.names
         t0, t1 = _as_dt64(start), _as_dt64(end)
         self.ranged = t0 is not None or t1 is not None
-        self.lo = _NAT + 1 if t0 is None else int(t0.view(np.int64))
-        self.hi = np.iinfo(np.int64).max if t1 is None else int(t1.view(np.int64))
-        self._inq: dict[str, Any] = {}
-        self._index: dict[tuple[bool, int], list[tuple[str, int]]] | None = None
+        self.t0 = None if t0 is None else int(t0.view(np.int64))
+        self.t1 = None if t1 is None else int(t1.view(np.int64))
+        self.lo = NAT + 1 if t0 is None else self.t0
+        self.hi = np.iinfo(np.int64).max if t1 is None else self.t1
         self._sel: dict[str, tuple[int, int, np.ndarray | None, np.ndarray]] = {}
-
-    def inq(self, name: str) -> tuple[Any, dict[str, Any]]:
-        if name not in self._inq:
-            vinq = self.cdf.varinq(name)
-            self._inq[name] = (vinq, self._varatts(name, vinq))
-        return self._inq[name]
-
-    def _varatts(self, name: str, vinq: Any) -> dict[str, Any]:
-        """The variable's attributes, as ``cdflib.CDF.varattsget`` gives them.
-
-        cdflib walks every attribute's entry list for each variable asked
-        (attributes x variables records per call); here the entry lists are
-        walked once per file (:func:`_varatts_index`) and only this variable's
-        entries are read. Falls back to ``varattsget`` when cdflib's internals
-        differ from the ones this was written against.
-        """
-        if self._index is None:
-            self._index = _varatts_index(self.cdf) or {}
-        z = str(getattr(vinq, "Var_Type", "zVariable")).lower().startswith("z")
-        entries = self._index.get((z, int(vinq.Num))) if self._index else None
-        if entries is None and not self._index:
-            return self.cdf.varattsget(name) or {}
-        out: dict[str, Any] = {}
-        for attr, loc in entries or ():
-            value = self.cdf._read_aedr(loc).entry
-            if isinstance(value, np.ndarray) and len(value) == 1:
-                value = value[0]
-            out[attr] = value
-        return out
 
     def selection(self, tname: str) -> tuple[int, int, np.ndarray | None, np.ndarray]:
         """Record range ``[i0, i1)``, optional index array within it, and the selected times."""
         if tname in self._sel:
             return self._sel[tname]
-        inq, _ = self.inq(tname)
-        n = inq.Last_Rec + 1
-        raw = self.cdf.varget(tname) if n > 0 else np.zeros(0, np.int64)
-        times = cdf_time_to_datetime64(np.atleast_1d(raw), inq.Data_Type).reshape(-1)
+        info = self.cdf.info(tname)
+        raw = self.cdf.get(tname) if info.nrec > 0 else np.zeros(0, np.int64)
+        raw = np.atleast_1d(raw)
+        w0, w1 = 0, raw.shape[0]
+        if (
+            self.ranged
+            and info.data_type in (CDF_TIME_TT2000, CDF_EPOCH)
+            and raw.ndim == 1
+            and raw.size > 1
+            and bool(np.all(raw[1:] >= raw[:-1]))
+            and not (info.data_type == CDF_EPOCH and raw[0] <= 0.0)  # EPOCH fill -1e31 / pad 0
+            and not (info.data_type == CDF_TIME_TT2000 and raw[0] < -(2**63) + 2)
+        ):
+            w0, w1 = _window(raw, info.data_type, self.t0, self.t1)
+        times = cdf_time_to_datetime64(raw[w0:w1], info.data_type).reshape(-1)
         i0, i1, take = 0, times.size, None
         if self.ranged and times.size:
             tv = times.view(np.int64)
@@ -355,29 +241,25 @@ class _Reader:
                 i0, i1 = (int(idx[0]), int(idx[-1]) + 1) if idx.size else (0, 0)
                 take = None if idx.size == i1 - i0 else idx - i0
         sel = times[i0:i1] if take is None else times[i0:i1][take]
-        self._sel[tname] = (i0, i1, take, sel)
+        self._sel[tname] = (i0 + w0, i1 + w0, take, sel)
         return self._sel[tname]
 
     def raw(self, name: str, i0: int, i1: int, take: np.ndarray | None) -> np.ndarray:
-        inq, _ = self.inq(name)
-        dims = tuple(s for s, v in zip(inq.Dim_Sizes, inq.Dim_Vary) if v) if inq.Dim_Vary else ()
-        if not inq.Rec_Vary or inq.Last_Rec < 0:
-            data = self.cdf.varget(name)
-            return np.asarray(data if data is not None else np.zeros((0,) + dims))
+        info = self.cdf.info(name)
+        if not info.rec_vary or info.nrec == 0:
+            return self.cdf.get(name)
         if i1 <= i0:
-            data = np.asarray(self.cdf.varget(name, startrec=0, endrec=0))[:0]
-        elif i0 == 0 and i1 == inq.Last_Rec + 1:
-            data = np.asarray(self.cdf.varget(name))
+            data = self.cdf.get(name, 0, 0)
+        elif i0 == 0 and i1 == info.nrec:
+            data = self.cdf.get(name)
         else:
-            data = np.asarray(self.cdf.varget(name, startrec=i0, endrec=i1 - 1))
-        if data.ndim == len(dims):  # a single record comes back without its record axis
-            data = data.reshape((-1,) + dims)
+            data = self.cdf.get(name, i0, i1)
         return data if take is None else data[take]
 
     def variable(self, name: str, time_var: str | None, support: bool) -> CdfVariable:
-        inq, attrs = self.inq(name)
-        rv = bool(inq.Rec_Vary)
-        is_time = inq.Data_Type in TIME_TYPES
+        info, attrs = self.cdf.info(name), self.cdf.attrs(name)
+        rv = info.rec_vary
+        is_time = info.data_type in TIME_TYPES
         dep0 = (time_var or attrs.get("DEPEND_0")) if rv else None
         if is_time and rv:
             dep0 = None
@@ -386,12 +268,12 @@ class _Reader:
                 "%s: DEPEND_0 %r of %s is not in the file; no time axis", self.path.name, dep0, name
             )
             dep0 = None
-        n = inq.Last_Rec + 1
+        n = info.nrec
         i0, i1, take, time = 0, n, None, None
         if is_time and rv:
             i0, i1, take, time = self.selection(name)
         elif dep0 is not None:
-            if self.inq(dep0)[0].Last_Rec + 1 == n:
+            if self.cdf.info(dep0).nrec == n:
                 i0, i1, take, time = self.selection(dep0)
             else:
                 logger.warning(
@@ -400,7 +282,7 @@ class _Reader:
                     name,
                     n,
                     dep0,
-                    self.inq(dep0)[0].Last_Rec + 1,
+                    self.cdf.info(dep0).nrec,
                 )
                 dep0 = None
         if is_time and rv:
@@ -408,18 +290,11 @@ class _Reader:
         else:
             data = self.raw(name, i0, i1, take)
             if is_time:
-                data = cdf_time_to_datetime64(data, inq.Data_Type)
+                data = cdf_time_to_datetime64(data, info.data_type)
             elif data.dtype.kind == "f":
                 data = self._to_nan(data, attrs)
         var = CdfVariable(
-            name,
-            data,
-            dict(attrs),
-            dep0,
-            time,
-            rv,
-            inq.Data_Type_Description,
-            source=str(self.path),
+            name, data, dict(attrs), dep0, time, rv, info.type_name, source=str(self.path)
         )
         if support:
             self._support(var, attrs, (i0, i1, take), time_var)
@@ -430,11 +305,11 @@ class _Reader:
             data = data.copy()
         fill = attrs.get("FILLVAL")
         if fill is not None and np.all(np.isfinite(fill)):
-            mask = data == _as_dtype(fill, data.dtype)
+            mask = data == as_dtype(fill, data.dtype)
             if mask.any():
                 data[mask] = np.nan
         if self.mask_invalid:
-            data[_invalid(data, attrs)] = np.nan
+            data[invalid_mask(data, attrs)] = np.nan
         return data
 
     def _support(
@@ -443,12 +318,12 @@ class _Reader:
         for i in (1, 2, 3):
             ptr = attrs.get(f"LABL_PTR_{i}") or attrs.get(f"LABEL_{i}")
             if isinstance(ptr, str) and ptr in self.names:
-                labels = np.asarray(self.cdf.varget(ptr)).reshape(-1)
+                labels = np.asarray(self.cdf.get(ptr)).reshape(-1)
                 var.labels[i] = [str(s).strip() for s in labels]
             dep = attrs.get(f"DEPEND_{i}")
             if isinstance(dep, str) and dep in self.names:
-                dinq, dattrs = self.inq(dep)
-                if dinq.Rec_Vary and var.record_varying:
+                dinfo, dattrs = self.cdf.info(dep), self.cdf.attrs(dep)
+                if dinfo.rec_vary and var.record_varying:
                     data = self.raw(dep, *sel)
                     data = self._to_nan(data, dattrs) if data.dtype.kind == "f" else data
                     var.depends[i] = CdfVariable(
@@ -458,7 +333,7 @@ class _Reader:
                         var.depend_0,
                         var.time,
                         True,
-                        dinq.Data_Type_Description,
+                        dinfo.type_name,
                         source=str(self.path),
                     )
                 else:
@@ -501,7 +376,7 @@ def read_variables(
     Raises
     ------
     CorruptFileError
-        The file is not a CDF, is truncated, or cdflib cannot decode it.
+        The file is not a CDF, is truncated, or the decoder cannot parse it.
     DataNotFoundError
         A variable is not in the file (the message lists those that are).
 
@@ -549,22 +424,9 @@ def global_attrs(path: PathLike) -> dict[str, Any]:
     'mms1_fgm_brst_l2'
     """
     with _open(path) as cdf:
-        raw = cdf.globalattsget() or {}
+        raw = cdf.global_attrs()
     out = {}
     for key, entries in raw.items():
-        values = [_plain(e) for e in (entries if isinstance(entries, list) else [entries])]
+        values = [plain(e) for e in entries]
         out[key] = values[0] if len(values) == 1 else values
     return out
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars/arrays to Python scalars/lists; strings stripped of NULs."""
-    if isinstance(value, (np.ndarray, np.generic)):
-        if value.dtype == np.float32:  # shortest repr, so -1e31 stays -1e31, not -9.99...e30
-            value = np.asarray([float(str(x)) for x in np.ravel(value)]).reshape(np.shape(value))
-        return value.item() if value.size == 1 else value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return value.rstrip("\x00")
-    return value

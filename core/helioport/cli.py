@@ -1,6 +1,7 @@
 """The ``helioport`` command line.
 
-Errors print one line (``helioport: error: ...``, no traceback) and exit 2;
+Every error, helioport's own or not (a folder that does not exist for ``-o``),
+prints one line (``helioport: error: ...``, no traceback) and exits 2;
 ``--debug`` shows tracebacks and debug logging.
 """
 
@@ -323,6 +324,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("helioport: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"helioport: error: {_describe(exc)} (--debug shows the traceback)", file=sys.stderr)
+        return 2
+
+
+def _describe(exc: BaseException) -> str:
+    """An unexpected failure in one line: a file system error names its path."""
+    if isinstance(exc, OSError) and exc.filename:
+        reason = exc.strerror or type(exc).__name__
+        return f"cannot write or read {exc.filename}: {reason}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,7 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InvalidRequestError, UnknownProductError, one_line
-from .times import format_time, parse_time
+from .frames import can_transform
+from .times import format_time, request_time
 
 __all__ = [
     "Derivation",
@@ -229,7 +230,7 @@ class Request(BaseModel):
     @field_validator("start", "end", mode="before")
     @classmethod
     def _time(cls, v: Any, info) -> dt.datetime:
-        return parse_time(v, what=info.field_name)
+        return request_time(v, what=info.field_name)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -267,8 +268,8 @@ class Request(BaseModel):
         the plugin options valid besides the mission's own (those derivations
         read), name -> description.
         """
-        start_t = parse_time(start, what="start")
-        end_t = parse_time(end, what="end")
+        start_t = request_time(start, what="start")
+        end_t = request_time(end, what="end")
         if start_t >= end_t:
             raise InvalidRequestError(
                 f"start {format_time(start_t)} is not before end {format_time(end_t)}: "
@@ -305,7 +306,8 @@ class Request(BaseModel):
             )
         if coords is not None:
             coords = str(coords).lower()
-            if spec.coords and coords not in spec.coords:
+            transformable = any(can_transform(c, coords) for c in spec.coords)
+            if spec.coords and coords not in spec.coords and not transformable:
                 raise InvalidRequestError(
                     f"mission {spec.name!r} has no coordinate system {coords!r}; "
                     f"valid: {', '.join(spec.coords)}"

@@ -27,6 +27,7 @@ __all__ = [
     "from_ns",
     "parse_duration",
     "parse_time",
+    "request_time",
     "to_datetime64",
     "to_ns",
 ]
@@ -59,7 +60,9 @@ def parse_time(value: Any, *, what: str = "time") -> dt.datetime:
     """
     if type(value) is dt.datetime and value.tzinfo is UTC:  # already what is returned
         return value
-    if value is None:
+    if value is None or value is pd.NaT:
+        if value is pd.NaT:
+            raise InvalidRequestError(f"{what}: got NaT, not a time")
         raise InvalidRequestError(f"{what} is missing: give a time such as '2015-10-16T13:05'")
     if type(value).__module__.startswith("astropy"):
         try:
@@ -93,15 +96,36 @@ def parse_time(value: Any, *, what: str = "time") -> dt.datetime:
             raise InvalidRequestError(f"{what}: got NaT, not a time")
         value = value.to_pydatetime(warn=False)
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day, tzinfo=UTC)
     raise InvalidRequestError(
         f"{what}: cannot use {value!r} (type {type(value).__name__}) as a time; give a datetime, "
         "an ISO string, numpy.datetime64, pandas.Timestamp or astropy Time"
     )
+
+
+#: the years a request may name: the space age, with room (a typo such as 20100 fails early)
+YEARS = (1900, 2100)
+
+
+def request_time(value: Any, *, what: str = "time") -> dt.datetime:
+    """:func:`parse_time` for the times of a request: also refused outside :data:`YEARS`.
+
+    Examples
+    --------
+    >>> request_time("1850-01-01", what="start")
+    Traceback (most recent call last):
+    ...
+    helioport.errors.InvalidRequestError: start: 1850-01-01 is outside the years 1900-2100 helioport serves; check the date
+    """
+    t = parse_time(value, what=what)
+    if not YEARS[0] <= t.year <= YEARS[1]:
+        raise InvalidRequestError(
+            f"{what}: {t:%Y-%m-%d} is outside the years {YEARS[0]}-{YEARS[1]} helioport serves; "
+            "check the date"
+        )
+    return t
 
 
 def to_datetime64(value: Any) -> np.datetime64:

@@ -14,9 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import InvalidRequestError
+from .frames import can_transform
 from .schema import MissionSpec, ProductSpec, Request
 
-__all__ = ["check_product", "option_value", "product_frame"]
+__all__ = ["check_product", "option_value", "product_frame", "source_frame"]
 
 
 def option_value(spec: MissionSpec, request: Request, name: str) -> Any:
@@ -46,6 +47,32 @@ def product_frame(product: ProductSpec, request: Request) -> str | None:
     return request.coords or product.coords[0]
 
 
+def source_frame(product: ProductSpec, request: Request) -> str | None:
+    """The frame to read a vector in when the archive lacks the one asked for, else ``None``.
+
+    ``coords="gsm"`` for a vector the archive has only in GSE: read GSE, and the
+    core transforms it (:mod:`helioport.frames`). GSE is preferred as the source
+    when the archive has it.
+
+    Examples
+    --------
+    >>> spec = ProductSpec(name="v", kind="vector", components=["x", "y", "z"], coords=["gse"])
+    >>> source_frame(spec, Request(mission="m", start="2020-01-01", end="2020-01-02", coords="gsm"))
+    'gse'
+    """
+    wanted = product_frame(product, request)
+    if (
+        product.kind != "vector"
+        or not product.coords
+        or wanted in product.coords
+        or product.frame_option
+        or not {"x", "y", "z"} <= set(product.components or [])
+    ):
+        return None
+    options = sorted(product.coords, key=lambda f: f != "gse")
+    return next((f for f in options if can_transform(f, wanted)), None)
+
+
 def check_product(
     spec: MissionSpec, product: ProductSpec, request: Request, *, wanted_for: str | None = None
 ) -> None:
@@ -71,7 +98,7 @@ def check_product(
         )
     if product.coords:
         frame = product_frame(product, request)
-        if frame not in product.coords:
+        if frame not in product.coords and source_frame(product, request) is None:
             how = (
                 f"{product.frame_option}={frame!r}"
                 if product.frame_option and product.frame_option in request.options
@@ -79,6 +106,11 @@ def check_product(
             )
             raise InvalidRequestError(
                 f"{what} has no {how} in the archive; valid: {', '.join(product.coords)}"
+                + (
+                    " (vectors are transformed between gse, gsm, sm, geo, mag, gei)"
+                    if product.kind == "vector"
+                    else ""
+                )
             )
     if product.probes is not None:
         bad = [p for p in request.probes if p not in product.probes]

@@ -35,9 +35,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..align import find_time_dim, interp_to
+from ..align import find_time_dim
 from ..errors import DerivationError
 from .elevation import series_times, xyz_components
+from .interpolate import interp_linear
 
 __all__ = [
     "DEFAULT_MIN_SHAPE",
@@ -271,6 +272,11 @@ def _position_reach(da: xr.DataArray) -> pd.Timedelta | None:
     return pd.Timedelta(int(np.median(steps)), unit="ns") if steps.size else None
 
 
+def _reach_ns(da: xr.DataArray) -> int | None:
+    reach = _position_reach(da)
+    return None if reach is None else int(reach.value)
+
+
 def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None) -> xr.Dataset:
     """The ``j_curl`` derivation: curlometer current from four probes.
 
@@ -339,17 +345,21 @@ def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None
         series_times(poss[p], f"j_curl: sc_pos of {p}")
         series_times(mags[p], f"j_curl: dc_mag of {p}")
     times = series_times(mags[first], f"j_curl: dc_mag of {first}")
-    b = np.empty((4, times.size, 3))
-    r = np.empty((4, times.size, 3))
-    for i, p in enumerate(probes):  # four probes, not a loop over samples
-        b_da = mags[p] if p == first else interp_to(mags[p], times, "linear")
-        b[i] = xyz_components(b_da, f"dc_mag of {p}") * _scale(
-            mags[p], _FIELD_UNITS_NT, "nT", "dc_mag"
-        )
-        r_da = interp_to(poss[p], times, "linear", extrapolate=_position_reach(poss[p]))
-        r[i] = xyz_components(r_da, f"sc_pos of {p}") * _scale(
-            poss[p], _POSITION_UNITS_KM, "km", "sc_pos"
-        )
+    # one interpolation of the other probes' B and all positions (x, y, z only) onto the
+    # first probe's B times; units scaled after, as the values are interpolated in their own
+    others = [(mags[p], f"dc_mag of {p}", None) for p in probes[1:]]
+    others += [(poss[p], f"sc_pos of {p}", _reach_ns(poss[p])) for p in probes]
+    both = np.empty((8, times.size, 3))
+    both[0] = xyz_components(mags[first], f"dc_mag of {first}")
+    interp_linear(
+        [(series_times(da, what), xyz_components(da, what), ext) for da, what, ext in others],
+        times,
+        out=both[1:],
+    )
+    for i, p in enumerate(probes):
+        both[i] *= _scale(mags[p], _FIELD_UNITS_NT, "nT", "dc_mag")
+        both[4 + i] *= _scale(poss[p], _POSITION_UNITS_KM, "km", "sc_pos")
+    b, r = both[:4], both[4:]
     options = getattr(request, "options", None) or {}
     min_shape = float(options.get("curlometer_min_shape", DEFAULT_MIN_SHAPE))
     res = curlometer(r, b, min_shape=min_shape)

@@ -31,6 +31,9 @@ def output_variables(plan: Plan, stored: dict[Key, Loaded]) -> dict[str, xr.Data
         probes = [None] if (d is not None and d.across_probes) else plan.probes
         for probe in probes:
             attrs = _provenance(plan, product, probe, values.files(product, probe), d)
+            covered = values.covered(product, probe)
+            if covered:
+                attrs["covered"] = covered
             for name, da in _items(product, values.get(product, probe)):
                 da = da.copy(deep=False)  # new attrs, the same (read-only by convention) data
                 da.attrs = dict(da.attrs)
@@ -88,6 +91,16 @@ class Values:
             for p in probes:
                 files += [f for f in self.files(inp, p) if f not in files]
         return files
+
+    def covered(self, product: str, probe: str | None) -> str:
+        """The part of the range a product's data cover when not all of it (inputs' too)."""
+        if self.plan.is_stored(product):
+            loaded = self.stored.get((product, probe))
+            return (loaded.covered or "") if loaded else ""
+        d = self.plan.derivations[product]
+        probes = list(self.plan.request.probes) if d.across_probes else [probe]
+        parts = {self.covered(i, p) for i in d.inputs for p in probes} - {""}
+        return "; ".join(sorted(parts))
 
     def derive(self, d: Derivation, probe: str | None) -> xr.DataArray | xr.Dataset:
         request, spec = self.plan.request, self.plan.spec

@@ -26,7 +26,7 @@ from .cache import CacheLayout
 from .fetch import fetch_files
 from .listing import DirEntry, parse_index, scan_folder, url_to_path
 from .localfile import LocalFile
-from .retry import RetryPolicy, Transient, parse_retry_after, with_retries
+from .retry import RetryPolicy, Transient, connection_failure, parse_retry_after, with_retries
 from .sessions import Sessions
 
 __all__ = ["ArchiveContext"]
@@ -175,10 +175,9 @@ class ArchiveContext:
     def _list_dir(self, url: str) -> list[DirEntry]:
         if not _is_http(url):
             return scan_folder(url_to_path(url), url)
-        session = self._sessions.listing
         if self.offline:
-            resp = session.get(url, only_if_cached=True, timeout=self.config.timeout)
-            if resp.status_code == 200:
+            resp = self._stored(url, None)
+            if resp is not None:
                 return parse_index(resp.text, url)
             return self._cache_folder_listing(url)
         resp = self._get(url, None, what="list")
@@ -187,7 +186,11 @@ class ArchiveContext:
         return parse_index(resp.text, resp.url if _is_http(resp.url or "") else url)
 
     def _cache_folder_listing(self, url: str) -> list[DirEntry]:
-        for src in self.mission.sources:
+        # the longest base first: a mirror inside another source's mirror is its own source
+        sources = sorted(
+            self.mission.sources, key=lambda s: len(self.base_url(s.key)), reverse=True
+        )
+        for src in sources:
             base = self.base_url(src.key)
             if url.startswith(base):
                 rel = unquote(url[len(base) :]).strip("/")
@@ -226,10 +229,8 @@ class ArchiveContext:
             except (OSError, ValueError) as exc:
                 raise DownloadError(f"cannot read JSON from {url}: {exc}") from exc
         if self.offline:
-            resp = self._sessions.listing.get(
-                url, params=params, only_if_cached=True, timeout=self.config.timeout
-            )
-            if resp.status_code != 200:
+            resp = self._stored(url, params)
+            if resp is None:
                 shown = url + ("?" + urlencode(params) if params else "")
                 raise OfflineError(
                     f"offline mode is on and the answer of {shown} is not cached; go online "
@@ -258,10 +259,7 @@ class ArchiveContext:
                     auth=self._sessions.auth_for(url),
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                raise Transient(f"{type(exc).__name__}: {exc}") from exc
-            if getattr(resp, "from_cache", False) and not getattr(resp, "revalidated", False):
-                # requests-cache fell back on the stored answer (stale_if_error): retry first
-                raise Transient("the server could not be reached or failed", payload=resp)
+                raise connection_failure(exc, url) from exc
             status = resp.status_code
             if status in (404, 410):
                 return None
@@ -291,7 +289,7 @@ class ArchiveContext:
             last = getattr(exc, "last", None)
             stale = getattr(last, "payload", None)
             if stale is None:
-                stale = self._cached(url, params)
+                stale = self._stored(url, params)
             if stale is None:
                 raise
             created = getattr(stale, "created_at", None)
@@ -305,6 +303,9 @@ class ArchiveContext:
             warnings.warn(msg, UserWarning, stacklevel=4)
             return stale
 
-    def _cached(self, url: str, params: dict[str, Any] | None) -> requests.Response | None:
-        resp = self._sessions.listing.get(url, params=params, only_if_cached=True)
-        return resp if resp.status_code == 200 else None
+    def _stored(self, url: str, params: dict[str, Any] | None) -> requests.Response | None:
+        """The stored answer of ``url`` (however old), or ``None``: offline, or the server failing."""
+        session = self._sessions.listing
+        request = session.prepare_request(requests.Request("GET", url, params=params))
+        resp = session.cache.get_response(session.cache.create_key(request))
+        return resp if resp is not None and resp.status_code == 200 else None

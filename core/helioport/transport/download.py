@@ -35,7 +35,7 @@ from ..errors import CorruptFileError, DownloadError
 from ..magic import looks_like
 from ..schema import RemoteFile, Unpack
 from .listing import url_name, url_to_path
-from .retry import Cancelled, Transient, failure, parse_retry_after
+from .retry import Cancelled, Transient, connection_failure, failure, parse_retry_after
 
 __all__ = [
     "CHUNK",
@@ -232,6 +232,10 @@ def _stream_to(
                 error_cls=CorruptFileError,
             )
         problem = verify_head(_delivery_name(f), head, f.unpack)
+        if problem and first_line(head) is not None:
+            # the server answered a page (an error text) instead of the file: asking again
+            # at once gets the same page, so it is final (a cached copy may still stand in)
+            raise failure(CorruptFileError, f"{f.url}: {problem}", transient=True)
         if problem:
             raise Transient(problem, error_cls=CorruptFileError)
         return place(Path(tmp), dest)
@@ -271,7 +275,7 @@ def http_attempt(
     try:
         resp = session.get(f.url, headers=headers, stream=True, timeout=timeout, auth=auth)
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise Transient(f"{type(exc).__name__}: {exc}") from exc
+        raise connection_failure(exc, f.url) from exc
     except requests.RequestException as exc:
         raise failure(DownloadError, f"cannot fetch {f.url}: {exc}", transient=False) from exc
     with resp:
@@ -311,10 +315,11 @@ def http_attempt(
                 page = resp.raw.read(HEAD, decode_content=True)
             except (urllib3.exceptions.HTTPError, OSError):
                 page = b""
-            raise Transient(
-                f"the server sent an HTML page (Content-Type {ctype}) instead of "
+            raise failure(
+                CorruptFileError,
+                f"{f.url}: the server sent an HTML page (Content-Type {ctype}) instead of "
                 f"{_delivery_name(f)}{_quoted(page)}",
-                error_cls=CorruptFileError,
+                transient=True,
             )
         length = resp.headers.get("Content-Length")
         expected = int(length) if length and length.isdigit() else None

@@ -9,6 +9,7 @@ folder. The cached, revalidated fetching of index pages lives in
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ __all__ = [
 
 _UTC = dt.timezone.utc
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
+log = logging.getLogger(__name__)
+#: names with control characters (a trailing newline, NUL, escape) are refused
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DATE = re.compile(
     r"(?P<iso>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)"
     r"|(?P<dmy>\d{1,2}-[A-Za-z]{3}-\d{4} \d{2}:\d{2}(?::\d{2})?)"
@@ -190,6 +194,9 @@ def parse_index(html: str, url: str) -> list[DirEntry]:
         if "/" in rest.rstrip("/") or rest.strip("/") in ("", ".", ".."):
             continue
         name = unquote(rest.rstrip("/"))
+        if _CONTROL.search(name):
+            log.warning("listing %s: entry %r has control characters and is ignored", url, name)
+            continue
         mtime = parse_mtime(tail)
         size = None
         if not is_dir:

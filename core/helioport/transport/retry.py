@@ -17,11 +17,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from ..config import Config
 from ..errors import DownloadError
 
-__all__ = ["Cancelled", "RetryPolicy", "Transient", "failure", "parse_retry_after", "with_retries"]
+__all__ = [
+    "Cancelled",
+    "RetryPolicy",
+    "Transient",
+    "connection_failure",
+    "failure",
+    "parse_retry_after",
+    "with_retries",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,6 +46,9 @@ class Transient(Exception):
     error_cls : the :class:`DownloadError` subclass to raise if every attempt fails.
     payload : something the caller may still use when every attempt fails
         (a stale cached response).
+    unreachable : the host cannot be reached at all (name not resolved,
+        connection refused, network unreachable, connect timeout): retrying
+        within seconds will not help, so :func:`with_retries` stops at once.
     """
 
     def __init__(
@@ -46,12 +58,50 @@ class Transient(Exception):
         retry_after: float | None = None,
         error_cls: type[DownloadError] = DownloadError,
         payload: Any = None,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(cause)
         self.cause = cause
         self.retry_after = retry_after
         self.error_cls = error_cls
         self.payload = payload
+        self.unreachable = unreachable
+
+
+_UNREACHABLE = {
+    "NameResolutionError": "its name could not be resolved",
+    "gaierror": "its name could not be resolved",
+    "ConnectionRefusedError": "it refused the connection",
+    "ConnectTimeoutError": "it did not answer the connection",
+    "ConnectTimeout": "it did not answer the connection",
+}
+_UNREACHABLE_ERRNO = {101: "the network is unreachable", 113: "there is no route to it"}
+
+
+def connection_failure(exc: BaseException, url: str) -> Transient:
+    """A :class:`Transient` for a connection error; ``unreachable`` when the host cannot be reached.
+
+    Resets and read timeouts are worth retrying; a host whose name does not
+    resolve or that refuses connections is not (within a load's seconds).
+    """
+    host = urlsplit(url).hostname or url
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        reason = _UNREACHABLE.get(type(e).__name__) or (
+            _UNREACHABLE_ERRNO.get(getattr(e, "errno", None) or -1)
+            if isinstance(e, OSError)
+            else None
+        )
+        if reason:
+            return Transient(f"cannot reach {host}: {reason}", unreachable=True)
+        todo += [x for x in (e.__cause__, e.__context__, getattr(e, "reason", None)) if x]
+        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
+    return Transient(f"{type(exc).__name__} talking to {host}: {exc}")
 
 
 class Cancelled(Exception):
@@ -159,6 +209,15 @@ def with_retries(
             return attempt()
         except Transient as exc:
             last = exc
+        if last.unreachable:
+            raise failure(
+                last.error_cls,
+                f"could not {what} {url}: {last.cause}. Check the network connection; to use "
+                "what is cached, go offline (--offline, offline=True or HELIOPORT_OFFLINE=1); "
+                "or set a mirror (base_url= or HELIOPORT_<SOURCE>_URL)",
+                transient=True,
+                last=last,
+            )
         if last.retry_after is not None and last.retry_after > policy.max_retry_after:
             raise failure(
                 last.error_cls,

@@ -136,7 +136,9 @@ class Sessions:
             backend=backend,
             expire_after=0,  # stored, but revalidated (ETag / Last-Modified) on every use
             always_revalidate=True,
-            stale_if_error=True,
+            # failures surface so that an unreachable host fails at once; the context
+            # then answers from the stored copy itself, with a warning (stale-if-error)
+            stale_if_error=False,
             allowable_codes=(200,),
             allowable_methods=("GET", "HEAD"),
         )

@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 from helioport.errors import CorruptFileError
 
-__all__ = ["COLUMNS", "Column", "format_omni2_rows", "read_omni2", "write_omni2"]
+__all__ = [
+    "COLUMNS",
+    "Column",
+    "format_omni2_rows",
+    "parse_fixed_width",
+    "read_omni2",
+    "write_omni2",
+]
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,9 @@ def read_omni2(path: str | Path) -> pd.DataFrame:
     """Read one OMNI2 yearly file: a DataFrame indexed by UTC hour, fills as NaN.
 
     Values are physical (Kp divided by ten); the integer columns become floats
-    so that fills can be NaN.
+    so that fills can be NaN. Files in the archive's exact fixed-width layout
+    are decoded column by column with numpy (:func:`parse_fixed_width`); any
+    other whitespace-separated layout is read with :func:`pandas.read_csv`.
 
     Raises
     ------
@@ -109,6 +118,18 @@ def read_omni2(path: str | Path) -> pd.DataFrame:
     1.6
     """
     path = Path(path)
+    values = parse_fixed_width(path.read_bytes())
+    if values is None:
+        values = _read_whitespace(path)
+    time = _times(values[:, 0], values[:, 1], values[:, 2])
+    values = values[:, 3:]
+    values[values == _FILLS] = np.nan
+    if _SCALED.size:
+        values[:, _SCALED] *= _SCALES
+    return pd.DataFrame(values, index=pd.DatetimeIndex(time, name="time"), columns=_NAMES)
+
+
+def _read_whitespace(path: Path) -> np.ndarray:
     try:
         raw = pd.read_csv(path, sep=r"\s+", header=None, dtype=np.float64, engine="c")
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -120,15 +141,85 @@ def read_omni2(path: str | Path) -> pd.DataFrame:
             f"{path.name} has {raw.shape[1]} columns, an OMNI2 hourly file has {len(COLUMNS)}; "
             "the download may be an error page or another format"
         )
-    values = raw.to_numpy()
-    time = _times(values[:, 0], values[:, 1], values[:, 2])
-    data: dict[str, np.ndarray] = {}
-    for i, col in enumerate(COLUMNS[3:], start=3):
-        v = values[:, i]
-        if col.fill is not None:
-            v = np.where(np.isclose(v, col.fill, rtol=1e-9, atol=0.0), np.nan, v)
-        data[col.name] = v * col.scale if col.scale != 1.0 else v
-    return pd.DataFrame(data, index=pd.DatetimeIndex(time, name="time"))
+    return raw.to_numpy()
+
+
+def parse_fixed_width(text: bytes) -> np.ndarray | None:
+    """The 55 columns of OMNI2 text in the archive's fixed-width layout as float64, or None.
+
+    Every line must be exactly the format's width; each field is right-aligned
+    digits with an optional minus sign and, for ``Fw.d``, the decimal point
+    where Fortran writes it. Fields of one format are decoded together as exact
+    integers and divided by ``10**d``, which rounds exactly as parsing the text does.
+    Anything else (other spacing, exponents, overflow stars) gives None, and
+    the caller parses the text as whitespace-separated.
+
+    Examples
+    --------
+    >>> line = format_omni2_rows(df.iloc[:1])[0].encode()  # doctest: +SKIP
+    >>> parse_fixed_width(line + b"\\n")[0, :3]  # doctest: +SKIP
+    array([2010.,    1.,    0.])
+    """
+    text = text.rstrip(b"\n")
+    if not text or len(text) % (_WIDTH + 1) != _WIDTH:
+        return None
+    rows = (len(text) + 1) // (_WIDTH + 1)
+    chars = np.frombuffer(text + b"\n", np.uint8).reshape(rows, _WIDTH + 1)
+    if not (chars[:, _WIDTH] == 10).all():
+        return None
+    codes = chars[:, :_WIDTH] - np.uint8(48)  # digits 0..9, space 240, minus 253, point 254
+    ok = (codes < 10) | (codes == 240) | (codes == 253)
+    ok[:, _POINTS] = codes[:, _POINTS] == 254
+    if not ok.all():
+        return None
+    out = np.empty((rows, len(COLUMNS)))
+    for columns, positions, decimals in _GROUPS:
+        block = codes[:, positions]  # (rows, fields of this format, characters kept)
+        value = np.zeros(block.shape[:2], np.int64)
+        digits = np.zeros(block.shape[:2], np.int64)
+        minus = np.zeros(block.shape[:2], bool)
+        for k in range(block.shape[2]):
+            c = block[:, :, k]
+            is_digit = c < 10
+            value *= 10
+            value += np.where(is_digit, c, 0)
+            digits += is_digit
+            minus |= c == 253
+        if not digits.all():
+            return None
+        # exact integers divided by 10**d: rounded exactly as parsing the text is
+        number = value / 10.0**decimals
+        out[:, columns] = np.where(minus, -number, number)
+    return out
+
+
+def _layout() -> tuple[int, np.ndarray, list[tuple[np.ndarray, np.ndarray, int]]]:
+    """Line width, decimal point positions, and per Fortran format: its columns, the positions
+    of their characters (decimal point left out) and their decimals."""
+    groups: dict[str, tuple[list[int], list[list[int]], int]] = {}
+    points, at = [], 0
+    for j, col in enumerate(COLUMNS):
+        w, _, d = col.fmt[1:].partition(".")
+        w, d = int(w), int(d or 0)
+        point = at + w - d - 1 if col.fmt[0] == "F" else -1
+        if point >= 0:
+            points.append(point)
+        cols, positions, _ = groups.setdefault(col.fmt, ([], [], d))
+        cols.append(j)
+        positions.append([k for k in range(at, at + w) if k != point])
+        at += w
+    return (
+        at,
+        np.array(points, np.intp),
+        [(np.array(c, np.intp), np.array(p, np.intp), d) for c, p, d in groups.values()],
+    )
+
+
+_WIDTH, _POINTS, _GROUPS = _layout()
+_NAMES = [c.name for c in COLUMNS[3:]]
+_FILLS = np.array([np.nan if c.fill is None else c.fill for c in COLUMNS[3:]])
+_SCALED = np.array([i for i, c in enumerate(COLUMNS[3:]) if c.scale != 1.0], np.intp)
+_SCALES = np.array([COLUMNS[3 + i].scale for i in _SCALED])
 
 
 def _times(year: np.ndarray, doy: np.ndarray, hour: np.ndarray) -> np.ndarray:

@@ -298,7 +298,6 @@ def test_offline_uses_cache_and_names_what_is_missing(omni_root, server_for):
         ("status", {"status": 500}, 2),
         ("retry_after", {"status": 429, "seconds": 1}, 1),
         ("truncate", {"fraction": 0.3}, 1),
-        ("html_200", {}, 2),
     ],
 )
 def test_transient_faults_are_retried(

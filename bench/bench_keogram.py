@@ -1,0 +1,220 @@
+"""Benchmark: a 12-hour THEMIS keogram streamed one hourly file at a time.
+
+Run by hand (never by the default tests)::
+
+    python bench/bench_keogram.py [--hours 12] [--frames 1200] [--workdir DIR]
+
+Writes (once per work folder) a GAKO skymap and ``--hours`` hourly L1 CDFs of
+``--frames`` 256x256 frames each (``helioport_themis_asi.fixtures.write_site``),
+then, in a fresh child process so its peak memory is the keogram's alone:
+
+- ``keogram(iter_frames(...), skymap(...))`` through the whole request
+  lifecycle from a ``file://`` mirror (a first run fills the cache, the second
+  is timed from the cache), reporting the peak resident memory
+  (``resource.getrusage(...).ru_maxrss``) against the 500 MB budget;
+- the baseline in the same run: ``cdflib`` reads of the same files plus the
+  same fancy indexing (the least work a keogram needs), as time per frame;
+- asilib's keogram on the same frames when ``asilib`` is importable (a
+  printed note otherwise; asilib is never a dependency of helioport).
+
+It checks the keogram's correctness (one column per frame, the arc's
+latitude tracked) and exits 1 when memory exceeds the budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+try:
+    import helioport  # noqa: F401
+    import helioport_themis_asi  # noqa: F401
+except ImportError:  # running from a checkout without the installed packages
+    sys.path[:0] = [str(ROOT / "core"), str(ROOT / "plugins" / "themis_asi")]
+
+import numpy as np
+
+UTC = dt.timezone.utc
+SITE = "gako"
+DAY = dt.datetime(2011, 1, 6, 4, tzinfo=UTC)
+BUDGET_MB = 500.0
+
+
+def generate(workdir: Path, hours: int, frames: int) -> dict[str, Path]:
+    """Write the archive once; a marker file records what was written."""
+    from helioport_themis_asi.fixtures import write_site
+
+    marker = workdir / f"written_{hours}h_{frames}f"
+    roots = {"images": workdir / "berkeley", "skymaps": workdir / "ucalgary"}
+    if not marker.exists():
+        t0 = time.perf_counter()
+        starts = [DAY + dt.timedelta(hours=h) for h in range(hours)]
+        write_site(roots["images"], roots["skymaps"], SITE, starts, frames_per_hour=frames)
+        marker.write_text("ok")
+        print(f"wrote {hours} hourly files of {frames} frames in {time.perf_counter() - t0:.1f} s")
+    return roots
+
+
+def child(workdir: Path, hours: int) -> None:
+    """Stream the keogram (twice: cold cache, then timed warm) and print JSON figures."""
+    from helioport.imaging import iter_frames, keogram, skymap
+
+    urls = {
+        "themis_asi": (workdir / "berkeley").as_uri(),
+        "themis_asi_skymap": (workdir / "ucalgary").as_uri(),
+    }
+    kw = {"base_url": urls, "cache_dir": str(workdir / "cache"), "progress": False}
+    end = DAY + dt.timedelta(hours=hours)
+    sky = skymap("themis_asi", SITE, DAY, **kw)
+    t0 = time.perf_counter()
+    keogram(iter_frames("themis_asi", SITE, DAY, end, **kw), sky)
+    cold = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    keo = keogram(iter_frames("themis_asi", SITE, DAY, end, **kw), sky)
+    warm = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+    hours_in = (keo["time"].values - keo["time"].values[0]) / np.timedelta64(1, "h")
+    expected = sky.attrs["site_latitude"] + 2.5 - 1.5 * hours_in  # the arc leaves after ~4 h
+    lats = keo["latitude"].values
+    seen = (expected > lats.min() + 0.5) & (expected < lats.max() - 0.5)
+    peak_lat = lats[np.nanargmax(np.nan_to_num(keo.values[seen], nan=0), axis=1)]
+    print(
+        json.dumps(
+            {
+                "frames": int(keo.sizes["time"]),
+                "cold_s": cold,
+                "warm_s": warm,
+                "peak_mb": peak,
+                "rows": keo["row"].values.tolist(),
+                "cols": keo["col"].values.tolist(),
+                "lat_error": float(np.max(np.abs(peak_lat - expected[seen]))),
+                "frames_with_arc": int(seen.sum()),
+            }
+        )
+    )  # fmt: skip
+
+
+def baseline(images_root: Path, rows: np.ndarray, cols: np.ndarray) -> tuple[float, int]:
+    """cdflib reads of every file and the same fancy indexing: seconds, frames."""
+    import cdflib
+
+    t0, n = time.perf_counter(), 0
+    for path in sorted(images_root.rglob("*.cdf")):
+        cdf = cdflib.CDF(str(path))
+        frames = cdf.varget(f"thg_asf_{SITE}")[:, :, ::-1]
+        cdflib.cdfepoch.to_datetime(cdf.varget(f"thg_asf_{SITE}_epoch"))
+        frames[:, rows, cols].astype(np.float32)
+        n += frames.shape[0]
+        del frames
+    return time.perf_counter() - t0, n
+
+
+def asilib_per_frame(workdir: Path, hours: int) -> str:
+    """asilib's keogram on the same frames, when asilib is importable."""
+    try:
+        import asilib
+    except ImportError:
+        return "asilib (aurora-asi-lib) is not installed: comparison skipped"
+    import cdflib
+    from helioport.imaging import read_skymap
+
+    sky_file = next((workdir / "ucalgary").rglob("*.sav"))
+    sky = read_skymap(sky_file)
+    paths = sorted((workdir / "berkeley").rglob("*.cdf"))
+
+    def loader(path):
+        cdf = cdflib.CDF(str(path))
+        t = cdflib.cdfepoch.to_datetime(cdf.varget(f"thg_asf_{SITE}_epoch"))
+        return [x.astype("datetime64[us]").item() for x in t], cdf.varget(f"thg_asf_{SITE}")[
+            :, :, ::-1
+        ]
+
+    try:
+        imager = asilib.Imager(
+            file_info={
+                "path": paths,
+                "start_time": DAY.replace(tzinfo=None),
+                "end_time": (DAY + dt.timedelta(hours=hours)).replace(tzinfo=None),
+                "loader": loader,
+            },
+            skymap={
+                "lat": sky["latitude"].sel(altitude=110.0).values,
+                "lon": sky["longitude"].sel(altitude=110.0).values,
+                "alt": 110,
+                "el": sky["elevation"].values,
+                "az": sky["azimuth"].values,
+                "path": sky_file,
+            },
+            meta={
+                "array": "THEMIS", "location": SITE.upper(), "lat": sky.attrs["site_latitude"],
+                "lon": sky.attrs["site_longitude"], "alt": 0.0, "cadence": 3,
+                "resolution": (256, 256),
+            },
+        )  # fmt: skip
+        t0 = time.perf_counter()
+        keo = imager.keogram()
+        seconds = time.perf_counter() - t0
+        n = len(keo[0]) if isinstance(keo, tuple) else keo.shape[0]
+        return f"asilib keogram: {seconds / n * 1e3:.3f} ms/frame ({n} frames)"
+    except Exception as exc:  # noqa: BLE001 - an optional comparison reports, it does not fail
+        return (
+            f"asilib is installed but its keogram could not run here: {type(exc).__name__}: {exc}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=int, default=12)
+    parser.add_argument("--frames", type=int, default=1200, help="frames per hourly file")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the archive here")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.workdir, args.hours)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="bench_keogram_") as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        roots = generate(workdir, args.hours, args.frames)
+        cmd = [sys.executable, __file__, "--child", "--workdir", str(workdir), "--hours",
+               str(args.hours)]  # fmt: skip
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            print(out.stdout, out.stderr, sep="\n")
+            return 1
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        base_s, base_n = baseline(roots["images"], np.array(res["rows"]), np.array(res["cols"]))
+        n = res["frames"]
+        print(f"keogram of {args.hours} h x {args.frames} frames: {n} frames")
+        print(f"  first run (fills the cache): {res['cold_s']:.2f} s")
+        print(f"  from the cache: {res['warm_s']:.2f} s = {res['warm_s'] / n * 1e3:.3f} ms/frame")
+        print(f"  baseline cdflib + indexing: {base_s / base_n * 1e3:.3f} ms/frame")
+        print(f"  helioport / baseline: {res['warm_s'] / n / (base_s / base_n):.2f}x")
+        print(f"  peak resident memory: {res['peak_mb']:.0f} MB (budget {BUDGET_MB:.0f} MB)")
+        print(
+            f"  arc latitude error: {res['lat_error']:.3f} deg over the "
+            f"{res['frames_with_arc']} frames where the arc is in view"
+        )
+        print(f"  {asilib_per_frame(workdir, args.hours)}")
+        ok = n == args.hours * args.frames and res["frames_with_arc"] > 0
+        ok = ok and res["lat_error"] < 0.3
+        if not ok:
+            print("FAILED: the keogram is wrong")
+            return 1
+        if res["peak_mb"] > BUDGET_MB:
+            print("FAILED: peak memory above the budget")
+            return 1
+        print("keogram checks passed")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Check a CDF file's structure before a decoder touches it.
+
+A damaged file must become :class:`~helioport.errors.CorruptFileError`, never
+a crash: cdflib raises on damage, but a C++ reader (pycdfpp) can crash the
+process on a truncated GZIP block. So, before decoding, helioport checks what
+is cheap to check from the records themselves (CDF internal format, v3):
+
+- :func:`check_header`: the magic number, and that an uncompressed file is as
+  long as its GDR says;
+- :func:`inflate_file`: a whole-file GZIP-compressed CDF (``CCR`` record)
+  inflated with :mod:`zlib`, which raises on damage;
+- :class:`BlockCheck`: for a variable stored in GZIP-compressed blocks
+  (``CVVR``), every block lies inside the file and its GZIP trailer states a
+  size of whole records that its index entry can hold (a truncated stream's
+  last bytes are not a trailer and fail this).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from pathlib import Path
+
+from .errors import CorruptFileError
+from .magic import CDF_MAGIC
+
+__all__ = ["BlockCheck", "check_header", "inflate_file"]
+
+_V3 = bytes.fromhex("cdf30001")
+_PLAIN = bytes.fromhex("0000ffff")
+_COMPRESSED = bytes.fromhex("cccc0001")
+_GZIP = 5
+# bytes per element of each CDF data type code
+_SIZES = {1: 1, 2: 2, 4: 4, 8: 8, 11: 1, 12: 2, 14: 4, 21: 4, 22: 8, 31: 8, 32: 16, 33: 8}
+_SIZES.update({41: 1, 44: 4, 45: 8, 51: 1, 52: 1})
+
+
+def check_header(path: Path) -> None:
+    """Raise CorruptFileError unless ``path`` starts like a CDF and is as long as it says.
+
+    Examples
+    --------
+    >>> check_header(Path("mms1_fgm_brst_l2_20151016130524_v4.18.1.cdf"))  # doctest: +SKIP
+    """
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(32)
+        magic, second = head[:4].hex(), head[4:8].hex()
+        if len(head) < 8 or head[:4] not in CDF_MAGIC:
+            raise CorruptFileError(
+                f"{path} is not a CDF file (first bytes {head[:8].hex() or 'none'}, expected "
+                f"{'/'.join(m.hex() for m in CDF_MAGIC)}): delete it and download it again"
+            )
+        if second != "0000ffff" or magic == "0000ffff":
+            return  # compressed file (inflate_file checks it) or pre-2.6 layout
+        v3 = magic == "cdf30001"
+        gdr = int.from_bytes(head[20:28] if v3 else head[16:20], "big")
+        f.seek(gdr + (36 if v3 else 20))
+        raw = f.read(8 if v3 else 4)
+    eof = int.from_bytes(raw, "big") if len(raw) == (8 if v3 else 4) else -1
+    if eof < 0 or eof > size:
+        raise CorruptFileError(
+            f"{path} is truncated: {size} bytes on disk, its header says {eof if eof >= 0 else 'more'}; "
+            "delete it and download it again"
+        )
+
+
+def _u32(buf: bytes, at: int) -> int:
+    return struct.unpack_from(">i", buf, at)[0]
+
+
+def _u64(buf: bytes, at: int) -> int:
+    return struct.unpack_from(">q", buf, at)[0]
+
+
+def inflate_file(buf: bytes, name: str) -> bytes:
+    """The uncompressed CDF of a whole-file GZIP-compressed v3 CDF (``buf`` itself otherwise).
+
+    Raises
+    ------
+    CorruptFileError
+        The compressed stream is damaged or truncated.
+
+    Examples
+    --------
+    >>> inflate_file(Path("x.cdf").read_bytes(), "x.cdf")[:8].hex()  # doctest: +SKIP
+    'cdf300010000ffff'
+    """
+    if buf[:4] != _V3 or buf[4:8] != _COMPRESSED:
+        return buf
+    try:
+        size = _u64(buf, 8)
+        cpr = _u64(buf, 8 + 12)
+        if _u32(buf, cpr + 12) != _GZIP:
+            return buf  # RLE and others: the decoder's business
+        if 8 + size > len(buf):
+            raise ValueError(
+                f"its compressed record needs {8 + size} bytes, the file has {len(buf)}"
+            )
+        return _V3 + _PLAIN + zlib.decompress(buf[40 : 8 + size], wbits=31)
+    except (struct.error, zlib.error, ValueError) as exc:
+        raise CorruptFileError(
+            f"{name} is damaged ({exc}); delete it and download it again"
+        ) from exc
+
+
+class BlockCheck:
+    """Checks the GZIP blocks of compressed variables in an uncompressed v3 CDF buffer.
+
+    Only variables actually read are checked, each once.
+
+    Examples
+    --------
+    >>> BlockCheck(buf, "x.cdf").check("mms1_fgm_b_gse_brst_l2")  # doctest: +SKIP
+    """
+
+    def __init__(self, buf: bytes, name: str):
+        self.buf, self.name = buf, name
+        self._vdrs: dict[str, tuple[int, bool]] | None = None
+        self._done: set[str] = set()
+
+    def _index(self) -> dict[str, tuple[int, bool]]:
+        buf, out = self.buf, {}
+        gdr = _u64(buf, 8 + 12)
+        for z, head in ((False, _u64(buf, gdr + 12)), (True, _u64(buf, gdr + 20))):
+            loc, seen = head, 0
+            while loc and seen < 1_000_000:
+                raw = buf[loc + 84 : loc + 84 + 256]
+                out[raw.split(b"\0", 1)[0].decode("latin-1")] = (loc, z)
+                loc, seen = _u64(buf, loc + 12), seen + 1
+        return out
+
+    def _record_bytes(self, loc: int, z: bool) -> int:
+        buf = self.buf
+        gdr = _u64(buf, 8 + 12)
+        size = _SIZES.get(_u32(buf, loc + 20), 0) * _u32(buf, loc + 64)
+        if z:
+            ndims = _u32(buf, loc + 340)
+            dims = struct.unpack_from(f">{ndims}i", buf, loc + 344)
+        else:
+            ndims = _u32(buf, gdr + 56)
+            dims = struct.unpack_from(f">{ndims}i", buf, gdr + 84)
+        varys = struct.unpack_from(f">{ndims}i", buf, loc + 344 + (4 * ndims if z else 0))
+        return size * math.prod(d for d, v in zip(dims, varys) if v)
+
+    def check(self, var: str) -> None:
+        """Raise CorruptFileError if a compressed block of ``var`` is truncated or out of the file."""
+        if self.buf[:4] != _V3 or self.buf[4:8] != _PLAIN or var in self._done:
+            return
+        try:
+            if self._vdrs is None:
+                self._vdrs = self._index()
+            if var in self._vdrs:
+                self._check(var, *self._vdrs[var])
+        except (struct.error, ValueError, UnicodeDecodeError) as exc:
+            raise CorruptFileError(
+                f"{self.name} is damaged ({var}: {exc}); delete it and download it again"
+            ) from exc
+        self._done.add(var)
+
+    def _check(self, var: str, loc: int, z: bool) -> None:
+        buf = self.buf
+        if not _u32(buf, loc + 44) & 4:  # not compressed
+            return
+        cpr = _u64(buf, loc + 72)
+        if not cpr or _u32(buf, cpr + 12) != _GZIP:
+            return
+        record = self._record_bytes(loc, z)
+        stack, seen = [_u64(buf, loc + 28)], 0
+        while stack:
+            vxr = stack.pop()
+            while vxr and seen < 1_000_000:
+                seen += 1
+                n, used = _u32(buf, vxr + 20), _u32(buf, vxr + 24)
+                first = struct.unpack_from(f">{n}i", buf, vxr + 28)
+                last = struct.unpack_from(f">{n}i", buf, vxr + 28 + 4 * n)
+                offs = struct.unpack_from(f">{n}q", buf, vxr + 28 + 8 * n)
+                for i in range(used):
+                    kind = _u32(buf, offs[i] + 8)
+                    if kind == 6:
+                        stack.append(offs[i])
+                    elif kind == 13:
+                        self._check_block(var, offs[i], (last[i] - first[i] + 1) * record, record)
+                vxr = _u64(buf, vxr + 12)
+
+    def _check_block(self, var: str, at: int, expected: int, record: int) -> None:
+        """A block's GZIP trailer (ISIZE) must be whole records, no more than its index entry spans
+        (the entry may span records allocated but not written)."""
+        csize = _u64(self.buf, at + 16)
+        end = at + 24 + csize
+        if csize < 18 or end > len(self.buf):
+            raise ValueError(f"a compressed block at byte {at} runs past the end of the file")
+        isize = int.from_bytes(self.buf[end - 4 : end], "little")
+        if record and expected < 2**32 and (isize > expected or isize % record):
+            raise ValueError(
+                f"a compressed block at byte {at} says it inflates to {isize} bytes, its records "
+                f"take at most {expected} in records of {record}"
+            )

@@ -1,0 +1,106 @@
+"""Frames on demand: vectors transformed with SpacePy, checked against the archives' own pairs."""
+
+from __future__ import annotations
+
+import shutil
+
+import cdflib
+import helioport
+import numpy as np
+import pytest
+import xarray as xr
+from helioport.errors import InvalidRequestError
+from helioport.frames import rotation_matrices, transform
+
+pytest.importorskip("spacepy")
+
+
+def _vector(values, times, frame="gse", labels=("x", "y", "z")):
+    return xr.DataArray(
+        np.asarray(values, dtype=float),
+        dims=("time", "component"),
+        coords={"time": np.asarray(times, dtype="datetime64[ns]"), "component": list(labels)},
+        attrs={"coords": frame, "units": "nT"},
+        name="dc_mag",
+    )
+
+
+def test_mms_fgm_gse_to_gsm_agrees_with_the_files_own_gsm(real_file):
+    cdf = cdflib.CDF(str(real_file("mms", "mms1_fgm_brst_l2_20151016130524_v4.18.1.cdf")))
+    t = cdflib.cdfepoch.to_datetime(cdf.varget("Epoch"))
+    gse = cdf.varget("mms1_fgm_b_gse_brst_l2")
+    gsm = cdf.varget("mms1_fgm_b_gsm_brst_l2")
+    out = transform(_vector(gse, t, labels=("x", "y", "z", "tot")), "gsm")
+    # within the float32 precision of the file (|B| ~ 34 nT: ~4e-6 relative)
+    np.testing.assert_allclose(out.values[:, :3], gsm[:, :3], atol=0.01)
+    np.testing.assert_array_equal(out.sel(component="tot").values, gse[:, 3])
+    assert out.attrs["coords"] == "gsm" and out.attrs["transformed_from"] == "gse"
+    assert "spacepy" in out.attrs["transform"]
+    assert np.abs(gse[:, 1:3] - gsm[:, 1:3]).max() > 1  # the frames really differ here
+
+
+def test_omni_hourly_gsm_on_demand_matches_the_archives_gsm_columns(real_file, tmp_path):
+    src = real_file("omni", "omni2_2010.dat")
+    (tmp_path / "low_res_omni").mkdir()
+    shutil.copy(src, tmp_path / "low_res_omni" / src.name)
+    kw = {"products": ["dc_mag"], "mode": "hourly", "base_url": str(tmp_path)}
+    archive_gsm = helioport.load("omni", "2010-03-01", "2010-04-01", coords="gsm", **kw)["dc_mag"]
+    gse = helioport.load("omni", "2010-03-01", "2010-04-01", coords="gse", **kw)["dc_mag"]
+    ours = transform(gse, "gsm")
+    diff = np.abs((ours - archive_gsm).sel(component=["y", "z"]).values)
+    # hourly averages of a rotating frame, printed to 0.1 nT: agreement to a few tenths
+    assert np.nanmedian(diff) < 0.1 and np.nanpercentile(diff, 99) < 0.6
+    assert np.nanmax(np.abs((gse - archive_gsm).sel(component="z").values)) > 2
+
+
+def test_load_transforms_a_vector_the_archive_lacks_in_the_frame(omni_root):
+    ds = helioport.load(
+        "omni",
+        "2010-01-01",
+        "2010-01-01T06:00",
+        products=["dc_mag", "i_bulkv"],
+        coords="sm",
+        base_url=str(omni_root),
+    )
+    b, v = ds["dc_mag"], ds["i_bulkv"]
+    assert b.attrs["coords"] == "sm" and b.attrs["transformed_from"] == "gse"
+    assert v.attrs["coords"] == "sm" and "spacepy" in v.attrs["transform"]
+    gse = helioport.load(
+        "omni", "2010-01-01", "2010-01-01T06:00", products=["dc_mag"], base_url=str(omni_root)
+    )["dc_mag"]
+    np.testing.assert_allclose(transform(gse, "sm").values, b.values)
+    # magnitudes are frame-free
+    np.testing.assert_allclose(b.sel(component="tot"), gse.sel(component="tot"))
+    np.testing.assert_allclose(
+        np.linalg.norm(b.sel(component=["x", "y", "z"]), axis=1),
+        np.linalg.norm(gse.sel(component=["x", "y", "z"]), axis=1),
+        rtol=1e-4,  # a rotation: lengths kept (to the interpolation between exact matrices)
+    )
+
+
+def test_rotation_matrices_are_orthonormal_and_interpolated_smoothly():
+    t = np.datetime64("2015-10-16") + np.arange(0, 3 * 3600, 7).astype("timedelta64[s]")
+    m = rotation_matrices(t, "gse", "gsm")
+    eye = np.einsum("nij,nkj->nik", m, m)
+    np.testing.assert_allclose(eye, np.broadcast_to(np.eye(3), eye.shape), atol=1e-4)
+    exact = rotation_matrices(t[::97], "gse", "gsm")  # few times: evaluated exactly
+    np.testing.assert_allclose(m[::97], exact, atol=1e-4)
+    assert np.abs(m[::97] - exact).max() > 0  # the long series was interpolated
+    assert np.allclose(m[:, 0, 0], 1.0)  # GSE and GSM share the x axis
+    back = np.einsum("nij,njk->nik", rotation_matrices(t, "gsm", "gse"), m)
+    np.testing.assert_allclose(back, np.broadcast_to(np.eye(3), back.shape), atol=1e-4)
+
+
+def test_bad_transforms_say_why():
+    v = _vector([[1, 2, 3]], ["2020-01-01"])
+    with pytest.raises(InvalidRequestError, match="from frame 'dmpa' to 'gsm'"):
+        transform(v.assign_attrs(coords="dmpa"), "gsm")
+    with pytest.raises(InvalidRequestError, match="not a vector over time"):
+        transform(v.isel(component=0), "gsm")
+    assert transform(v, "gse") is v
+
+
+def test_top_level_transform_and_unknown_frames_in_requests():
+    assert helioport.transform is transform
+    with pytest.raises(InvalidRequestError, match="no coordinate system 'dmpa'"):
+        helioport.load("omni", "2010-01-01", "2010-01-02", products=["dc_mag"], coords="dmpa")
