@@ -22,8 +22,13 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from .api import load
+from .imaging import keogram, skymap
+from .imaging.plot import fisheye, keogram_plot, map_plot
 from .io import to_netcdf
+from .naming import find_time_dim
 from .plot import quicklook
 from .registry import get_registry
 
@@ -101,14 +106,18 @@ def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> i
             f"\n[{mission}] sample archive written in {time.perf_counter() - t0:.1f} s: "
             f"{sum(1 for p in (archive / mission).rglob('*') if p.is_file())} file(s) in the real layout"
         )
-        request, source, criteria = sample.load_kwargs(), sample.source, sample.criteria
+        request, criteria = sample.load_kwargs(), sample.criteria
         with ArchiveServer(archive) as server:
             url = server.url_for(f"{mission}/")
-            kw = dict(request, base_url={source: url}, cache_dir=str(cache))
+            urls = sample.base_urls(
+                lambda rel, m=mission: server.url_for(f"{m}/{rel}/".replace("//", "/"))
+            )
+            kw = dict(request, base_url=urls, cache_dir=str(cache))
             print(f"[{mission}] serving it at {url}")
             n = len(server.log)
             ds = load(mission, **kw)
             print(f"[{mission}] first load : {_traffic(server, n)}")
+            sky = _imager_skymap(mission, ds, kw)
             n = len(server.log)
             ds = load(mission, **kw)
             print(f"[{mission}] second load: {_traffic(server, n)}")
@@ -142,6 +151,8 @@ def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> i
         done += 1
         if criteria:
             _demo_events(mission, ds, out, criteria)
+        if sky is not None:
+            _demo_imaging(mission, ds, sky, out)
     if not done:
         print("no installed mission provides a sample archive; install helioport-omni")
         return 1
@@ -154,6 +165,34 @@ def _files_used(ds) -> set[str]:
     return {
         f for name in ds.data_vars for f in str(ds[name].attrs.get("files", "")).split(", ") if f
     }
+
+
+def _imager_skymap(mission: str, ds, load_kwargs: dict):
+    """For an imager sample: the skymap of its site (through the same sources and cache)."""
+    images = [v for v in ds.data_vars if ds[v].attrs.get("product") == "image"]
+    if not images:
+        return None
+    da = ds[images[0]]
+    first = da[find_time_dim(da)].values[0]
+    kw = {k: v for k, v in load_kwargs.items() if k in ("base_url", "cache_dir")}
+    return skymap(mission, da.attrs.get("probe"), first, **kw)
+
+
+def _demo_imaging(mission: str, ds, sky, out: Path) -> None:
+    """A keogram, a fisheye and a map plot of the imager sample."""
+    da = next(ds[v] for v in ds.data_vars if ds[v].attrs.get("product") == "image")
+    times = da[find_time_dim(da)].values
+    keo = keogram(da, sky)
+    paths = [out / f"{mission}_{name}.png" for name in ("keogram", "fisheye", "map")]
+    keogram_plot(keo, path=paths[0])
+    fisheye(da, sky, time=times[len(times) // 2], path=paths[1])
+    map_plot(da, sky, time=times[len(times) // 2], path=paths[2])
+    finite = int(np.isfinite(keo.values).any(axis=0).sum())
+    print(
+        f"[{mission}] skymap {Path(str(sky.attrs.get('file'))).name} (valid from "
+        f"{sky.attrs.get('valid_from')}); keogram {keo.sizes[keo.dims[0]]} frames x {finite} "
+        f"latitudes with data; wrote {', '.join(p.name for p in paths)}"
+    )
 
 
 def _demo_events(mission: str, ds, out: Path, criteria: str) -> None:

@@ -542,6 +542,9 @@ class SampleArchive(BaseModel):
     source : the source key whose base URL is the sample's root.
     start, end, products, probes, mode, coords, options : the request.
     criteria : an event-search criterion the demo runs on the loaded sample.
+    extra_sources : other sources the sample holds, source key -> folder below
+        the sample's root laid out like that archive (THEMIS skymaps from
+        UCalgary: ``{"themis_asi_skymap": "skymaps"}``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -555,6 +558,12 @@ class SampleArchive(BaseModel):
     coords: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     criteria: str | None = None
+    extra_sources: dict[str, str] = Field(default_factory=dict)
+
+    def base_urls(self, url_of: Callable[[str], str]) -> dict[str, str]:
+        """``base_url=`` for :func:`helioport.load`: each source's URL, from the URL of a
+        folder below the sample's root (``""`` is the root itself)."""
+        return {self.source: url_of("")} | {k: url_of(v) for k, v in self.extra_sources.items()}
 
     def load_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :func:`helioport.load` (without ``base_url``)."""

@@ -379,11 +379,10 @@ def check_plugin(
                 "None): the path checks could not run"
             )
         return report
-    request, source = sample.load_kwargs(), sample.source
+    request = sample.load_kwargs()
     with ArchiveServer(workdir / "archive") as server:
-        kw = dict(
-            request, base_url={source: server.url}, cache_dir=str(workdir / "cache"), registry=reg
-        )
+        urls = sample.base_urls(lambda rel: server.url_for(f"{rel}/") if rel else server.url)
+        kw = dict(request, base_url=urls, cache_dir=str(workdir / "cache"), registry=reg)
         ds = _load_or_report(mission, kw, report, "the load through the archive server")
         report.checked.append(PATH_CHECKS[0])
         if ds is None:

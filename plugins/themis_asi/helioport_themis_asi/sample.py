@@ -37,4 +37,5 @@ def make_sample_archive(root: Path) -> SampleArchive:
         end="2011-01-06T06:00",
         products=["image"],
         probes=[SAMPLE_SITE],
+        extra_sources={"themis_asi_skymap": SKYMAP_FOLDER},
     )
