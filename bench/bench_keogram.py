@@ -11,7 +11,7 @@ then, in a fresh child process so its peak memory is the keogram's alone:
 - ``keogram(iter_frames(...), skymap(...))`` through the whole request
   lifecycle from a ``file://`` mirror (a first run fills the cache, the second
   is timed from the cache), reporting the peak resident memory
-  (``resource.getrusage(...).ru_maxrss``) against the 500 MB budget;
+  (``VmHWM``, see :func:`peak_rss_mb`) against the 500 MB budget;
 - the baseline in the same run: ``cdflib`` reads of the same files plus the
   same fancy indexing (the least work a keogram needs), as time per frame;
 - asilib's keogram on the same frames when ``asilib`` is importable (a
@@ -63,6 +63,21 @@ def generate(workdir: Path, hours: int, frames: int) -> dict[str, Path]:
     return roots
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    ``VmHWM`` of ``/proc/self/status`` where it exists: ``ru_maxrss`` survives
+    ``execve`` on Linux, so a child started right after the parent wrote the
+    archive (about 900 MB resident) would report the parent's peak, not its own.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+
+
 def child(workdir: Path, hours: int) -> None:
     """Stream the keogram (twice: cold cache, then timed warm) and print JSON figures."""
     from helioport.imaging import iter_frames, keogram, skymap
@@ -80,7 +95,7 @@ def child(workdir: Path, hours: int) -> None:
     t0 = time.perf_counter()
     keo = keogram(iter_frames("themis_asi", SITE, DAY, end, **kw), sky)
     warm = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+    peak = peak_rss_mb()
     hours_in = (keo["time"].values - keo["time"].values[0]) / np.timedelta64(1, "h")
     expected = sky.attrs["site_latitude"] + 2.5 - 1.5 * hours_in  # the arc leaves after ~4 h
     lats = keo["latitude"].values
@@ -117,56 +132,63 @@ def baseline(images_root: Path, rows: np.ndarray, cols: np.ndarray) -> tuple[flo
     return time.perf_counter() - t0, n
 
 
-def asilib_per_frame(workdir: Path, hours: int) -> str:
-    """asilib's keogram on the same frames, when asilib is importable."""
+def asilib_per_frame(workdir: Path, hours: int) -> tuple[str, float | None]:
+    """asilib's keogram on the same frames, when asilib is importable: (text, seconds per frame)."""
     try:
         import asilib
     except ImportError:
-        return "asilib (aurora-asi-lib) is not installed: comparison skipped"
+        return "asilib (aurora-asi-lib) is not installed: comparison skipped", None
     import cdflib
-    from helioport.imaging import read_skymap
+    from asilib.asi.themis import _load_skymap  # asilib's own skymap reading (flip, lon wrap)
 
     sky_file = next((workdir / "ucalgary").rglob("*.sav"))
-    sky = read_skymap(sky_file)
+    sky = _load_skymap(sky_file)
+    alt_index = int(np.flatnonzero(np.asarray(sky["FULL_MAP_ALTITUDE"]) / 1000 == 110)[0])
     paths = sorted((workdir / "berkeley").rglob("*.cdf"))
+    starts = [DAY.replace(tzinfo=None) + dt.timedelta(hours=i) for i in range(len(paths))]
 
     def loader(path):
+        """The frames as helioport reads them (the same uint16 values, fliplr'ed)."""
         cdf = cdflib.CDF(str(path))
         t = cdflib.cdfepoch.to_datetime(cdf.varget(f"thg_asf_{SITE}_epoch"))
-        return [x.astype("datetime64[us]").item() for x in t], cdf.varget(f"thg_asf_{SITE}")[
-            :, :, ::-1
-        ]
+        frames = cdf.varget(f"thg_asf_{SITE}")[:, :, ::-1]
+        return np.array([x.astype("datetime64[us]").item() for x in t]), frames
 
     try:
         imager = asilib.Imager(
             file_info={
                 "path": paths,
-                "start_time": DAY.replace(tzinfo=None),
-                "end_time": (DAY + dt.timedelta(hours=hours)).replace(tzinfo=None),
+                "start_time": starts,
+                "end_time": [t + dt.timedelta(hours=1) for t in starts],
                 "loader": loader,
+                "time_range": [starts[0], starts[0] + dt.timedelta(hours=hours)],
             },
             skymap={
-                "lat": sky["latitude"].sel(altitude=110.0).values,
-                "lon": sky["longitude"].sel(altitude=110.0).values,
+                "lat": sky["FULL_MAP_LATITUDE"][alt_index],
+                "lon": sky["FULL_MAP_LONGITUDE"][alt_index],
                 "alt": 110,
-                "el": sky["elevation"].values,
-                "az": sky["azimuth"].values,
+                "el": sky["FULL_ELEVATION"],
+                "az": sky["FULL_AZIMUTH"],
                 "path": sky_file,
             },
             meta={
-                "array": "THEMIS", "location": SITE.upper(), "lat": sky.attrs["site_latitude"],
-                "lon": sky.attrs["site_longitude"], "alt": 0.0, "cadence": 3,
-                "resolution": (256, 256),
+                "array": "THEMIS", "location": SITE.upper(),
+                "lat": float(sky["SITE_MAP_LATITUDE"]), "lon": float(sky["SITE_MAP_LONGITUDE"]),
+                "alt": float(sky["SITE_MAP_ALTITUDE"]) / 1e3, "cadence": 3, "resolution": (256, 256),
             },
         )  # fmt: skip
         t0 = time.perf_counter()
         keo = imager.keogram()
+        if hasattr(keo, "keogram"):  # asilib >= 0.20 returns a Keogram object, built lazily
+            keo = keo.keogram() if callable(keo.keogram) else keo.keogram
         seconds = time.perf_counter() - t0
-        n = len(keo[0]) if isinstance(keo, tuple) else keo.shape[0]
-        return f"asilib keogram: {seconds / n * 1e3:.3f} ms/frame ({n} frames)"
+        data = keo[-1] if isinstance(keo, tuple) else np.asarray(keo)
+        n = data.shape[0]
+        return f"asilib keogram: {seconds / n * 1e3:.3f} ms/frame ({n} frames)", seconds / n
     except Exception as exc:  # noqa: BLE001 - an optional comparison reports, it does not fail
         return (
-            f"asilib is installed but its keogram could not run here: {type(exc).__name__}: {exc}"
+            f"asilib is installed but its keogram could not run here: {type(exc).__name__}: {exc}",
+            None,
         )
 
 
@@ -203,7 +225,10 @@ def main(argv: list[str] | None = None) -> int:
             f"  arc latitude error: {res['lat_error']:.3f} deg over the "
             f"{res['frames_with_arc']} frames where the arc is in view"
         )
-        print(f"  {asilib_per_frame(workdir, args.hours)}")
+        text, asilib_s = asilib_per_frame(workdir, args.hours)
+        print(f"  {text}")
+        if asilib_s:
+            print(f"  helioport / asilib: {res['warm_s'] / n / asilib_s:.2f}x (time per frame)")
         ok = n == args.hours * args.frames and res["frames_with_arc"] > 0
         ok = ok and res["lat_error"] < 0.3
         if not ok:

@@ -105,3 +105,37 @@ def test_a_range_the_files_cover_only_in_part_warns_and_states_the_covered_span(
             "omni", "2010-01-01", "2010-01-02", products=["dc_mag"], base_url=str(omni_root)
         )
     assert "covered" not in full["dc_mag"].attrs
+
+
+def test_yaml_alias_bombs_and_long_criteria_are_refused(tmp_path):
+    from helioport.events import parse_criteria
+    from helioport.intake import from_yaml
+
+    bomb = tmp_path / "bomb.yaml"
+    levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for prev, name in zip("abcdefghijklmn", "bcdefghijklmno"):
+        levels.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    bomb.write_text("\n".join(levels) + "\nversion: 2\nentries: {}\n")
+    assert bomb.stat().st_size < 1000
+    with pytest.raises(helioport.HelioportError, match="126 YAML aliases"):
+        from_yaml(bomb)
+    with pytest.raises(helioport.CriteriaError, match="at most 2000"):
+        parse_criteria(" or ".join(["dc_mag_tot > 1"] * 200))
+    assert parse_criteria("dc_mag_tot > 1 or i_dens < 2").required_variables()
+
+
+def test_a_damaged_listing_database_is_moved_aside_and_rebuilt(omni_root, server_for, cache_dir):
+    from helioport.transport.sessions import close_shared_sessions
+
+    server = server_for(omni_root)
+    first = helioport.load("omni", *RANGE, base_url=server.url, **KW)
+    close_shared_sessions()
+    db = cache_dir / "http_cache.sqlite"
+    assert db.exists()
+    db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)  # valid magic, garbage body
+    for extra in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        extra.unlink(missing_ok=True)
+    with pytest.warns(UserWarning, match="was damaged .* moved aside and is rebuilt"):
+        again = helioport.load("omni", *RANGE, base_url=server.url, **KW)
+    np.testing.assert_array_equal(again["dc_mag"].values, first["dc_mag"].values)
+    assert list(cache_dir.glob("http_cache.sqlite.damaged-*"))

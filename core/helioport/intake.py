@@ -516,6 +516,10 @@ def to_yaml(
     return path
 
 
+#: aliases a catalog file may use (to_yaml's own are a handful; a "billion laughs" needs many)
+MAX_YAML_ALIASES = 100
+
+
 def from_yaml(path: str | Path, *, registry: Registry | None = None) -> Catalog:
     """Read a catalog written by :func:`to_yaml`, check it and rebuild it from code.
 
@@ -535,7 +539,14 @@ def from_yaml(path: str | Path, *, registry: Registry | None = None) -> Catalog:
     reg = registry or get_registry()
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        aliases = sum(isinstance(t, yaml.AliasToken) for t in yaml.scan(text))
+        if aliases > MAX_YAML_ALIASES:
+            raise HelioportError(
+                f"{path} uses {aliases} YAML aliases (at most {MAX_YAML_ALIASES}): a few bytes of "
+                "aliases can expand into gigabytes; write catalogs with to_yaml()"
+            )
+        data = yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as exc:
         raise HelioportError(f"cannot read the catalog file {path}: {exc}") from exc
     if (

@@ -213,6 +213,10 @@ def _as_bool(out: Any, shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(out, shape) if out.shape != shape else out
 
 
+#: the longest expression string accepted (parsing time grows with its square)
+MAX_CRITERIA_LENGTH = 2000
+
+
 def parse_criteria(
     criteria: CriteriaLike, *, level: Level | None = None, text: str | None = None
 ) -> Criterion:
@@ -251,6 +255,11 @@ def parse_criteria(
     if isinstance(criteria, Criterion):
         return criteria
     if isinstance(criteria, str):
+        if len(criteria) > MAX_CRITERIA_LENGTH:
+            raise CriteriaError(
+                f"criteria of {len(criteria)} characters: at most {MAX_CRITERIA_LENGTH} are "
+                "accepted; write a long criterion as a Python callable instead"
+            )
         return _parse_expression(criteria, text)
     if callable(criteria):
         return _wrap_callable(criteria, level, text)

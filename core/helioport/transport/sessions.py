@@ -13,8 +13,11 @@ opens its own) and bounded (least recently used closed first).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -28,7 +31,7 @@ from requests.adapters import HTTPAdapter
 from requests_cache import CachedSession, SQLiteCache
 
 from ..config import Config
-from ..errors import ConfigError
+from ..errors import ConfigError, warn_caller
 from .cache import HTTP_CACHE_NAME
 
 __all__ = ["USER_AGENT", "Sessions", "close_shared_sessions"]
@@ -131,6 +134,7 @@ class Sessions:
         # get "database is locked". One process at a time opens it; later opens find
         # it in WAL already, where readers and a writer do not block each other.
         with FileLock(str(root / ".locks" / f"{HTTP_CACHE_NAME}.lock"), timeout=120):
+            heal_database(self.db)
             backend = SQLiteCache(str(self.db), wal=True, timeout=60)
         session = CachedSession(
             backend=backend,
@@ -206,3 +210,35 @@ class Sessions:
             sessions = [_shared.pop(k) for k in keys]
         for s in sessions:
             s.close()
+
+
+def heal_database(db: Path) -> None:
+    """Move a damaged listing database aside (with its WAL files), so that it is rebuilt.
+
+    A damaged ``http_cache.sqlite`` would otherwise fail every load, even
+    offline ones, with a bare ``sqlite3.DatabaseError``. Only listings and API
+    answers live there: they are fetched again. A locked database is not damaged.
+    """
+    if not db.exists():
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(str(db), timeout=60)) as con:
+            row = con.execute("PRAGMA quick_check").fetchone()
+        if row and row[0] == "ok":
+            return
+        problem = str(row[0]) if row else "no answer to an integrity check"
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+            return
+        problem = str(exc)
+    except sqlite3.DatabaseError as exc:
+        problem = str(exc)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for suffix in ("", "-wal", "-shm"):
+        part = db.with_name(db.name + suffix)
+        if part.exists():
+            part.replace(part.with_name(f"{part.name}.damaged-{stamp}"))
+    warn_caller(
+        f"the listing cache {db} was damaged ({problem}); it was moved aside and is rebuilt "
+        "(listings and API answers are fetched again; downloaded files are kept)"
+    )
