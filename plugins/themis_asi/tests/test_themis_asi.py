@@ -238,3 +238,26 @@ def test_real_skymap_geometry_matches_pymap3d(real_sky):
     assert np.median(np.abs(el_c - el[pick])) < 1.0
     d_az = np.abs((az_c - real_sky["azimuth"].values[pick] + 180) % 360 - 180)
     assert np.median(d_az) < 2.0
+
+
+def test_real_frame_fisheye_and_map_pngs(real_file, real_sky, tmp_path):
+    """The real frame drawn both ways: north up and east left, the map around the site."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from helioport.imaging.plot import fisheye, map_plot
+    from matplotlib.image import imread
+
+    cdf = cdflib.CDF(str(real_file("themis", REAL_CDF)))
+    frame = cdf.varget("thg_asf_gako")[10, :, ::-1]  # the convention: fliplr of the raw frame
+    ax = fisheye(frame, real_sky, path=tmp_path / "fisheye.png")
+    labels = {t.get_text(): t for t in ax.texts if t.get_text() in ("N", "E", "S", "W")}
+    assert set(labels) == {"N", "E", "S", "W"}
+    assert labels["E"].xy[0] < labels["W"].xy[0] and labels["N"].xy[1] > labels["S"].xy[1]
+    ax = map_plot(frame, real_sky, alt_km=110, projection="plain", path=tmp_path / "map.png")
+    lon0, lon1 = ax.get_xlim()
+    lat0, lat1 = ax.get_ylim()
+    assert lon0 < -145.16 < lon1 and lat0 < 62.41 < lat1  # the site is inside the map
+    for name in ("fisheye.png", "map.png"):
+        png = imread(tmp_path / name)
+        assert png.shape[0] > 300 and png.shape[1] > 300 and png[..., :3].std() > 0.05
