@@ -139,3 +139,18 @@ def test_a_damaged_listing_database_is_moved_aside_and_rebuilt(omni_root, server
         again = helioport.load("omni", *RANGE, base_url=server.url, **KW)
     np.testing.assert_array_equal(again["dc_mag"].values, first["dc_mag"].values)
     assert list(cache_dir.glob("http_cache.sqlite.damaged-*"))
+
+
+def test_a_killed_downloads_leftovers_are_removed_by_the_next_fetch(
+    omni_root, server_for, cache_dir
+):
+    server = server_for(omni_root)
+    folder = cache_dir / "omni" / "omni_cdaweb" / "hro_1min" / "2010"
+    folder.mkdir(parents=True)
+    leftover = folder / ".omni_hro_1min_20100101_v01.cdf.part-x1y2z3"
+    leftover.write_bytes(b"\xcd\xf3\x00\x01" + b"half a file" * 100)
+    other = folder / ".unrelated.part-keep"  # not the file being fetched: left alone
+    other.write_bytes(b"x")
+    helioport.load("omni", *RANGE, base_url=server.url, **KW)
+    assert not leftover.exists() and other.exists()
+    assert (folder / "omni_hro_1min_20100101_v01.cdf").is_file()

@@ -26,7 +26,14 @@ from typing import Any
 from ..errors import InvalidRequestError, PluginError
 from ..schema import RemoteFile
 
-__all__ = ["HTTP_CACHE_NAME", "CacheLayout", "atomic_write_bytes", "remove_tree", "stored_size"]
+__all__ = [
+    "HTTP_CACHE_NAME",
+    "CacheLayout",
+    "atomic_write_bytes",
+    "remove_stale_parts",
+    "remove_tree",
+    "stored_size",
+]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +69,25 @@ def stored_size(path: Path) -> int | None:
     except OSError:
         return None
     return _tree_size(path)[1]
+
+
+def remove_stale_parts(path: Path) -> int:
+    """Remove what an interrupted download or unpack of ``path`` left beside it.
+
+    Temporary names are ``.{name}.part-*`` and ``.{name}.unpack-*``. Call it
+    holding the file's lock: any such leftover then belongs to a process that
+    died, never to one at work. Returns the bytes freed.
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        return 0
+    freed = 0
+    for pattern in (f".{path.name}.part-*", f".{path.name}.unpack-*"):
+        for stale in folder.glob(pattern):
+            freed += remove_tree(stale)
+    if freed:
+        log.info("removed %d bytes left by an interrupted download of %s", freed, path)
+    return freed
 
 
 def remove_tree(path: Path) -> int:

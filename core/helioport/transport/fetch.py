@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 
 from ..errors import DownloadError, OfflineError
 from ..schema import RemoteFile
-from .cache import CacheLayout, stored_size
+from .cache import CacheLayout, remove_stale_parts, stored_size
 from .download import Outcome, http_attempt, local_attempt, replace_file
 from .localfile import Action, LocalFile
 from .retry import Cancelled, RetryPolicy, with_retries
@@ -244,6 +244,7 @@ class _Job:
         lock_path = self.layout.lock_path(f)
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with self._locked(f, lock_path):
+            remove_stale_parts(path)  # a killed process's leftovers (we hold the lock)
             meta = self.layout.read_meta(f)
             had = _intact(path, meta, f)
             if had and (meta.get("fetched_at_ts") or 0) >= self.started:
