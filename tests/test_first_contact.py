@@ -154,3 +154,22 @@ def test_a_killed_downloads_leftovers_are_removed_by_the_next_fetch(
     helioport.load("omni", *RANGE, base_url=server.url, **KW)
     assert not leftover.exists() and other.exists()
     assert (folder / "omni_hro_1min_20100101_v01.cdf").is_file()
+
+
+def test_a_damaged_listing_database_that_cannot_be_moved_is_one_clear_error(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from helioport.errors import ConfigError
+    from helioport.transport.sessions import heal_database
+
+    db = tmp_path / "http_cache.sqlite"
+    db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+
+    def refuse(self, target):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "replace", refuse)
+    with pytest.raises(
+        ConfigError, match="is damaged .* cannot be moved aside .*Permission denied"
+    ):
+        heal_database(db)

@@ -104,3 +104,16 @@ def test_top_level_transform_and_unknown_frames_in_requests():
     assert helioport.transform is transform
     with pytest.raises(InvalidRequestError, match="no coordinate system 'dmpa'"):
         helioport.load("omni", "2010-01-01", "2010-01-02", products=["dc_mag"], coords="dmpa")
+
+
+def test_a_spacepy_failure_is_one_clear_error(monkeypatch):
+    import spacepy.coordinates as spc
+    from helioport.errors import HelioportError
+
+    def broken(self, *args, **kwargs):
+        raise ValueError("no leap-second table")
+
+    monkeypatch.setattr(spc.Coords, "convert", broken)
+    v = _vector([[1, 2, 3]], ["2020-01-01"])
+    with pytest.raises(HelioportError, match="SpacePy could not transform gse -> gsm.*leap-second"):
+        transform(v, "gsm")

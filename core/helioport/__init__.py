@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import errors as _errors
+
 __version__ = "0.1.0"
 
 # public name -> the module that defines it
@@ -28,23 +30,8 @@ _LAZY = {
     "products": "api",
     "hookimpl": "hookspecs",
     "transform": "frames",
-    **{
-        name: "errors"
-        for name in (
-            "ConfigError",
-            "CorruptFileError",
-            "CriteriaError",
-            "DataNotFoundError",
-            "DerivationError",
-            "DownloadError",
-            "HelioportError",
-            "InvalidRequestError",
-            "OfflineError",
-            "PluginError",
-            "UnknownMissionError",
-            "UnknownProductError",
-        )
-    },
+    # every exception class of errors.py (a tiny module: importing it costs nothing)
+    **{name: "errors" for name in _errors.__all__ if name[0].isupper()},
     **{
         name: "schema"
         for name in (

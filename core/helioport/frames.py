@@ -98,11 +98,17 @@ def rotation_matrices(times: np.ndarray, frm: str, to: str) -> np.ndarray:
     spc, spt = _spacepy()
     basis = np.repeat(np.eye(3)[None], grid.size, axis=0).reshape(-1, 3)
     ticks = np.repeat(grid.astype("datetime64[us]").astype(object), 3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SpacePy's note on its leap-second table age
-        coords = spc.Coords(basis, frm_s, "car", use_irbem=False)
-        coords.ticks = spt.Ticktock(list(ticks), "UTC")
-        rotated = np.asarray(coords.convert(to_s, "car").data, dtype=float)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SpacePy's note on its leap-second table age
+            coords = spc.Coords(basis, frm_s, "car", use_irbem=False)
+            coords.ticks = spt.Ticktock(list(ticks), "UTC")
+            rotated = np.asarray(coords.convert(to_s, "car").data, dtype=float)
+    except Exception as exc:  # SpacePy's failures become one clear error
+        raise HelioportError(
+            f"SpacePy could not transform {frm} -> {to} between {t0} and {t1}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     # column j of M is the image of basis vector j
     mats = rotated.reshape(grid.size, 3, 3).transpose(0, 2, 1)
     if grid is times:

@@ -237,7 +237,13 @@ def heal_database(db: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         part = db.with_name(db.name + suffix)
         if part.exists():
-            part.replace(part.with_name(f"{part.name}.damaged-{stamp}"))
+            try:
+                part.replace(part.with_name(f"{part.name}.damaged-{stamp}"))
+            except OSError as exc:
+                raise ConfigError(
+                    f"the listing cache {db} is damaged ({problem}) and cannot be moved aside "
+                    f"({exc.strerror or exc}); delete it by hand or use another cache_dir"
+                ) from None
     warn_caller(
         f"the listing cache {db} was damaged ({problem}); it was moved aside and is rebuilt "
         "(listings and API answers are fetched again; downloaded files are kept)"

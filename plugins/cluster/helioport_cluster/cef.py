@@ -147,7 +147,10 @@ def read_cef(
         A record with the wrong number of values, or values that are not numbers.
     """
     path = Path(path)
-    text = path.read_text(encoding="latin-1")
+    try:
+        text = path.read_text(encoding="latin-1")
+    except OSError as exc:
+        raise CorruptFileError(f"cannot read the CEF file {path}: {exc}") from exc
     lines = text.splitlines()
     head = parse_header(lines, str(path))
     wanted = list(head.variables) if names is None else list(names)
@@ -191,14 +194,17 @@ def _records(lines: list[str], marker: str | None, ncols: int, path: Path) -> np
     body = "\n".join(lines)
     if marker:
         body = body.replace("\n", " ").replace(marker, "\n")
-    frame = pd.read_csv(
-        io.StringIO(body),
-        header=None,
-        dtype=str,
-        skipinitialspace=True,
-        comment="!",
-        skip_blank_lines=True,
-    )
+    try:
+        frame = pd.read_csv(
+            io.StringIO(body),
+            header=None,
+            dtype=str,
+            skipinitialspace=True,
+            comment="!",
+            skip_blank_lines=True,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CorruptFileError(f"{path.name}: its records cannot be read: {exc}") from None
     frame = frame.dropna(how="all")
     if frame.shape[1] != ncols:
         raise CorruptFileError(

@@ -479,3 +479,18 @@ def test_hia_distribution_keeps_its_theta_phi_energy_axes(csa_root, server_for):
     assert da["energy_i_dist_c1"].dims == ("energy_bin",)
     np.testing.assert_array_equal(da.values, psd)
     assert da.attrs["units"] == "s^3/km^6"
+
+
+def test_cef_files_that_cannot_be_read_are_corrupt_file_errors(tmp_path):
+    from helioport_cluster.cef import read_cef
+
+    with pytest.raises(CorruptFileError, match="cannot read the CEF file"):
+        read_cef(tmp_path / "missing.cef")
+    bad = tmp_path / "bad.cef"
+    bad.write_text(
+        "START_VARIABLE = t\n  VALUE_TYPE = ISO_TIME\nEND_VARIABLE = t\n"
+        'DATA_UNTIL = EOF\n"unterminated, quote\n',
+        encoding="latin-1",
+    )
+    with pytest.raises(CorruptFileError, match="bad.cef"):
+        read_cef(bad)
