@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from helioport import errors as helioport_errors
 from helioport.cli import main
 
 
@@ -48,7 +49,7 @@ def test_load_writes_netcdf_csv_and_plot(capsys, omni_root, tmp_path):
     code, _out, err = run(capsys, *args, "-o", str(nc), "--plot", str(png))
     assert code == 0, err
     ds = xr.open_dataset(nc)
-    assert ds["dc_mag"].shape == (120, 4)
+    assert ds["dc_mag"].shape == (120, 3)  # x, y, z; the magnitude is dc_mag_tot
     assert ds["dc_mag"].attrs["units"] == "nT" and ds.attrs["mission"] == "omni"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     code, _, err = run(capsys, *args, "-o", str(csv))
@@ -119,7 +120,8 @@ def test_offline_warning_is_one_line(capsys, omni_root, server_for):
     assert err.strip().splitlines() == [
         (
             "helioport: warning: offline: omni loaded from the cache, newest cached versions "
-            "(omni_hro_1min_20100101_v01.cdf); the archive may hold newer ones. Go online (offline=False) to check."
+            "(omni_hro_1min_20100101_v01.cdf); the archive may hold newer ones. Go online "
+            "(without --offline) to check."
         )
     ]
 
@@ -204,3 +206,100 @@ def test_unwritable_outputs_are_one_line_and_exit_2(capsys, omni_root, flag):
     assert code == 2
     assert err.startswith("helioport: error:") and "/nonexistent/dir" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+# -- first contact: every mistake one line naming the command line's own options -----------------
+LOAD = ["load", "omni", "2010-01-01", "2010-01-01T03:00", "-p", "dc_mag"]
+
+
+def one_error_line(capsys, *args) -> str:
+    code, _out, err = run(capsys, *args)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("helioport: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_cache_clear_of_an_unknown_mission_lists_the_missions(capsys, omni_root, cache_dir):
+    assert run(capsys, *LOAD, "--base-url", str(omni_root))[0] == 0
+    line = one_error_line(capsys, "cache", "clear", "--mission", "omnii", "--yes")
+    assert "no mission 'omnii'" in line and "installed missions are" in line and "omni" in line
+    assert "missions with cached files: omni" in line
+    assert list(cache_dir.rglob("*.cdf"))  # nothing deleted
+
+
+def test_a_config_file_that_is_not_there_is_an_error(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("HELIOPORT_CONFIG", str(tmp_path / "typo.toml"))
+    line = one_error_line(capsys, *LOAD)
+    assert f"HELIOPORT_CONFIG='{tmp_path / 'typo.toml'}' names nothing" in line
+    monkeypatch.setenv("HELIOPORT_CONFIG", str(tmp_path))
+    assert "names a folder" in one_error_line(capsys, "cache", "info")
+    import os
+
+    monkeypatch.setenv("HELIOPORT_CONFIG", os.devnull)  # the way to say: no config file
+    assert run(capsys, "cache", "info")[0] == 0
+
+
+def test_a_mirror_folder_that_does_not_exist_says_so(capsys, tmp_path):
+    line = one_error_line(capsys, *LOAD, "--base-url", str(tmp_path / "no-such-mirror"))
+    assert f"mirror folder {tmp_path / 'no-such-mirror'} (source 'omni') does not exist" in line
+    assert "--base-url" in line
+
+
+def test_a_version_for_files_without_versions_is_an_error(capsys, omni_root):
+    args = [*LOAD, "--mode", "hourly", "--base-url", str(omni_root), "--version", "4.18"]
+    line = one_error_line(capsys, *args)
+    assert "--version '4.18' was asked" in line and "carry no version (omni2_2010.dat)" in line
+
+
+@pytest.mark.parametrize("value", ["2", "0", "most"])
+def test_a_bad_require_names_the_require_option(capsys, value):
+    line = one_error_line(
+        capsys,
+        "events",
+        "omni",
+        "2010-01-01",
+        "2010-01-02",
+        "--criteria",
+        "dc_mag_tot > 1",
+        "--require",
+        value,
+    )
+    assert f"--require {value!r} is not understood" in line and "fraction in (0, 1]" in line
+    assert "mode" not in line
+
+
+def test_offline_hints_name_the_offline_flag(capsys, omni_root, server_for):
+    srv = server_for(omni_root)
+    line = one_error_line(capsys, *LOAD, "--base-url", srv.url, "--offline")
+    assert "--offline" in line and "offline=True" not in line and "offline=False" not in line
+    srv.stop()
+    line = one_error_line(capsys, *LOAD, "--base-url", srv.url)
+    assert "cannot reach 127.0.0.1" in line and "(--offline)" in line and "--base-url" in line
+    assert "offline=True" not in line and "base_url=" not in line
+
+
+def test_demo_of_an_unknown_mission_leaves_no_folder(capsys, tmp_path, monkeypatch):
+    import tempfile
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    line = one_error_line(capsys, "demo", "--mission", "bogus")
+    assert "bogus" in line and "omni" in line
+    assert list(temp.iterdir()) == []
+
+
+def test_cache_info_does_not_count_an_interrupted_downloads_leftovers(capsys, omni_root, cache_dir):
+    assert run(capsys, *LOAD, "--base-url", str(omni_root))[0] == 0
+    folder = next(cache_dir.rglob("*.cdf")).parent
+    (folder / ".omni_hro_1min_20100201_v01.cdf.part-k1ll3d").write_bytes(b"x" * 5000)
+    code, out, _ = run(capsys, "cache", "info")
+    assert code == 0 and "'omni': {'files': 1," in out
+
+
+def test_debug_shows_the_traceback_instead_of_one_line(capsys, tmp_path, omni_root):
+    with pytest.raises(helioport_errors.ConfigError, match="does not exist"):
+        main(["--debug", *LOAD, "--base-url", str(tmp_path / "no-such-mirror")])
+    with pytest.raises(FileNotFoundError):  # not helioport's own: raised as well
+        main(["--debug", *LOAD, "--base-url", str(omni_root), "-o", "/nonexistent/dir/o.nc"])

@@ -53,7 +53,7 @@ def test_bad_criteria_is_one_line_and_exit_2(capsys, tmp_path, criteria, needle)
 @pytest.mark.parametrize(
     "extra,needle",
     [
-        (["--require", "most"], "mode must be 'any', 'all' or a fraction"),
+        (["--require", "most"], "--require 'most' is not understood: use any, all, or a fraction"),
         (["--window", "soon"], "window: cannot read 'soon' as a duration"),
         (
             ["--criteria", "dc_mag_q < 1"],

@@ -182,7 +182,9 @@ def test_recursive_derivations_load_each_input_once(toy_root, calls):
     assert frac.attrs["time_base"] == "bz_pressure" and frac.attrs["units"] == "1"
     elev = ds["mag_elev_angle_t1"]
     assert elev.attrs["time_base"] == "dc_mag" and elev.attrs["units"] == "deg"
-    assert elev.dims[0] == b.dims[0]  # same time base as its input: one time dimension
+    # same time base as its input, each on its own time dimension
+    assert elev.dims == ("time_mag_elev_angle_t1",) and b.dims[0] == "time_dc_mag_t1"
+    np.testing.assert_array_equal(elev[elev.dims[0]].values, b[b.dims[0]].values)
 
 
 def test_unavailable_and_failing_derivations_are_clear_errors(toy_root):
@@ -311,7 +313,8 @@ def test_j_curl_through_the_api_is_exact_for_a_linear_field(tmp_path, calls):
 
     j = ds["j_curl"]
     # on c1's B time base, and stated so
-    assert j.dims == (ds["dc_mag_c1"].dims[0], "component")
+    assert j.dims == ("time_j_curl", "component")
+    np.testing.assert_array_equal(j["time_j_curl"].values, ds["time_dc_mag_c1"].values)
     assert j.attrs["time_base"] == "dc_mag of c1" and j.attrs["probes"] == "c1,c2,c3,c4"
     assert j.attrs["level"] == "L3" and j.attrs["derived_from"] == "dc_mag, sc_pos"
     assert j.attrs["units"] == "nA/m^2" and j.attrs["coords"] == "gse"
@@ -385,7 +388,8 @@ def test_omni_mag_elev_angle_end_to_end(omni_root, calls):
     assert calls["load"] == {("dc_mag", None): 1}
     assert len(calls["fetch"]) == 1 and len(calls["fetch"][0]) == 1
     b, elev = ds["dc_mag"], ds["mag_elev_angle"]
-    assert elev.dims == (b.dims[0],) and elev.sizes[elev.dims[0]] == 72
+    assert elev.dims == ("time_mag_elev_angle",) and elev.sizes["time_mag_elev_angle"] == 72
+    np.testing.assert_array_equal(elev["time_mag_elev_angle"].values, b["time_dc_mag"].values)
     bx, by, bz = (b.sel(component=c).values.astype(np.float64) for c in "xyz")
     expected = np.degrees(np.arctan2(bz, np.sqrt(bx**2 + by**2)))
     np.testing.assert_allclose(elev.values, expected, rtol=1e-12, atol=1e-12, equal_nan=True)

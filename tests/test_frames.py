@@ -39,6 +39,34 @@ def test_mms_fgm_gse_to_gsm_agrees_with_the_files_own_gsm(real_file):
     assert np.abs(gse[:, 1:3] - gsm[:, 1:3]).max() > 1  # the frames really differ here
 
 
+def test_mms_dc_mag_loaded_in_gse_then_transformed_agrees_with_the_loaded_gsm(real_file, tmp_path):
+    """The same check through helioport.load: MMS FGM's own pair, b_gse and b_gsm."""
+    if "mms" not in helioport.missions():
+        pytest.skip("the MMS plugin is not installed")
+    name = "mms1_fgm_brst_l2_20151016130524_v4.18.1.cdf"
+    folder = tmp_path / "mirror" / "mms1" / "fgm" / "brst" / "l2" / "2015" / "10" / "16"
+    folder.mkdir(parents=True)
+    (folder / name).symlink_to(real_file("mms", name))
+    kw = {
+        "products": "dc_mag",
+        "probes": "mms1",
+        "mode": "brst",
+        "base_url": str(folder.parents[6]),
+    }
+    span = ("2015-10-16T13:05:30", "2015-10-16T13:07:30")
+    gse = helioport.load("mms", *span, coords="gse", **kw)
+    gsm = helioport.load("mms", *span, coords="gsm", **kw)
+    ours = transform(gse["dc_mag_mms1"], "gsm")
+    archive = gsm["dc_mag_mms1"]
+    assert ours.dims == archive.dims == ("time_dc_mag_mms1", "component")
+    assert ours.sizes["time_dc_mag_mms1"] == 120 * 128
+    # float32 in the file, |B| ~ 34 nT: agreement to 0.01 nT, while the frames differ by > 1 nT
+    np.testing.assert_allclose(ours.values, archive.values, atol=0.01)
+    assert np.abs(gse["dc_mag_mms1"].values - archive.values)[:, 1:].max() > 1
+    # the archive's |B| is its own variable, the same in both frames
+    np.testing.assert_array_equal(gse["dc_mag_tot_mms1"].values, gsm["dc_mag_tot_mms1"].values)
+
+
 def test_omni_hourly_gsm_on_demand_matches_the_archives_gsm_columns(real_file, tmp_path):
     src = real_file("omni", "omni2_2010.dat")
     (tmp_path / "low_res_omni").mkdir()
@@ -65,12 +93,16 @@ def test_load_transforms_a_vector_the_archive_lacks_in_the_frame(omni_root):
     b, v = ds["dc_mag"], ds["i_bulkv"]
     assert b.attrs["coords"] == "sm" and b.attrs["transformed_from"] == "gse"
     assert v.attrs["coords"] == "sm" and "spacepy" in v.attrs["transform"]
-    gse = helioport.load(
+    ds_gse = helioport.load(
         "omni", "2010-01-01", "2010-01-01T06:00", products=["dc_mag"], base_url=str(omni_root)
-    )["dc_mag"]
+    )
+    gse = ds_gse["dc_mag"]
     np.testing.assert_allclose(transform(gse, "sm").values, b.values)
-    # magnitudes are frame-free
-    np.testing.assert_allclose(b.sel(component="tot"), gse.sel(component="tot"))
+    # magnitudes are frame-free: the archive's |B| (its own variable) is the same in both
+    np.testing.assert_array_equal(ds["dc_mag_tot"].values, ds_gse["dc_mag_tot"].values)
+    assert np.isfinite(ds["dc_mag_tot"].values).sum() > 300
+    assert ds["dc_mag_tot"].attrs["source_variable"] == "F"
+    assert "transformed_from" not in ds["dc_mag_tot"].attrs
     np.testing.assert_allclose(
         np.linalg.norm(b.sel(component=["x", "y", "z"]), axis=1),
         np.linalg.norm(gse.sel(component=["x", "y", "z"]), axis=1),

@@ -46,7 +46,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("HELIOPORT_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("HELIOPORT_CONFIG", str(tmp_path / "no-such-config.toml"))
+    monkeypatch.setenv("HELIOPORT_CONFIG", os.devnull)  # no config file
 
 
 @pytest.fixture
@@ -748,3 +748,67 @@ def test_loads_share_sessions_and_a_cleared_cache_gets_a_new_database(
     assert [r.status for r in server.log] == [200]  # nothing cached any more: a full answer
     assert db.is_file()
     close_shared_sessions()
+
+
+# -- slow servers ------------------------------------------------------------------------------
+def test_a_server_dripping_bytes_is_cut_below_the_minimum_speed(
+    server: ArchiveServer, tmp_path: Path
+) -> None:
+    """Headers, then one byte every 0.1 s: no socket timeout ever fires, the minimum speed does."""
+    files = listed(server, Transport(make_config(tmp_path)))[:1]
+    cfg = make_config(tmp_path, retries=1, min_speed=100, speed_window=0.5)
+    server.add_fault("*.cdf", "drip", times=2, interval=0.1, size=1)
+    server.clear_log()
+    start = time.monotonic()
+    with Transport(cfg) as t, pytest.raises(DownloadError) as err:
+        t.fetch(files, offline=False)
+    elapsed = time.monotonic() - start
+    assert elapsed < 5, elapsed  # two attempts of about 0.5 s each, not 70 s of dripping
+    text = str(err.value)
+    assert "too slow" in text and "min_speed=100 B/s" in text and files[0].url in text
+    assert "after 2 attempt(s)" in text
+    sent = [r.bytes_sent for r in server.log if r.path.endswith(".cdf")]
+    assert len(sent) == 2 and all(0 < n < 700 for n in sent), sent
+    assert leftovers(cfg.cache_dir) == []
+
+
+def test_a_slow_server_above_the_minimum_speed_is_not_cut(
+    server: ArchiveServer, tmp_path: Path
+) -> None:
+    files = listed(server, Transport(make_config(tmp_path)))[:1]
+    cfg = make_config(tmp_path, retries=0, min_speed=100, speed_window=0.1)
+    server.add_fault("*.cdf", "drip", interval=0.02, size=50)  # about 2500 B/s, checked every 0.1 s
+    with Transport(cfg) as t:
+        got = t.fetch(files, offline=False)
+    assert got[0].action == "downloaded" and got[0].path.read_bytes() == cdf_bytes(700, 1)
+
+
+def test_min_speed_is_a_setting_and_zero_turns_it_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helioport.transport.download import Pace
+
+    default = Config.load(cache_dir=tmp_path)
+    assert (default.min_speed, default.speed_window) == (1024.0, 30.0)
+    (tmp_path / "c.toml").write_text("min_speed = 10\nspeed_window = 2\n")
+    monkeypatch.setenv("HELIOPORT_CONFIG", str(tmp_path / "c.toml"))
+    assert (Config.load().min_speed, Config.load().speed_window) == (10.0, 2.0)
+    Pace(0, 1, clock=iter([0.0, 100.0]).__next__).check(0)  # off: never cuts, however slow
+    with pytest.raises(Exception, match="too slow: 0 bytes in the last 100 s"):
+        Pace(1, 1, clock=iter([0.0, 100.0]).__next__).check(0)
+    with pytest.raises(ConfigError, match="min_speed"):
+        Config.load(min_speed=-1)
+
+
+def test_a_listing_dripping_bytes_is_cut_too(server: ArchiveServer, tmp_path: Path) -> None:
+    cfg = make_config(tmp_path, retries=1, min_speed=100, speed_window=0.5)
+    server.add_fault("*/hro_1min/2010/", "drip", times=2, interval=0.1, size=1)
+    start = time.monotonic()
+    with Transport(cfg) as t:
+        ctx = t.context(omni_spec(server.url + "omni/"), offline=False)
+        with pytest.raises(DownloadError, match="too slow: .* below min_speed=100 B/s"):
+            ctx.list_dir(ctx.join(ctx.base_url(), "hro_1min", "2010/"))
+        assert time.monotonic() - start < 5
+        # the next listing (no fault left) is complete and parsed as usual
+        names = [e.name for e in ctx.list_dir(ctx.join(ctx.base_url(), "hro_1min", "2010/"))]
+    assert names == ["omni_hro_1min_20100101_v01.cdf", "omni_hro_1min_20100201_v01.cdf"]

@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 # public name -> the module that defines it
 _LAZY = {
     "align": "align",
+    "find_events": "events",
     "load": "api",
     "load_data": "api",
     "mission_info": "api",
@@ -66,6 +67,7 @@ __all__ = [
     "UnknownProductError",
     "__version__",
     "align",
+    "find_events",
     "hookimpl",
     "load",
     "load_data",

@@ -1,9 +1,10 @@
 """Put variables with different time bases on one common ``time`` axis.
 
 A loaded :class:`xarray.Dataset` keeps each variable on its own time dimension
-(``time_dc_mag_mms1``, ``time_i_dens_mms1``...). :func:`align` resamples them
-all onto one ``time`` axis; :func:`interp_to` does it for one DataArray and is
-what the derivations use.
+(``time_dc_mag_mms1``, ``time_i_dens_mms1``...: :mod:`helioport.naming`).
+:func:`align` resamples them all onto one ``time`` axis (``load(..., time=...)``
+and ``ds.helio.align()`` call it); :func:`interp_to` does it for one DataArray
+and is what the derivations use.
 
 Rules, the same for every variable:
 

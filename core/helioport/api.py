@@ -2,23 +2,33 @@
 
 ``load()`` validates the request against the mission (:class:`Request`) and
 hands it to the one request lifecycle all data takes (:mod:`helioport.lifecycle`).
+Importing this module registers the ``.helio`` accessor (:mod:`helioport.accessor`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import xarray as xr
 
+from . import accessor as _accessor  # noqa: F401  (registers the ``.helio`` accessor)
+from .align import align
 from .config import Config
 from .errors import InvalidRequestError
 from .lifecycle import run
+from .naming import variable_name
 from .registry import Registry, get_registry
 from .schema import MissionSpec, Request
 
 __all__ = ["load", "load_data", "mission_info", "missions", "products"]
+
+# ``helioport.align`` is the public function (the package's lazy name), but importing the
+# submodule of the same name (done above, and by the derivations) makes Python set the
+# package's attribute to the module: put the function back, once the module is loaded.
+sys.modules[__package__].align = align
 
 
 def missions(*, registry: Registry | None = None) -> list[str]:
@@ -74,18 +84,23 @@ def products(mission: str, *, as_frame: bool = False, registry: Registry | None 
 
 def load(
     mission: str,
-    start: Any,
-    end: Any,
+    start: Any = None,
+    end: Any = None,
     products: Iterable[str] | str | None = None,
     probes: Iterable[str] | str | None = None,
     coords: str | None = None,
     mode: str | None = None,
     *,
+    trange: Sequence[Any] | None = None,
+    time: str | None = None,
+    time_method: str = "linear",
+    time_tolerance: Any = None,
     offline: bool | None = None,
     version: str | None = None,
     base_url: str | Mapping[str, str] | None = None,
     cache_dir: str | None = None,
     progress: bool | None = None,
+    max_files: int | None = None,
     registry: Registry | None = None,
     **options: Any,
 ) -> xr.Dataset:
@@ -97,7 +112,7 @@ def load(
         An installed mission (``"omni"``, ``"mms"``...); see :func:`missions`.
     start, end
         Datetimes (naive = UTC), ISO strings, ``numpy.datetime64``,
-        ``pandas.Timestamp`` or ``astropy.time.Time``.
+        ``pandas.Timestamp`` or ``astropy.time.Time``. Or give ``trange``.
     products
         Product names (``"dc_mag"``, ``["i_dens", "mag_elev_angle"]``);
         derived products are computed from their inputs.
@@ -107,6 +122,20 @@ def load(
         Coordinate system (``"gse"``, ``"gsm"``), default the mission's.
     mode
         Data rate / resolution (``"1min"``, ``"brst"``), default the mission's.
+    trange
+        ``[start, end]`` as pySPEDAS takes it (``["2015-10-16/13:06", "2015-10-16/13:07"]``),
+        instead of ``start`` and ``end``.
+    time
+        ``None`` (default): each variable keeps its own ``time_<variable>``
+        dimension. An output variable (``"dc_mag_mms1"``) or a requested
+        product (``"dc_mag"``: its variable of the first probe requested):
+        every variable is put on that variable's times, one ``time``
+        dimension, by :func:`helioport.align.align` with ``time_method`` and
+        ``time_tolerance``; the Dataset's ``alignment`` attr states how.
+    time_method, time_tolerance
+        ``"linear"`` (default) or ``"nearest"``, and the largest gap bridged
+        (linear) or distance to the nearest sample (seconds, ``"2s"``,
+        timedelta); used with ``time`` only.
     offline
         Use only the local cache (default: ``HELIOPORT_OFFLINE`` or config).
     version
@@ -116,21 +145,44 @@ def load(
         ``https://`` server, ``file://`` URL or a folder path.
     cache_dir
         Cache folder (default: ``HELIOPORT_CACHE_DIR`` or the user cache dir).
+    max_files
+        The most files (and folder listings) one request may involve before it
+        stops with an :class:`InvalidRequestError` (default 5000, or
+        ``max_files`` in the config file); raise it to confirm a huge request.
     **options
         Plugin-specific options, passed on in ``request.options``.
 
     Returns
     -------
     xarray.Dataset
-        A variable per product (and probe: ``dc_mag_mms1``), each on its own
-        ``time_<variable>`` dimension unless it shares a time base; attrs with
-        units, frame and provenance (files, versions).
+        A variable per product (and probe: ``dc_mag_mms1``), with dimensions
+        that depend on the variable alone (:mod:`helioport.naming`): its own
+        ``time_<variable>``, ``component`` (``x, y, z``) for vectors, whose
+        magnitude the archive gives is a variable of its own
+        (``dc_mag_tot_mms1``), ``component_1``/``component_2`` for tensors
+        and ``<axis>_<variable>`` for other axes; attrs with units, frame and
+        provenance (files, versions). ``ds.helio.sel(time=slice(a, b))``
+        selects on every time dimension at once.
+
+    Raises
+    ------
+    InvalidRequestError
+        Both or neither of ``start``/``end`` and ``trange``, or a ``time``
+        that names no output variable nor requested product (the valid ones
+        are listed), besides every check of the request.
 
     Examples
     --------
     >>> ds = helioport.load("omni", "2010-01-01", "2010-01-02", products=["dc_mag"], mode="hourly")  # doctest: +SKIP
     >>> ds["dc_mag"].sel(component="z")  # doctest: +SKIP
+    >>> ds = helioport.load("mms", trange=["2015-10-16/13:05", "2015-10-16/13:07"],
+    ...                     products=["dc_mag", "i_dens"], probes=1, time="i_dens")  # doctest: +SKIP
     """
+    start, end = _time_range(start, end, trange)
+    if time is not None and time_method not in ("linear", "nearest"):
+        raise InvalidRequestError(
+            f"time_method={time_method!r} is not known; use 'linear' or 'nearest'"
+        )
     reg = registry or get_registry()
     spec = reg.mission(mission)
     cfg = Config.load(
@@ -138,6 +190,7 @@ def load(
         offline=offline,
         urls=_mirror_urls(spec, base_url),
         progress=progress,
+        max_files=max_files,
     )
     derivs = reg.derivations_for(spec.name)
     request = Request.for_mission(
@@ -154,13 +207,57 @@ def load(
         offline=cfg.offline,
         options=dict(options),
     )
-    return run(reg, spec, cfg, derivs, request)
+    ds = run(reg, spec, cfg, derivs, request)
+    if time is None:
+        return ds
+    source = _time_source(ds, time, list(request.products), list(request.probes))
+    return align(ds, source, method=time_method, tolerance=time_tolerance)  # type: ignore[arg-type]
+
+
+def _time_range(start: Any, end: Any, trange: Sequence[Any] | None) -> tuple[Any, Any]:
+    """``(start, end)`` from ``start``/``end`` or ``trange``: exactly one of the two forms."""
+    if trange is None:
+        if start is None or end is None:
+            raise InvalidRequestError(
+                f"load needs a time range: give start and end (start={start!r}, end={end!r}) "
+                "or trange=[start, end]"
+            )
+        return start, end
+    if start is not None or end is not None:
+        raise InvalidRequestError(
+            "give the time range once: start and end, or trange=[start, end], not both "
+            f"(start={start!r}, end={end!r}, trange={trange!r})"
+        )
+    if isinstance(trange, (str, bytes)) or len(trange) != 2:
+        raise InvalidRequestError(
+            f"trange must be two times [start, end], e.g. ['2015-10-16/13:05', '2015-10-16/13:07'], "
+            f"not {trange!r}"
+        )
+    return trange[0], trange[1]
+
+
+def _time_source(ds: xr.Dataset, time: Any, products: list[str], probes: list[str]) -> str:
+    """The output variable whose times ``load(time=...)`` names: itself, or a product's."""
+    names = [str(v) for v in ds.data_vars]
+    if isinstance(time, str):
+        if time in names:
+            return time
+        for probe in probes or [None]:
+            if time in products and variable_name(time, probe) in names:
+                return variable_name(time, probe)
+        if time in products and time in names:  # a product made across probes (j_curl)
+            return time
+    raise InvalidRequestError(
+        f"time={time!r} names no variable of this request; give one of its variables "
+        f"({', '.join(names)}) or products ({', '.join(products)}), or time=None to keep "
+        "each variable on its own time dimension"
+    )
 
 
 def load_data(
     mission: str,
-    start_time: Any,
-    end_time: Any,
+    start_time: Any = None,
+    end_time: Any = None,
     prod: Iterable[str] | str | None = None,
     probes: Iterable[str] | str | None = None,
     coords: str | None = None,
@@ -169,10 +266,15 @@ def load_data(
 ) -> xr.Dataset:
     """The AIDApy signature of :func:`load` (``prod`` for ``products``).
 
+    Keyword arguments are :func:`load`'s (``trange=[start, end]`` instead of the
+    two times, ``time=`` for one time axis, ``base_url=``...).
+
     Examples
     --------
     >>> ds = helioport.load_data("mms", "2015-10-16T13:05", "2015-10-16T13:07",
     ...                          prod=["dc_mag"], probes=["1"], coords="gse", mode="brst")  # doctest: +SKIP
+    >>> ds = helioport.load_data("mms", trange=["2015-10-16/13:05", "2015-10-16/13:07"],
+    ...                          prod=["dc_mag"], probes=["1"], mode="brst")  # doctest: +SKIP
     """
     return load(
         mission,

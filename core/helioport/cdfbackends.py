@@ -43,11 +43,17 @@ __all__ = [
 
 READER_ENV = "HELIOPORT_CDF_READER"
 READERS = ("pycdfpp", "cdflib")
+#: what a decoder raises on a damaged file (cdflib reads garbage offsets and sizes as they
+#: come: negative seeks, missing keys, types it cannot build, arrays too large to allocate)
 DECODER_ERRORS = (
     OSError,
     ValueError,
     EOFError,
     IndexError,
+    KeyError,
+    TypeError,
+    OverflowError,
+    MemoryError,
     RuntimeError,
     BufferError,
     struct.error,

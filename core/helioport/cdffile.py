@@ -33,7 +33,7 @@ from .epochs import (
     datetime64_to_epoch,
     datetime64_to_tt2000,
 )
-from .errors import CorruptFileError, DataNotFoundError, HelioportError
+from .errors import CorruptFileError, DataNotFoundError, HelioportError, MissingFileError
 from .times import to_datetime64
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def open_file(path: PathLike, reader: str | None = None) -> CdfFile:
     """
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"no such CDF file: {p}")
+        raise MissingFileError(f"no such CDF file: {p}", path=p)
     check_header(p)
     st = p.stat()
     name = cdf_reader(reader)
@@ -83,7 +83,9 @@ def open_file(path: PathLike, reader: str | None = None) -> CdfFile:
         raise
     except DECODER_ERRORS as exc:
         raise CorruptFileError(
-            f"{p} could not be read as a CDF ({exc}); delete it and download it again"
+            f"{p} could not be read as a CDF ({type(exc).__name__}: {exc}); delete it and "
+            "download it again",
+            path=p,
         ) from exc
 
 
@@ -96,7 +98,8 @@ def _translating(p: Path) -> Iterator[None]:
         raise
     except DECODER_ERRORS as exc:
         raise CorruptFileError(
-            f"{p} is damaged ({type(exc).__name__}: {exc}); delete it and download it again"
+            f"{p} is damaged ({type(exc).__name__}: {exc}); delete it and download it again",
+            path=p,
         ) from exc
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pycdfpp
 
 from .cdfbackends import TYPE_NAMES, CdfFile, FileMeta, VarInfo
-from .cdfcheck import BlockCheck, inflate_file
+from .cdfcheck import BlockCheck, check_structure, inflate_file
 
 __all__ = ["PycdfppFile"]
 
@@ -82,6 +82,7 @@ class PycdfppFile(CdfFile):
     def __init__(self, path: Path, key: tuple, meta: Callable[[tuple, Any], FileMeta]):
         self.path = path
         buf = inflate_file(path.read_bytes(), str(path))
+        check_structure(buf, str(path))  # a damaged pointer must not reach the C++ decoder
         self.blocks = BlockCheck(buf, str(path))
         self.cdf = pycdfpp.load(buf)
         if self.cdf is None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
-from .errors import HelioportError
+from .errors import HelioportError, InvalidRequestError, UnknownMissionError
 
 __all__ = ["main"]
 
@@ -133,6 +134,10 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", help="catalog file: .txt (AIDApy), .csv, .json, .xml/.vot (VOTable)"
     )
     ep.add_argument("--plot", help="summary plot PNG")
+    pp = sub.add_parser("plugin", help="plugin author's tools: 'plugin new NAME' scaffolds one")
+    pp.add_argument("action", choices=["new"])
+    pp.add_argument("name", help="the new mission's name, e.g. solar_probe")
+    pp.add_argument("--dest", default=".", help="folder receiving helioport-NAME/ (default .)")
     return p
 
 
@@ -208,6 +213,8 @@ def _cmd_cache(args) -> int:
 
     cfg = Config.load(cache_dir=args.cache_dir)
     t = Transport(cfg)
+    if args.mission is not None:
+        _check_cached_mission(args.mission, t.cache_info()["missions"])
     if args.action == "info":
         info = t.cache_info()
         for k, v in info.items():
@@ -229,6 +236,35 @@ def _cmd_cache(args) -> int:
     return 0
 
 
+def _check_cached_mission(mission: str, cached: dict[str, Any]) -> None:
+    """Refuse ``--mission`` naming neither an installed mission nor one with cached files."""
+    from .registry import get_registry
+
+    installed = sorted(get_registry().missions())
+    if mission in installed or mission in cached:
+        return
+    raise UnknownMissionError(
+        f"no mission {mission!r}: installed missions are {', '.join(installed) or 'none'}; "
+        f"missions with cached files: {', '.join(sorted(cached)) or 'none'}"
+    )
+
+
+def _require(text: str) -> str | float:
+    """``--require``: ``any``, ``all`` or a fraction in (0, 1]."""
+    if text in ("any", "all"):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 1:
+        raise InvalidRequestError(
+            f"--require {text!r} is not understood: use any, all, or a fraction in (0, 1] such "
+            "as 0.5 (the share of a window's samples where the criterion must hold)"
+        )
+    return value
+
+
 def _cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -239,10 +275,7 @@ def _cmd_events(args) -> int:
     from .events import find_events, parse_criteria, summary_plot
 
     parse_criteria(args.criteria)  # a bad expression fails before anything is loaded
-    try:
-        require: str | float = float(args.require)
-    except ValueError:
-        require = args.require
+    require = _require(args.require)
     catalog = find_events(
         {"mission": args.mission, "start": args.start, "end": args.end, **_request_keywords(args)},
         args.criteria,
@@ -296,12 +329,43 @@ _COMMANDS = {
     "demo": _cmd_demo,
     "events": _cmd_events,
     "catalog": _cmd_catalog,
+    "plugin": lambda args: __import__("helioport.scaffold").scaffold.run_new(args.name, args.dest),
 }
+
+
+#: how messages written for the Python API name a setting, and the command line's way
+_FLAGS = (
+    (re.compile(r"--offline, offline=True(?: or HELIOPORT_OFFLINE=1)?"), "--offline"),
+    (re.compile(r"unset HELIOPORT_OFFLINE / offline=True"), "drop --offline"),
+    (re.compile(r"offline=True(?: or HELIOPORT_OFFLINE=1)?"), "--offline"),
+    (re.compile(r"\(offline=False(?:, --offline not given)?\)"), "(without --offline)"),
+    (re.compile(r"offline=False"), "no --offline"),
+    (re.compile(r"base_url= / --base-url|base_url="), "--base-url"),
+    (re.compile(r"\(version=\.\.\.\)"), "(--version ...)"),
+    (re.compile(r"\bversion=(?='|\.\.\.)"), "--version "),
+    (re.compile(r"cache_dir \(HELIOPORT_CACHE_DIR\)"), "--cache-dir (or HELIOPORT_CACHE_DIR)"),
+)
+
+
+def cli_words(text: str) -> str:
+    """A message written for the Python API with the command line's flags for its keywords
+    (``offline=True`` -> ``--offline``, ``base_url=`` -> ``--base-url``...).
+
+    Examples
+    --------
+    >>> cli_words("go offline (--offline, offline=True or HELIOPORT_OFFLINE=1)")
+    'go offline (--offline)'
+    >>> cli_words("Go online (offline=False) to check.")
+    'Go online (without --offline) to check.'
+    """
+    for pattern, flag in _FLAGS:
+        text = pattern.sub(flag, text)
+    return text
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as one line, like errors (``--debug`` shows where they came from)."""
-    print(f"helioport: warning: {message}", file=sys.stderr)
+    print(f"helioport: warning: {cli_words(str(message))}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -319,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HelioportError as exc:
         if args.debug:
             raise
-        print(f"helioport: error: {exc}", file=sys.stderr)
+        print(f"helioport: error: {cli_words(' '.join(str(exc).split()))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("helioport: interrupted", file=sys.stderr)

@@ -39,10 +39,34 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def config_file_path() -> Path:
-    """Where the config file is read from."""
+    """Where the config file is read from: ``HELIOPORT_CONFIG``, else
+    ``<user config dir>/helioport/config.toml`` (``$XDG_CONFIG_HOME`` on Linux).
+
+    ``HELIOPORT_CONFIG`` must name a file that exists (a typo would otherwise
+    silently drop every setting), or be ``os.devnull`` (``/dev/null``): no
+    config file at all.
+
+    Raises
+    ------
+    ConfigError
+        ``HELIOPORT_CONFIG`` names nothing, or a folder.
+
+    Examples
+    --------
+    >>> config_file_path()  # doctest: +SKIP
+    PosixPath('/home/me/.config/helioport/config.toml')
+    """
     env = os.environ.get("HELIOPORT_CONFIG")
     if env:
-        return Path(env).expanduser()
+        path = Path(env).expanduser()
+        if str(path) != os.devnull and not path.is_file():
+            what = "a folder" if path.is_dir() else "nothing"
+            raise ConfigError(
+                f"HELIOPORT_CONFIG={env!r} names {what}; point it at a config file (TOML), "
+                f"set it to {os.devnull} for no config file, or unset it to use "
+                f"{Path(platformdirs.user_config_dir('helioport')) / 'config.toml'}"
+            )
+        return path
     return Path(platformdirs.user_config_dir("helioport")) / "config.toml"
 
 
@@ -74,6 +98,17 @@ class Config(BaseModel):
 
     Build it with :meth:`Config.load`, which merges keywords, environment and the
     config file.
+
+    Network limits: ``timeout`` (seconds) bounds the connection and each wait
+    for bytes; a file download slower than ``min_speed`` bytes/s over any
+    ``speed_window`` seconds is cut and retried (``min_speed = 0`` turns this
+    off), so a download of ``n`` bytes ends within about
+    ``n / min_speed + 2 * speed_window`` seconds per attempt, whatever the
+    server does. ``retries`` more attempts follow a failed one, ``backoff``
+    seconds apart (doubling), or what ``Retry-After`` asks up to
+    ``max_retry_after``. ``max_files`` is the largest number of files (or
+    folder listings) one request may need before it stops and asks for the
+    ``max_files=`` option.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -87,6 +122,9 @@ class Config(BaseModel):
     backoff: float = Field(1.0, ge=0.0)
     max_retry_after: float = Field(600.0, ge=0.0)
     timeout: float = Field(60.0, gt=0.0)
+    min_speed: float = Field(1024.0, ge=0.0)
+    speed_window: float = Field(30.0, gt=0.0)
+    max_files: int = Field(5000, ge=1)
     progress: bool | None = None
 
     @classmethod

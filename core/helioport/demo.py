@@ -80,13 +80,32 @@ def _traffic(server, since: int) -> str:
 
 
 def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> int:
-    """Run the demo; returns the exit status (0 when every step worked)."""
-    from .testing import ArchiveServer
+    """Run the demo; returns the exit status (0 when every step worked).
 
+    Unknown missions are refused before anything is written; a demo that
+    fails with an error removes the temporary work folder it made (a
+    ``workdir`` given is kept).
+    """
     reg = get_registry()
     names = missions or sorted(reg.missions())
-    base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="helioport-demo-"))
-    base.mkdir(parents=True, exist_ok=True)
+    for mission in names:
+        reg.mission(mission)  # an unknown mission fails here, listing the installed ones
+    if workdir:
+        base = Path(workdir)
+        base.mkdir(parents=True, exist_ok=True)
+        return _run(reg, names, base)
+    base = Path(tempfile.mkdtemp(prefix="helioport-demo-"))
+    try:
+        return _run(reg, names, base)
+    except BaseException:
+        shutil.rmtree(base, ignore_errors=True)  # a failed demo leaves no temporary folder
+        raise
+
+
+def _run(reg, names: list[str], base: Path) -> int:
+    """The demo's steps for ``names`` in the work folder ``base``; the exit status."""
+    from .testing import ArchiveServer
+
     archive, cache, out = base / "archive", base / "cache", base / "output"
     for folder in (archive, cache):
         if folder.exists():
@@ -95,7 +114,6 @@ def run_demo(workdir: str | None = None, missions: list[str] | None = None) -> i
     print(f"helioport demo: work folder {base}")
     done = 0
     for mission in names:
-        reg.mission(mission)  # an unknown mission fails here, listing the installed ones
         t0 = time.perf_counter()
         sample = reg.call(
             "helioport_sample_archive", mission, mission=mission, root=archive / mission

@@ -23,6 +23,7 @@ __all__ = [
     "DownloadError",
     "HelioportError",
     "InvalidRequestError",
+    "MissingFileError",
     "OfflineError",
     "PluginError",
     "UnknownMissionError",
@@ -69,7 +70,19 @@ class OfflineError(DownloadError):
 
 
 class CorruptFileError(DownloadError):
-    """A fetched or cached file is truncated, the wrong size, or not what it claims."""
+    """A fetched or cached file is truncated, the wrong size, or not what it claims.
+
+    ``path`` is the damaged file when it is known (a cached file that fails to
+    read): the lifecycle moves it aside and fetches it once more.
+    """
+
+    def __init__(self, *args: object, path: str | Path | None = None) -> None:
+        super().__init__(*args)
+        self.path = None if path is None else Path(path)
+
+
+class MissingFileError(CorruptFileError, FileNotFoundError):
+    """A file that should be on disk (a cached file, a path given to a reader) is not there."""
 
 
 class DerivationError(HelioportError):
@@ -114,7 +127,8 @@ def warn_caller(message: str, category: type[Warning] = UserWarning) -> None:
     However deep in the lifecycle a warning starts, it points at the user's
     ``helioport.load(...)`` call, not at helioport's internals.
     """
-    level, frame = 1, sys._getframe(1)
+    # stacklevel 1 is this line; 2 is the frame of our caller, where the walk starts
+    level, frame = 2, sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)

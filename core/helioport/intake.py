@@ -18,7 +18,7 @@ registry. Traps of intake 2.0.9 this module works around:
 
 Examples
 --------
->>> from helioport.catalog import catalog
+>>> from helioport.intake import catalog
 >>> cat = catalog()
 >>> list(cat)  # doctest: +SKIP
 ['mms', 'omni']

@@ -29,24 +29,28 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import PluginError
+from .errors import DownloadError, InvalidRequestError, OfflineError, PluginError
 from .schema import RemoteFile, Request
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from .transport.context import ArchiveContext
 
-__all__ = ["FileTemplate", "Period", "find_files", "periods"]
+__all__ = ["PRUNE_ABOVE", "FileTemplate", "Period", "existing_folders", "find_files", "periods"]
 
+log = logging.getLogger(__name__)
 UTC = dt.timezone.utc
 Period = Literal["hour", "day", "month", "halfyear", "year"]
 _MONTHS = {"month": 1, "halfyear": 6, "year": 12}
 _VERSION = "{version}"
 _MARK = "@@version@@"  # stands for {version} through str.format and strftime
+#: more dated folders than this are first looked up in their parents (:func:`existing_folders`)
+PRUNE_ABOVE = 16
 
 
 def _utc(t: dt.datetime) -> dt.datetime:
@@ -140,7 +144,12 @@ def find_files(
 ) -> list[RemoteFile]:
     """Every version of every file of ``template`` covering ``[start, end)`` (default: the request's).
 
-    Each folder is listed once, whatever the number of periods in it.
+    Each folder is listed once, whatever the number of periods in it. When a
+    range touches many dated folders (a century of daily folders), the
+    folders that exist are found first by listing their parents (years, then
+    months, then days: :func:`existing_folders`), so only folders that exist
+    are listed; a range that still needs more than ``max_files`` folder
+    listings stops with :class:`~helioport.errors.InvalidRequestError`.
     Files the listing does not show are simply absent (the core reports a
     request with no file at all).
 
@@ -163,17 +172,27 @@ def find_files(
     [RemoteFile(url='https://.../omni_hro_1min_20100101_v01.cdf', version='01', ...)]
     """
     base = ctx.base_url(template.source)
-    first_t = start or request.start
-    last_t = end or request.end
-    by_folder: dict[str, dict[tuple[str, str], tuple[dt.datetime, dt.datetime]]] = {}
-    for p0, p1 in periods(first_t, last_t, template.period):
-        rel = template.relpath(p0, **fields)
-        folder, _, name = rel.rpartition("/")
-        head, sep, tail = name.partition(_VERSION)
-        by_folder.setdefault(folder, {})[(head, tail if sep else "\0")] = (p0, p1)
+    first_t = _utc(start or request.start)
+    last_t = _utc(end or request.end)
+    folder_path = template.path.rpartition("/")[0]
+    step = _folder_period(folder_path, template.period)
+    spans: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+    folder_of = FileTemplate(template.source, folder_path + "/x", step)
+    for f0, f1 in periods(first_t, last_t, step):
+        folder = folder_of.relpath(f0, **fields).rpartition("/")[0]
+        old = spans.get(folder)
+        spans[folder] = (f0, f1) if old is None else (min(old[0], f0), max(old[1], f1))
+    kept = existing_folders(ctx, base, list(spans), what=f"{request.mission} files")
     version_re = re.compile(template.version)
     files: list[RemoteFile] = []
-    for folder, wanted in by_folder.items():
+    for folder in kept:
+        f0, f1 = spans[folder]
+        wanted: dict[tuple[str, str], tuple[dt.datetime, dt.datetime]] = {}
+        for p0, p1 in periods(max(first_t, f0), min(last_t, f1), template.period):
+            rel = template.relpath(p0, **fields)
+            name = rel.rpartition("/")[2]
+            head, sep, tail = name.partition(_VERSION)
+            wanted[(head, tail if sep else "\0")] = (p0, p1)
         url = ctx.join(base, folder + "/") if folder else base
         index = _index(wanted)
         for entry in ctx.list_dir(url):
@@ -202,6 +221,99 @@ def find_files(
                 )
             )
     return files
+
+
+#: strftime codes of a folder path, finest first, and the period a folder then spans
+_FOLDER_CODES: tuple[tuple[tuple[str, ...], Period], ...] = (
+    (("%H", "%I"), "hour"),
+    (("%d", "%j", "%a", "%A", "%w"), "day"),
+    (("%m", "%b", "%B"), "month"),
+    (("%Y", "%y"), "year"),
+)
+_ORDER: tuple[Period, ...] = ("hour", "day", "month", "halfyear", "year")
+
+
+def _folder_period(folder_path: str, period: Period) -> Period:
+    """The span one folder of ``folder_path`` covers (its finest strftime code), never finer
+    than the files' own ``period``; ``year`` for a folder without date codes (listed once)."""
+    step: Period = "year"
+    for codes, span in _FOLDER_CODES:
+        if any(c in folder_path for c in codes):
+            step = span
+            break
+    return step if _ORDER.index(step) >= _ORDER.index(period) else period
+
+
+def existing_folders(
+    ctx: ArchiveContext,
+    base: str,
+    folders: list[str],
+    *,
+    what: str = "files",
+    min_prune: int = PRUNE_ABOVE,
+) -> list[str]:
+    """The ``folders`` (paths below ``base``) that exist, found by listing their parents.
+
+    A range of a century asks for tens of thousands of dated folders
+    (``2015/10/16``) of which a few hundred exist. Above ``min_prune``
+    folders, the parent of the first level where they differ is listed once
+    (the years), folders whose part at that level is not there are dropped,
+    and so on down (months, then days), so the cost is the folders that
+    exist plus their parents. Below it, nothing is listed here (listing the
+    folders themselves is as cheap).
+
+    Raises
+    ------
+    InvalidRequestError
+        More than ``ctx.config.max_files`` folders would still need a
+        listing; the message names the count and the ``max_files=`` option.
+
+    Examples
+    --------
+    >>> existing_folders(ctx, base, ["l2/2015/10/16", "l2/2015/10/17"])  # doctest: +SKIP
+    ['l2/2015/10/16', 'l2/2015/10/17']
+    """
+    split = [[s for s in f.split("/") if s] for f in folders]
+    kept = ["/".join(p) for p in _prune(ctx, base, split, 0, min_prune)]
+    limit = ctx.config.max_files
+    if len(kept) > limit:
+        raise InvalidRequestError(
+            f"listing the {what} of this range needs {len(kept)} folder listings under {base} "
+            f"({kept[0]} to {kept[-1]}), more than max_files={limit}; narrow the time range, "
+            f"or to go ahead raise the limit: max_files={len(kept)} (a keyword of load, or "
+            "max_files in the config file)"
+        )
+    return kept
+
+
+def _prune(
+    ctx: ArchiveContext, base: str, paths: list[list[str]], depth: int, min_prune: int
+) -> list[list[str]]:
+    """Keep the ``paths`` (sharing their first ``depth`` parts) whose folders exist."""
+    if len(paths) <= max(min_prune, 1):
+        return paths
+    d = depth
+    while all(len(p) > d for p in paths) and len({p[d] for p in paths}) == 1:
+        d += 1
+    if any(len(p) <= d for p in paths):
+        return paths  # folders of different depths: nothing to prune safely
+    parent = paths[0][:d]
+    url = ctx.join(base, *parent) + "/" if parent else base
+    try:
+        names = {e.name for e in ctx.list_dir(url)}
+    except DownloadError as exc:  # a parent the server does not let list (403): list them all
+        if isinstance(exc, OfflineError):
+            raise
+        log.info("cannot list %s to skip missing folders (%s); listing each folder", url, exc)
+        return paths
+    groups: dict[str, list[list[str]]] = {}
+    for p in paths:
+        if p[d] in names:
+            groups.setdefault(p[d], []).append(p)
+    out: list[list[str]] = []
+    for group in groups.values():
+        out += _prune(ctx, base, group, d + 1, min_prune) if len(group[0]) > d + 1 else group
+    return out
 
 
 def _index(wanted: dict[tuple[str, str], Any]) -> dict[int, dict[str, list[str]]]:

@@ -36,7 +36,7 @@ import pandas as pd
 import xarray as xr
 
 from ..align import find_time_dim
-from ..errors import DerivationError
+from ..errors import DerivationError, InvalidRequestError
 from .elevation import series_times, xyz_components
 from .interpolate import interp_linear
 
@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_MIN_SHAPE",
     "MU0",
     "NT_PER_KM_TO_T_PER_M",
+    "POSITION_SOURCES",
     "curlometer",
     "j_curl",
     "tetrahedron_shape",
@@ -277,6 +278,36 @@ def _reach_ns(da: xr.DataArray) -> int | None:
     return None if reach is None else int(reach.value)
 
 
+POSITION_SOURCES = ("mec", "fgm")
+"""Values of the request option ``positions`` j_curl reads (default ``"mec"``)."""
+
+
+def _positions_used(poss: Mapping[str, xr.DataArray], request: Any) -> str:
+    """``"mec: mms1_mec_r_gse, ..."`` or ``"fgm: ..."``: where the positions come from, checked
+    against the option ``positions``."""
+    options = getattr(request, "options", None) or {}
+    asked = options.get("positions")
+    if asked is None or isinstance(asked, bool):  # MMS' positions=True adds dc_mag_pos: not ours
+        asked = "mec"
+    asked = str(asked).strip().lower()
+    if asked not in POSITION_SOURCES:
+        raise InvalidRequestError(
+            f"j_curl: positions={options.get('positions')!r} is not one of "
+            f"{', '.join(POSITION_SOURCES)}; 'mec' (default) uses sc_pos, 'fgm' the "
+            "positions the magnetometer files carry"
+        )
+    names = [str(da.attrs.get("source_variable") or f"sc_pos of {p}") for p, da in poss.items()]
+    if asked == "fgm":
+        other = [n for n in names if "fgm" not in n.lower()]
+        if other:
+            raise DerivationError(
+                f"j_curl: positions='fgm' asks for the FGM files' positions, but sc_pos comes "
+                f"from {', '.join(other)}; this mission's plugin does not serve them for "
+                "positions='fgm': leave positions to 'mec'"
+            )
+    return f"{asked}: {', '.join(names)}"
+
+
 def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None) -> xr.Dataset:
     """The ``j_curl`` derivation: curlometer current from four probes.
 
@@ -289,7 +320,12 @@ def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None
         ignored). Positions in km (m and Re are converted), B in nT.
     request
         The :class:`~helioport.schema.Request`; ``request.options
-        ["curlometer_min_shape"]`` overrides the degeneracy threshold.
+        ["curlometer_min_shape"]`` overrides the degeneracy threshold, and
+        ``request.options["positions"]`` says where the positions come from:
+        ``"mec"`` (default, the mission's ``sc_pos``, for MMS the MEC
+        ephemeris) or ``"fgm"`` (the magnetometer files' own positions; the
+        mission plugin serves ``sc_pos`` from them, and every ``sc_pos`` input
+        must then name an FGM variable).
 
     Returns
     -------
@@ -306,7 +342,10 @@ def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None
     Raises
     ------
     DerivationError
-        Not exactly four probes with both inputs, mixed frames, unknown units.
+        Not exactly four probes with both inputs, mixed frames, unknown units,
+        ``positions="fgm"`` with positions that are not the FGM files'.
+    InvalidRequestError
+        ``positions`` is neither ``"mec"`` nor ``"fgm"``.
 
     Examples
     --------
@@ -339,6 +378,7 @@ def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None
             "load them with the same coords= (e.g. coords='gse')"
         )
     frame = next(iter(known.values()), None)
+    positions = _positions_used(poss, request)
 
     first = probes[0]
     for p in probes:
@@ -371,6 +411,7 @@ def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None
         "method": "curlometer (Chanteur 1998 barycentric)",
         "probes": ",".join(map(str, probes)),
         "time_base": f"dc_mag of {first}",
+        "positions": positions,
         "interpolation": (
             "linear onto the time base; positions also extrapolated linearly up to one of "
             "their sample spacings beyond their ends; NaN elsewhere outside an input's span"

@@ -38,7 +38,9 @@ def helioport_derivations() -> list[Derivation]:
             min_probes=4,
             options={
                 "curlometer_min_shape": "tetrahedron shape factor below which j_curl is NaN with a warning "
-                "(default 1e-3)"
+                "(default 1e-3)",
+                "positions": "'mec' (default): positions from sc_pos; 'fgm': the positions the "
+                "magnetometer files carry (MMS FGM)",
             },
         ),
         Derivation(

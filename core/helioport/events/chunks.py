@@ -4,19 +4,35 @@
 everything it needs travels in the (picklable) :class:`Plan`. Every load of a
 request goes through :func:`load_span`, the probe load (:func:`probe_load`)
 included, so the probe's data can serve as the first chunk.
+
+The spacecraft location is optional, never a reason to fail: :func:`load_span`
+asks for ``sc_pos`` with the criterion products and, when that fails for any
+reason (the mission has none, not in this mode or frame, files without the
+position variables), loads the criterion products alone and says why the
+location is missing. A chunk whose criterion data the archive lacks is not
+searched, and says so (:attr:`ChunkResult.searched`); any other failure raises.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from ..errors import CriteriaError, DataNotFoundError, InvalidRequestError, UnknownProductError
+from ..errors import (
+    CriteriaError,
+    DataNotFoundError,
+    HelioportError,
+    InvalidRequestError,
+    UnknownProductError,
+)
 from ..times import format_time, from_ns, parse_time, to_ns
 from .criteria import Criterion
 from .engine import Grid, ProbeResult, evaluate_chunk
@@ -28,14 +44,19 @@ __all__ = [
     "Plan",
     "Probe",
     "SearchRequest",
+    "Span",
+    "covered_ns",
     "load_span",
     "normalise_source",
+    "position_is_unavailable",
     "probe_load",
     "run_chunk",
 ]
 
 log = logging.getLogger(__name__)
 _REQUEST_KEYS = ("mission", "start", "end", "probes", "mode", "coords")
+#: the lifecycle's warning that a load's files cover part of its span (see load_span)
+_PARTIAL_COVERAGE = r".*the archive's files cover only"
 #: chunk="auto" probes the first hour, else the first day, else the first 30 days (ns)
 PROBE_LENGTHS_NS = (3600 * 10**9, 86400 * 10**9, 30 * 86400 * 10**9)
 
@@ -76,6 +97,7 @@ class Plan:
     loader: Callable[..., xr.Dataset] | None = None
     products: tuple[str, ...] = ()
     with_position: bool = True
+    no_position: str | None = None  # why the request has no location (with_position False)
 
     @property
     def n_chunks(self) -> int:
@@ -88,6 +110,16 @@ class Plan:
         lo = max(0, own_lo - self.grid.window)
         hi = min(self.grid.n, own_hi + self.grid.window)
         return lo, hi, own_lo, own_hi
+
+    def owned_span(self, j: int) -> tuple[int, int]:
+        """The time span (ns) whose events chunk ``j`` owns: ``[first, after last)`` sample,
+        ending at the request's end in request mode."""
+        _, _, own_lo, own_hi = self.bounds(j)
+        g = self.grid
+        hi = g.origin + own_hi * g.dt
+        if self.request is not None:
+            hi = min(hi, self.request.end)
+        return g.origin + own_lo * g.dt, hi
 
     def span(self, j: int) -> tuple[int, int]:
         """The time span (ns) chunk ``j`` loads: its samples, one window and the margin each side."""
@@ -102,10 +134,22 @@ class Plan:
 
 @dataclass
 class ChunkResult:
-    """What one chunk returns: a :class:`ProbeResult` per probe and what it learnt of the data."""
+    """What one chunk returns.
+
+    Attributes
+    ----------
+    results : a :class:`ProbeResult` per probe.
+    info : what it learnt of the data (resampling, variables, location), merged over chunks.
+    searched : the spans (ns, ``[start, end)``) of its own part that held data and were
+        searched: all of it, the parts the loaded variables' ``covered`` attrs name, or none
+        when the archive had no data for it.
+    missing : why (part of) the chunk was not searched, ``""`` when all of it was.
+    """
 
     results: dict[str | None, ProbeResult]
     info: dict[str, Any] = field(default_factory=dict)
+    searched: list[tuple[int, int]] = field(default_factory=list)
+    missing: str = ""
 
 
 def normalise_source(source: Any) -> SearchRequest:
@@ -153,6 +197,18 @@ def normalise_source(source: Any) -> SearchRequest:
 # --------------------------------------------------------------------------- loading
 
 
+@dataclass(frozen=True)
+class Span:
+    """The data of a span, and why it holds no ``sc_pos`` when it was asked for and is missing.
+
+    ``no_position`` is the error that the load with ``sc_pos`` raised (``None``
+    when the position came, or was not asked for).
+    """
+
+    data: xr.Dataset
+    no_position: HelioportError | None = None
+
+
 def load_span(
     req: SearchRequest,
     loader: Callable[..., xr.Dataset],
@@ -161,36 +217,87 @@ def load_span(
     t1: int,
     *,
     with_position: bool = True,
-) -> xr.Dataset:
-    """The data of ``products`` (and ``sc_pos`` when the mission has it) between ``t0`` and ``t1`` (ns).
+) -> Span:
+    """The data of ``products`` (and ``sc_pos`` when it can be had) between ``t0`` and ``t1`` (ns).
+
+    The location is optional: when the load with ``sc_pos`` fails for any
+    reason, the criterion products are loaded alone and :attr:`Span.no_position`
+    holds the reason.
 
     Raises
     ------
     DataNotFoundError
-        From the loader, when the span holds no data.
+        From the loader, when the span holds no data of the criterion products.
     UnknownProductError
         When a criterion product is unknown, with a hint when it reads as a
         product and a component written as one name.
     """
     kwargs = dict(probes=list(req.probes), coords=req.coords, mode=req.mode, **req.extra)
     start, end = from_ns(t0), from_ns(t1)
-    if with_position:
+    no_position: HelioportError | None = None
+    with _quiet_coverage():
+        if with_position:
+            try:
+                data = loader(req.mission, start, end, products=[*products, "sc_pos"], **kwargs)
+                return Span(data)
+            except HelioportError as exc:  # asked again without sc_pos: a real failure raises
+                no_position = exc
         try:
-            return loader(req.mission, start, end, products=[*products, "sc_pos"], **kwargs)
-        except UnknownProductError:
-            pass  # no sc_pos for this mission, or an unknown criterion product: asked again below
-    try:
-        return loader(req.mission, start, end, products=list(products), **kwargs)
-    except UnknownProductError as exc:
-        hints = [
-            f"{p!r} was read as a product name: a component is written {head}_x, {head}_y, "
-            f"{head}_z or {head}_tot (or another label of {head})"
-            for p in products
-            if repr(p) in str(exc) and (head := p.rpartition("_")[0])
-        ]
-        if not hints:
-            raise
-        raise UnknownProductError(f"{exc}. {' '.join(hints)}") from None
+            data = loader(req.mission, start, end, products=list(products), **kwargs)
+        except UnknownProductError as exc:
+            raise _with_hint(exc, products) from None
+    if no_position is not None:
+        log.info(
+            "%s %s..%s: no sc_pos (%s); events of this span have no location",
+            req.mission,
+            format_time(start),
+            format_time(end),
+            no_position,
+        )
+    return Span(data, no_position)
+
+
+@contextmanager
+def _quiet_coverage() -> Iterator[None]:
+    """Silence the lifecycle's partial-coverage warning during a chunk's load.
+
+    A chunk's load reaches a window and a margin beyond its own span: that the
+    files cover only part of it is no news, and the catalog records the spans
+    searched (with one warning for the search). Warning filters are
+    process-wide and not thread-safe, so only the main thread changes them;
+    dask worker threads leave them alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_PARTIAL_COVERAGE, category=UserWarning)
+        yield
+
+
+def _with_hint(exc: UnknownProductError, products: tuple[str, ...]) -> UnknownProductError:
+    """``exc``, with a hint when a criterion product reads as a product and a component."""
+    hints = [
+        f"{p!r} was read as a product name: a component is written {head}_x, {head}_y, "
+        f"{head}_z or {head}_tot (or another label of {head})"
+        for p in products
+        if repr(p) in str(exc) and (head := p.rpartition("_")[0])
+    ]
+    return UnknownProductError(f"{exc}. {' '.join(hints)}") if hints else exc
+
+
+def position_is_unavailable(exc: HelioportError | None) -> bool:
+    """Whether a failed ``sc_pos`` load fails for the whole request (the mission has no
+    ``sc_pos``, or not in this mode or frame), not only for one span.
+
+    Examples
+    --------
+    >>> position_is_unavailable(InvalidRequestError("'sc_pos' is not in mode 'hourly'"))
+    True
+    >>> position_is_unavailable(DataNotFoundError("no MEC file")), position_is_unavailable(None)
+    (False, False)
+    """
+    return isinstance(exc, (InvalidRequestError, UnknownProductError))
 
 
 @dataclass(frozen=True)
@@ -200,6 +307,7 @@ class Probe:
     data: xr.Dataset
     start: int  # ns: the span loaded
     end: int
+    no_position: HelioportError | None = None  # why its data holds no sc_pos
 
 
 def probe_load(
@@ -220,34 +328,37 @@ def probe_load(
             if req.start + length >= req.end:
                 break
             try:
-                ds = load_span(req, loader, products, req.start, req.start + length)
+                got = load_span(req, loader, products, req.start, req.start + length)
             except DataNotFoundError:
                 continue
             if any(
                 str(k).startswith(products[0]) and v.ndim and v.shape[0] >= 2
-                for k, v in ds.data_vars.items()
+                for k, v in got.data.data_vars.items()
             ):
-                return Probe(ds, req.start, req.start + length)
+                return Probe(got.data, req.start, req.start + length, got.no_position)
         chunk_ns = req.end - req.start
     t = req.start
     while t < req.end:
         t1 = min(req.end, t + chunk_ns)
         try:
-            return Probe(load_span(req, loader, products, t, t1), t, t1)
+            got = load_span(req, loader, products, t, t1)
         except DataNotFoundError:
             t = t1
+            continue
+        return Probe(got.data, t, t1, got.no_position)
     raise DataNotFoundError(
         f"no data for {', '.join(products)} of {req.mission!r} between "
         f"{format_time(from_ns(req.start))} and {format_time(from_ns(req.end))}: nothing to search"
     )
 
 
-def _load_chunk(plan: Plan, j: int) -> xr.Dataset | None:
+def _load_chunk(plan: Plan, j: int) -> tuple[xr.Dataset | None, str]:
+    """Chunk ``j``'s data, or ``None`` and why when the archive has none for its span."""
     req = plan.request
     assert req is not None and plan.loader is not None
     t0, t1 = plan.span(j)
     try:
-        return load_span(req, plan.loader, plan.products, t0, t1, with_position=plan.with_position)
+        got = load_span(req, plan.loader, plan.products, t0, t1, with_position=plan.with_position)
     except DataNotFoundError as exc:
         log.info(
             "no data for %s %s..%s: %s",
@@ -256,14 +367,74 @@ def _load_chunk(plan: Plan, j: int) -> xr.Dataset | None:
             format_time(from_ns(t1)),
             exc,
         )
-        return None
+        return None, str(exc)
+    return got.data, ""
+
+
+def covered_ns(text: str) -> list[tuple[int, int]] | None:
+    """The spans (ns) of a ``covered`` attr (``"a/b, c/d"`` or ``"nothing"``); ``None`` if unreadable.
+
+    Examples
+    --------
+    >>> covered_ns("1970-01-01T00:00:01Z/1970-01-01T00:00:02Z")
+    [(1000000000, 2000000000)]
+    >>> covered_ns("nothing")
+    []
+    """
+    text = str(text).strip()
+    if text == "nothing":
+        return []
+    out = []
+    for part in text.split(","):
+        a, sep, b = part.strip().partition("/")
+        if not sep:
+            return None
+        try:
+            out.append((to_ns(a), to_ns(b)))
+        except (HelioportError, ValueError):
+            return None
+    return out
+
+
+def _intersect(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out = []
+    for a0, a1 in a:
+        for b0, b1 in b:
+            lo, hi = max(a0, b0), min(a1, b1)
+            if lo < hi:
+                out.append((lo, hi))
+    return sorted(out)
+
+
+def _searched(
+    ds: xr.Dataset, plan: Plan, j: int, variables: set[str]
+) -> tuple[list[tuple[int, int]], str]:
+    """The parts of chunk ``j``'s own span its criterion variables cover (their ``covered`` attrs)."""
+    spans = [plan.owned_span(j)]
+    notes = []
+    for name in sorted(variables):
+        text = ds[name].attrs.get("covered")
+        if not text:
+            continue
+        covered = covered_ns(text)
+        if covered is None:
+            continue
+        spans = _intersect(spans, covered)
+        notes.append(f"{name} covers only {text}")
+    return [s for s in spans if s[0] < s[1]], "; ".join(notes)
 
 
 # --------------------------------------------------------------------------- chunks
 
 
 def _grid_arrays(
-    ds: xr.Dataset | None, plan: Plan, probe: str | None, lo: int, hi: int, info: dict[str, Any]
+    ds: xr.Dataset | None,
+    plan: Plan,
+    probe: str | None,
+    lo: int,
+    hi: int,
+    info: dict[str, Any],
+    used: set[str] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
     g, crit = plan.grid, plan.criterion
     arrays: dict[str, np.ndarray] = {}
@@ -286,6 +457,8 @@ def _grid_arrays(
         arrays[name], method = series_to_grid(series, g.origin, g.dt, lo, hi, plan.margin)
         info.setdefault("resampling", {})[name] = method
         var = ds[series.variable]
+        if used is not None:
+            used.add(series.variable)
         meta = info.setdefault("variables", {}).setdefault(series.variable, {})
         for key in ("units", "versions", "dataset"):
             if key in var.attrs:
@@ -330,12 +503,17 @@ def run_chunk(plan: Plan, j: int, ds: xr.Dataset | None = None) -> ChunkResult:
     A top-level function, so that dask can ship it to workers.
     """
     lo, hi, own_lo, own_hi = plan.bounds(j)
+    missing = ""
     if ds is None and plan.loader is not None:
-        ds = _load_chunk(plan, j)
-    out = ChunkResult({})
+        ds, missing = _load_chunk(plan, j)
+    out = ChunkResult({}, missing=missing)
+    used: set[str] = set()
     for probe in plan.probes:
-        arrays, positions = _grid_arrays(ds, plan, probe, lo, hi, out.info)
+        arrays, positions = _grid_arrays(ds, plan, probe, lo, hi, out.info, used)
         out.results[probe] = evaluate_chunk(
             plan.criterion, arrays, positions, plan.grid, lo, own_lo, own_hi, plan.mode
         )
+    if ds is not None:
+        out.searched, note = _searched(ds, plan, j, used)
+        out.missing = note
     return out

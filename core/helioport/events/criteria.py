@@ -1,8 +1,9 @@
 """Event-search criteria: safe expression strings and AIDApy-style callables.
 
 A criterion names its inputs as products with an optional component suffix,
-as AIDApy does: ``dc_mag_tot`` (magnitude), ``dc_mag_z``, ``i_bulkv_x``,
-``i_dens``. It comes either as a callable whose parameter names are those
+as AIDApy does: ``dc_mag_tot`` (magnitude: the one the archive gives, a variable
+of its own in a loaded Dataset, else that of x, y, z), ``dc_mag_z``,
+``i_bulkv_x``, ``i_dens``. It comes either as a callable whose parameter names are those
 inputs, or as an expression string such as
 ``"dc_mag_tot < 5 and abs(e_bulkv_x) > 4000"``.
 

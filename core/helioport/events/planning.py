@@ -21,7 +21,14 @@ import xarray as xr
 from .. import api
 from ..errors import CriteriaError, InvalidRequestError
 from ..times import duration_ns
-from .chunks import Plan, Probe, SearchRequest, normalise_source, probe_load
+from .chunks import (
+    Plan,
+    Probe,
+    SearchRequest,
+    normalise_source,
+    position_is_unavailable,
+    probe_load,
+)
 from .criteria import CriteriaLike, Criterion, parse_criteria
 from .engine import Grid
 from .resolve import MARGIN_EXTRA_NS, infer_probes, resolve_series
@@ -146,6 +153,10 @@ def plan_chunks(
     )
     grid = _grid(data, settings, probes, req)
     chunk = _chunk_samples(grid, settings, req)
+    # a request whose mission cannot give sc_pos at all (none, or not in this mode or frame)
+    # is searched without asking for it again in every chunk
+    no_position = probe.no_position if probe is not None else None
+    unavailable = position_is_unavailable(no_position)
     plan = Plan(
         criterion=settings.criterion,
         grid=grid,
@@ -157,7 +168,8 @@ def plan_chunks(
         request=req,
         loader=loader if req else None,
         products=settings.products,
-        with_position=True,
+        with_position=not unavailable,
+        no_position=str(no_position) if unavailable else None,
     )
     if probe is None:
         return plan, data

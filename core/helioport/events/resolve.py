@@ -3,8 +3,11 @@
 A criterion variable ``{product}[_{component}]`` is looked up as
 ``{product}_{probe}`` (missions with probes) and then ``{product}`` (OMNI, or a
 multi-probe product such as ``j_curl``), so the same criterion works for every
-mission. Components are labels of the variable's non-time dimension; ``tot`` is
-taken from the data when present, else computed as the magnitude of ``x, y, z``.
+mission. Components are labels of the variable's non-time dimension. ``tot``
+is the magnitude the archive gives, a variable of its own in a loaded Dataset
+(``dc_mag_tot_mms1``, ``dc_mag_tot``: :func:`helioport.naming.magnitude_name`),
+or a ``tot`` label of the vector; else it is computed as the magnitude of
+``x, y, z``.
 
 Resampling onto the grid ``origin + i * dt`` (integer nanoseconds):
 
@@ -24,7 +27,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import CriteriaError
-from ..naming import find_time_dim
+from ..naming import MAGNITUDE, find_time_dim
 
 __all__ = [
     "CADENCE_PAIRS",
@@ -140,15 +143,24 @@ def resolve_series(
     >>> resolve_series(ds, "dc_mag_tot", "dc_mag", "tot", None).values.round(3)
     array([1.732, 1.732, 1.732])
     """
-    var = variable_name(ds, product, probe)
+    var = None
+    if component == MAGNITUDE:  # the archive's own magnitude, when the data hold it
+        var = variable_name(ds, f"{product}_{MAGNITUDE}", probe)
     if var is None:
-        return None
+        var, magnitude = variable_name(ds, product, probe), False
+        if var is None:
+            return None
+    else:
+        magnitude = True
     da = ds[var]
     tdim = find_time_dim(da)
     if tdim is None:
         raise CriteriaError(f"variable {da.name!r} has no datetime dimension (dims {da.dims})")
     times = np.asarray(da[tdim].values).astype("datetime64[ns]", copy=False).view("i8")
-    values = _component(da, tdim, product, component)
+    if magnitude:
+        values = _component(da, tdim, f"{product}_{MAGNITUDE}", None)
+    else:
+        values = _component(da, tdim, product, component)
     if times.size > 1 and not bool(np.all(times[1:] >= times[:-1])):
         order = np.argsort(times, kind="stable")
         times, values = times[order], values[order]
@@ -258,7 +270,9 @@ def infer_probes(ds: xr.Dataset, products: list[str]) -> list[str | None]:
             if v.startswith(product + "_"):
                 suffix = v[len(product) + 1 :]
                 probe = ds[v].attrs.get("probe")
-                if probe is not None and str(probe) == suffix or (suffix and "_" not in suffix):
+                # dc_mag_tot is OMNI's magnitude of dc_mag, not dc_mag of a probe "tot"
+                own = bool(suffix) and "_" not in suffix and suffix != MAGNITUDE
+                if probe is not None and str(probe) == suffix or own:
                     candidates.add(suffix)
     probes = sorted(p for p in candidates if all(variable_name(ds, q, p) for q in products))
     if probes and any(f"{q}_{p}" in ds.data_vars for q in products for p in probes):

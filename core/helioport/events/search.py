@@ -30,7 +30,7 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from ..errors import InvalidRequestError
+from ..errors import InvalidRequestError, warn_caller
 from ..times import format_time, from_ns
 from .catalog import Event, EventCatalog, helioport_version
 from .chunks import ChunkResult, Plan, run_chunk
@@ -108,8 +108,18 @@ def find_events(
         Events (start/stop = first/last grid sample where the criterion holds
         within the merged hit windows; for window-level criteria the first and
         last sample of the merged windows), with the min/max of each criterion
-        variable and the mean ``sc_pos`` (km) during each event, the search
-        settings and the provenance.
+        variable and, when the data has ``sc_pos``, its mean (km) during each
+        event as the location (optional: a search without positions gives
+        events without location and says why in ``provenance["location"]``),
+        the search settings and the provenance. ``provenance["start"]`` and
+        ``["end"]`` are the span actually searched, ``["searched"]`` its
+        intervals and, for a request, ``["requested"]`` the span asked.
+
+    Warns
+    -----
+    UserWarning
+        When the archive has no data for part of a requested range: those
+        parts are not searched, and the catalog records what was.
 
     Examples
     --------
@@ -292,23 +302,52 @@ def _build_catalog(
         "chunk": _seconds_text(plan.chunk * dt_ns) if req is not None else None,
         "event_times": "first/last grid sample where the criterion holds within the merged hit windows",
     }
-    end_ns = req.end if req is not None else grid.origin + (grid.n - 1) * grid.dt
+    last_ns = req.end if req is not None else grid.origin + (grid.n - 1) * grid.dt
+    searched = _merge_spans([s for r in results for s in r.searched])
+    start_ns = searched[0][0] if searched else grid.origin
+    end_ns = min(searched[-1][1], last_ns) if searched else start_ns
     attrs = dataset.attrs if dataset is not None else {}
+    location = info.get("location", {}).get("location")
+    if location is None:
+        location = "none: " + (plan.no_position or "the data holds no sc_pos (spacecraft position)")
     provenance = {
         "mission": req.mission if req is not None else attrs.get("mission"),
         "probes": [p for p in plan.probes if p is not None],
         "products": list(settings.products),
         "coords": req.coords if req is not None else attrs.get("coords"),
         "data_mode": req.mode if req is not None else None,
-        "start": format_time(from_ns(grid.origin)),
+        "start": format_time(from_ns(start_ns)),
         "end": format_time(from_ns(end_ns)),
+        "searched": [f"{format_time(from_ns(a))}/{format_time(from_ns(b))}" for a, b in searched],
         "variables": info.get("variables", {}),
-        "location": info.get("location", {}).get("location"),
+        "location": location,
         "source": "request" if req is not None else "dataset",
         "created": format_time(dt.datetime.now(dt.timezone.utc)),
         "helioport_version": helioport_version(),
     }
+    if req is not None:
+        asked = f"{format_time(from_ns(req.start))}/{format_time(from_ns(req.end))}"
+        provenance["requested"] = asked
+        if searched != [(req.start, req.end)]:
+            reasons = [r.missing for r in results if r.missing]
+            shown = ", ".join(provenance["searched"]) or "nothing"
+            why = f" {len(reasons)} of {len(results)} chunk(s) short of data, e.g.: {reasons[0]}"
+            warn_caller(
+                f"find_events: {req.mission} has data for only part of {asked}; searched "
+                f"{shown} (catalog provenance 'searched').{why if reasons else ''}"
+            )
     return EventCatalog(events=events, settings=catalog_settings, provenance=provenance)
+
+
+def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, touching or overlapping spans joined."""
+    out: list[list[int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
 
 
 def _seconds_text(ns: int) -> str:

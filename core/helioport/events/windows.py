@@ -26,8 +26,6 @@ __all__ = [
     "merge_close",
     "merge_runs",
     "mode_over_window",
-    "next_true",
-    "prev_true",
     "runs_of",
     "segment_reduce",
     "window_hits",
@@ -87,9 +85,7 @@ def windows_holding(at: np.ndarray, starts: np.ndarray, width: int) -> np.ndarra
         return np.zeros(0, bool)
     step = int(starts[1] - starts[0]) if nw > 1 else 1
     s0 = int(starts[0])
-    if nw > 1 and (
-        step <= 0 or int(starts[-1]) - s0 != (nw - 1) * step
-    ):  # not regular: binary search
+    if nw > 1 and (step <= 0 or (np.diff(starts) != step).any()):  # not regular: binary search
         return np.searchsorted(at, starts + width) > np.searchsorted(at, starts)
     k_lo = np.maximum(-((s0 + width - 1 - at) // step), 0)  # ceil((i - width + 1 - s0) / step)
     k_hi = np.minimum((at - s0) // step, nw - 1)
@@ -122,19 +118,6 @@ def runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = np.concatenate(([False], mask.astype(bool), [False]))
     d = np.diff(m.astype(np.int8))
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1
-
-
-def next_true(truth: np.ndarray) -> np.ndarray:
-    """Index of the first ``True`` at or after each position (``len`` if none)."""
-    n = truth.size
-    idx = np.where(truth, np.arange(n), n)
-    return np.minimum.accumulate(idx[::-1])[::-1]
-
-
-def prev_true(truth: np.ndarray) -> np.ndarray:
-    """Index of the last ``True`` at or before each position (``-1`` if none)."""
-    idx = np.where(truth, np.arange(truth.size), -1)
-    return np.maximum.accumulate(idx)
 
 
 def _groups(new_group: np.ndarray) -> np.ndarray:

@@ -9,6 +9,8 @@ edge, so ``imshow(frame, origin="lower")`` shows north up and east left.
 - :func:`iter_frames`: ``(times, frames)`` one hour at a time (bounded memory);
 - :func:`keogram`: intensity along the meridian (or any path) against time;
 - :func:`lla2azel`, :func:`lla2pixel`: geodetic points to sky directions and pixels;
+- :func:`default_altitude`: the mapping altitude used when none is given (the
+  skymap's ``default_alt_km``: 110 km THEMIS, 230 km for REGO's 630 nm);
 - :func:`area_intensity`, :func:`conjunctions`, :func:`intensity_along`:
   an area's intensity, and a satellite footprint against the field of view.
 
@@ -26,7 +28,7 @@ Examples
 
 from .derivation import keogram_derivation
 from .frames import UINT16_FILL, frame_chunks, iter_frames
-from .geometry import lla2azel, lla2pixel, pixels_in_box
+from .geometry import default_altitude, lla2azel, lla2pixel, pixels_in_box
 from .keogram import keogram, meridian_path
 from .orientation import ORIENTATION
 from .savwriter import write_sav
@@ -42,6 +44,7 @@ __all__ = [
     "area_intensity",
     "choose_skymap",
     "conjunctions",
+    "default_altitude",
     "find_skymap_files",
     "frame_chunks",
     "from_product",

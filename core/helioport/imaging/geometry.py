@@ -9,7 +9,9 @@ for the site and the pixel maps:
   direction (smallest angle on the sky), or ``-1`` outside the field of view;
 - :func:`pixels_in_box`: the pixels whose mapped latitude/longitude at an
   altitude lie in a box of given size (km) around a point;
-- :func:`mapping_index`: which altitude of the skymap's maps to use.
+- :func:`mapping_index`: which altitude of the skymap's maps to use;
+- :func:`default_altitude`: the mapping altitude used when none is given (the
+  skymap's ``default_alt_km`` attr: 110 km for THEMIS, 230 km for REGO's 630 nm).
 
 Examples
 --------
@@ -29,7 +31,9 @@ import xarray as xr
 from ..errors import InvalidRequestError
 
 __all__ = [
+    "DEFAULT_ALT_KM",
     "EARTH_RADIUS_KM",
+    "default_altitude",
     "lla2azel",
     "lla2pixel",
     "mapping_index",
@@ -39,6 +43,30 @@ __all__ = [
 ]
 
 EARTH_RADIUS_KM = 6371.0
+#: the mapping altitude when neither the caller nor the skymap names one (557.7 nm aurora)
+DEFAULT_ALT_KM = 110.0
+
+
+def default_altitude(skymap: xr.Dataset | None, alt_km: float | None = None) -> float:
+    """``alt_km`` when given, else the skymap's ``default_alt_km`` attr, else 110 km.
+
+    An imager plugin states its emission's altitude on its skymaps (REGO's
+    630 nm red line: 230 km), so keograms, maps and footprints use it unless
+    the caller chooses another.
+
+    Examples
+    --------
+    >>> default_altitude(xr.Dataset(attrs={"default_alt_km": 230.0}))
+    230.0
+    >>> default_altitude(xr.Dataset(attrs={"default_alt_km": 230.0}), 150)
+    150.0
+    >>> default_altitude(None)
+    110.0
+    """
+    if alt_km is not None:
+        return float(alt_km)
+    attrs = getattr(skymap, "attrs", {}) or {}
+    return float(attrs.get("default_alt_km", DEFAULT_ALT_KM))
 
 
 def site_of(skymap: xr.Dataset) -> tuple[float, float, float]:

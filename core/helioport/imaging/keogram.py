@@ -28,7 +28,7 @@ import xarray as xr
 from ..errors import DataNotFoundError, InvalidRequestError
 from ..naming import TIME
 from .frames import UINT16_FILL, frame_chunks, to_float
-from .geometry import lla2pixel, mapping_index, site_of
+from .geometry import default_altitude, lla2pixel, mapping_index, site_of
 
 __all__ = ["keogram", "meridian_path", "path_pixels", "sample_frames"]
 
@@ -36,14 +36,15 @@ log = logging.getLogger(__name__)
 
 
 def meridian_path(
-    skymap: xr.Dataset, alt_km: float = 110.0, min_elevation: float = 10.0
+    skymap: xr.Dataset, alt_km: float | None = None, min_elevation: float = 10.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points along the meridian through the site covering the field of view above ``min_elevation``.
 
     One point per pixel row, evenly spaced in latitude between the lowest
-    and highest latitude the skymap maps there at ``alt_km``.
+    and highest latitude the skymap maps there at ``alt_km`` (default: the
+    skymap's, :func:`.default_altitude`).
     """
-    i = mapping_index(skymap, alt_km)
+    i = mapping_index(skymap, default_altitude(skymap, alt_km))
     lat_map = np.asarray(skymap["latitude"].values[i], dtype=float)
     el = np.asarray(skymap["elevation"].values, dtype=float)
     with np.errstate(invalid="ignore"):
@@ -100,7 +101,7 @@ def sample_frames(
 def keogram(
     images: Any,
     skymap: xr.Dataset,
-    alt_km: float = 110.0,
+    alt_km: float | None = None,
     path: Sequence[tuple[float, float]] | np.ndarray | None = None,
     min_elevation: float = 10.0,
 ) -> xr.DataArray:
@@ -115,7 +116,8 @@ def keogram(
     skymap
         The site's skymap (:func:`.skymap`).
     alt_km
-        The mapping altitude: one of the skymap's (90, 110, 150 km for THEMIS).
+        The mapping altitude, one of the skymap's (90, 110, 150 km for THEMIS);
+        default the skymap's ``default_alt_km`` (110 km THEMIS, 230 km REGO).
     path
         ``(lat, lon)`` points in degrees; default the meridian through the site.
     min_elevation
@@ -124,7 +126,8 @@ def keogram(
     Returns
     -------
     xarray.DataArray
-        float32 counts on ``(time, latitude)``, coordinates ``latitude``,
+        float32 values on ``(time, latitude)`` in the images' units (counts,
+        or Rayleighs for calibrated frames), coordinates ``latitude``,
         ``longitude`` (along the path), ``elevation``, ``row``/``col`` (the
         pixels sampled) and, when :mod:`aacgmv2` is installed, ``mlat``
         (AACGM-v2 magnetic latitude at the first time).
@@ -134,6 +137,7 @@ def keogram(
     >>> keo = keogram(ds["image_gako"], sky, alt_km=110)  # doctest: +SKIP
     >>> keo.sel(latitude=63.0, method="nearest").plot()  # doctest: +SKIP
     """
+    alt_km = default_altitude(skymap, alt_km)
     if path is None:
         lat, lon = meridian_path(skymap, alt_km, min_elevation)
         kind = "meridian through the site"
@@ -163,6 +167,9 @@ def keogram(
         "row": ("latitude", rows),
         "col": ("latitude", cols),
     }
+    # the imager's mission and light, so plots pick its colours (REGO red)
+    known = {**skymap.attrs, **getattr(images, "attrs", {})}
+    imager = {k: known[k] for k in ("mission", "colour") if known.get(k)}
     mlat = _magnetic_latitude(lat, lon, alt_km, coords[TIME][0])
     if mlat is not None:
         coords["mlat"] = ("latitude", mlat, {"units": "deg", "description": "AACGM-v2"})
@@ -172,7 +179,7 @@ def keogram(
         coords=coords,
         name="keogram",
         attrs={
-            "units": "counts",
+            "units": getattr(images, "attrs", {}).get("units") or "counts",
             "description": f"keogram along the {kind} at {alt_km:g} km",
             "alt_km": float(alt_km),
             "min_elevation": float(min_elevation),
@@ -180,6 +187,7 @@ def keogram(
             "skymap": skymap.attrs.get("file", ""),
             "fill": f"NaN below {min_elevation:g} deg elevation, outside the field of view, "
             f"and for fill value {fill}",
+            **imager,
         },
     )
 

@@ -21,6 +21,7 @@ from matplotlib.collections import QuadMesh
 
 from ..errors import InvalidRequestError, warn_caller
 from .frames import frame_chunks
+from .geometry import default_altitude
 from .plot import (
     check_output_folder,
     fisheye,
@@ -91,7 +92,7 @@ def frames(
     crs, note, alt = None, "", ""
     if kind == "map":
         crs, note = map_projection(skymap, plot_kw.get("projection", "auto"))
-        alt = f" at {plot_kw.get('alt_km', 110):g} km"
+        alt = f" at {default_altitude(skymap, plot_kw.get('alt_km')):g} km"
 
     def caption(when: np.datetime64) -> str:
         text = f"{frame_title(xr.Dataset(attrs=attrs), skymap, when)}{alt}"

@@ -25,6 +25,7 @@ from matplotlib.colors import Colormap, LinearSegmentedColormap
 from ..errors import InvalidRequestError
 from ..naming import find_time_dim
 from ..times import to_datetime64
+from .geometry import default_altitude
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -292,13 +293,17 @@ def fisheye(
     return _finish(ax, text, out, pad=20.0 if azel_grid else None)
 
 
-def map_coordinates(skymap: xr.Dataset, alt_km: float = 110) -> tuple[np.ndarray, np.ndarray]:
-    """Latitude and longitude (y, x) of each pixel centre mapped to ``alt_km``.
+def map_coordinates(
+    skymap: xr.Dataset, alt_km: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude (y, x) of each pixel centre mapped to ``alt_km``
+    (default: the skymap's, :func:`~helioport.imaging.geometry.default_altitude`).
 
     NaN outside the field of view is filled from the nearest pixel inside it
     (those pixels are masked when drawn); longitudes move to 0..360 when the
     field of view straddles the antimeridian.
     """
+    alt_km = default_altitude(skymap, alt_km)
     alts = np.asarray(skymap["altitude"].values, dtype=float)
     hits = np.flatnonzero(np.isclose(alts, alt_km))
     if hits.size == 0:
@@ -367,7 +372,7 @@ def map_plot(
     skymap: xr.Dataset,
     *,
     time: Any = None,
-    alt_km: float = 110,
+    alt_km: float | None = None,
     ax: Axes | None = None,
     min_elevation: float = 10,
     cmap: Any = None,
@@ -380,6 +385,7 @@ def map_plot(
 ) -> Axes:
     """Draw one frame on geographic coordinates, each pixel at its lat/lon at ``alt_km``.
 
+    ``alt_km`` defaults to the skymap's (110 km THEMIS, 230 km REGO).
     Pixels below ``min_elevation`` are masked. With cartopy the axes get
     coastlines and gridlines; without it, plain lon/lat axes (1° of longitude
     scaled by the cosine of the site latitude) and a note in the title.
@@ -391,6 +397,7 @@ def map_plot(
     """
     out = check_output_folder(path) if path is not None else None
     frame, when = select_frame(image, time)
+    alt_km = default_altitude(skymap, alt_km)
     lat, lon = map_coordinates(skymap, alt_km)
     values = masked_for_map(frame, skymap, min_elevation)
     colours = _colours(image, skymap, cmap, vmin, vmax, color_limits(values, color_bounds))

@@ -30,6 +30,7 @@ import xarray as xr
 
 from ..errors import CorruptFileError
 from ..naming import TIME, find_time_dim
+from .geometry import DEFAULT_ALT_KM
 from .orientation import apply, describe
 
 __all__ = [
@@ -110,7 +111,9 @@ def _valid_from(struct: np.recarray, path: Path) -> dt.datetime:
     return dt.datetime.strptime(match.group(1), "%Y%m%d")
 
 
-def read_skymap(path: str | Path, *, mission: str = "") -> xr.Dataset:
+def read_skymap(
+    path: str | Path, *, mission: str = "", default_alt_km: float = DEFAULT_ALT_KM
+) -> xr.Dataset:
     """Read a UCalgary skymap ``.sav`` into the convention of :mod:`.orientation`.
 
     Parameters
@@ -119,6 +122,9 @@ def read_skymap(path: str | Path, *, mission: str = "") -> xr.Dataset:
         The ``.sav`` file.
     mission
         The mission named in attrs.
+    default_alt_km
+        The mapping altitude imaging functions use when not told one (attr
+        ``default_alt_km``; 110 km for 557.7 nm imagers, 230 km for REGO's 630 nm).
 
     Returns
     -------
@@ -127,7 +133,7 @@ def read_skymap(path: str | Path, *, mission: str = "") -> xr.Dataset:
         ``(altitude, y, x)`` at pixel centres; coordinate ``altitude`` (km);
         attrs ``site``, ``site_latitude``, ``site_longitude`` (-180..180),
         ``site_altitude_m``, ``file``, ``valid_from`` (ISO), ``mission``,
-        ``orientation``, ``raw_transform``.
+        ``default_alt_km``, ``orientation``, ``raw_transform``.
 
     Raises
     ------
@@ -182,6 +188,7 @@ def read_skymap(path: str | Path, *, mission: str = "") -> xr.Dataset:
         "file": path.name,
         "valid_from": _valid_from(struct, path).isoformat(),
         "mission": mission,
+        "default_alt_km": float(default_alt_km),
         **describe("flipud", "IDL skymap arrays; lat/lon corners averaged to centres"),
     }
     return xr.Dataset(

@@ -10,7 +10,8 @@
 A *track* is a :class:`pandas.DataFrame` (time index or a ``time`` column)
 or an :class:`xarray.Dataset` on a time dimension, with ``lat``, ``lon``
 (degrees) and optionally ``alt`` (km) of the footprint; without ``alt``
-every point is at ``alt_km``.
+every point is at ``alt_km`` (default: the skymap's mapping altitude,
+:func:`.default_altitude`: 110 km THEMIS, 230 km REGO).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import xarray as xr
 from ..errors import DataNotFoundError, InvalidRequestError
 from ..naming import TIME, find_time_dim
 from .frames import UINT16_FILL, frame_chunks, to_float
-from .geometry import lla2azel, lla2pixel, pixels_in_box
+from .geometry import default_altitude, lla2azel, lla2pixel, pixels_in_box
 
 __all__ = ["area_intensity", "conjunctions", "intensity_along", "track_frame"]
 
@@ -77,7 +78,7 @@ def area_intensity(
     skymap: xr.Dataset,
     lat: float,
     lon: float,
-    alt_km: float = 110.0,
+    alt_km: float | None = None,
     box_km: tuple[float, float] = (20.0, 20.0),
 ) -> xr.DataArray:
     """Mean counts per frame of the pixels mapped within ``box_km`` (east-west, north-south) of a point.
@@ -102,6 +103,7 @@ def area_intensity(
     --------
     >>> area_intensity(ds["image_gako"], sky, 62.9, -145.2, 110, box_km=(30, 30))  # doctest: +SKIP
     """
+    alt_km = default_altitude(skymap, alt_km)
     mask = pixels_in_box(skymap, lat, lon, alt_km, box_km)
     if not mask.any():
         raise InvalidRequestError(
@@ -121,6 +123,7 @@ def area_intensity(
         times,
         values,
         "area_intensity",
+        units=getattr(images, "attrs", {}).get("units") or "counts",
         lat=float(lat),
         lon=float(lon),
         alt_km=float(alt_km),
@@ -136,7 +139,7 @@ def _inside(skymap: xr.Dataset, df: pd.DataFrame, min_elevation: float) -> pd.Da
 
 
 def conjunctions(
-    skymap: xr.Dataset, track: Any, min_elevation: float = 20.0, alt_km: float = 110.0
+    skymap: xr.Dataset, track: Any, min_elevation: float = 20.0, alt_km: float | None = None
 ) -> pd.DataFrame:
     """The intervals when the footprint ``track`` is in the field of view above ``min_elevation``.
 
@@ -154,7 +157,7 @@ def conjunctions(
                       start                 end  n_points  max_elevation  closest_time
     0   2011-01-06 17:02:00  2011-01-06 17:09:30        16          83.1  2011-01-06 17:06:00
     """
-    df = _inside(skymap, track_frame(track, alt_km), min_elevation)
+    df = _inside(skymap, track_frame(track, default_altitude(skymap, alt_km)), min_elevation)
     flag = df["inside"].to_numpy()
     edges = np.diff(np.concatenate([[0], flag.astype(np.int8), [0]]))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
@@ -192,7 +195,7 @@ def intensity_along(
     skymap: xr.Dataset,
     track: Any,
     box_km: tuple[float, float] | None = None,
-    alt_km: float = 110.0,
+    alt_km: float | None = None,
     min_elevation: float = 0.0,
 ) -> xr.DataArray:
     """Counts at the footprint ``track`` in each frame: its nearest pixel, or the mean of a box.
@@ -206,7 +209,7 @@ def intensity_along(
     --------
     >>> intensity_along(iter_frames("themis_asi", "gako", t0, t1), sky, footprint)  # doctest: +SKIP
     """
-    df = track_frame(track, alt_km)
+    df = track_frame(track, default_altitude(skymap, alt_km))
     fill = getattr(images, "attrs", {}).get("fill_value", UINT16_FILL)
     alts = np.asarray(skymap["altitude"].values, dtype=float)
     times, values = [], []
@@ -236,4 +239,11 @@ def intensity_along(
         values.append(out)
         del frames
     how = "nearest pixel" if box_km is None else f"mean of a {box_km} km box"
-    return _series(times, values, "intensity_along", description=f"counts at the footprint ({how})")
+    units = getattr(images, "attrs", {}).get("units") or "counts"
+    return _series(
+        times,
+        values,
+        "intensity_along",
+        units=units,
+        description=f"{units} at the footprint ({how})",
+    )

@@ -50,7 +50,9 @@ def covered_spans(
         t = t[~np.isnat(t)]
         if t.size == 0:
             return []
-        step = np.median(np.diff(t)) if t.size > 2 else np.timedelta64(0, "ns")
+        if t.size == 1:  # one sample gives no cadence: the files' spans stand
+            return [(a, b) for a, b in spans if a < b]
+        step = np.median(np.diff(t))
         first, last = _dt(t[0]), _dt(t[-1] + step)
         # a first sample within two intervals of the start (or of a file's start) is on time
         slack = _dt(t[0] - 2 * step)

@@ -3,6 +3,10 @@
 Derived values are computed once per (product, probe) even when several
 products share them; each output variable gets its provenance (files,
 versions, probe, level) and is named by :func:`helioport.naming.variable_name`.
+A magnitude the archive gives with a vector (a ``tot`` component) becomes an
+output variable of its own, ``{product}_tot[_{probe}]``
+(:func:`helioport.naming.split_magnitude`); plugins and derivations keep
+working on their ``x, y, z, tot`` arrays.
 """
 
 from __future__ import annotations
@@ -13,7 +17,14 @@ import numpy as np
 import xarray as xr
 
 from ..errors import DerivationError, InvalidRequestError, PluginError
-from ..naming import variable_name
+from ..naming import (
+    COMPONENT,
+    MAGNITUDE,
+    magnitude_attrs,
+    magnitude_name,
+    split_magnitude,
+    variable_name,
+)
 from ..schema import Derivation
 from ..transport import LocalFile
 from .plan import Key, Plan
@@ -44,8 +55,24 @@ def output_variables(plan: Plan, stored: dict[Key, Loaded]) -> dict[str, xr.Data
                         da.attrs.setdefault(key, value)
                     else:
                         da.attrs[key] = value
-                _put(variables, variable_name(name, probe), da, product)
+                for out_name, out in _split(plan, name, probe, da):
+                    _put(variables, out_name, out, product)
     return variables
+
+
+def _split(
+    plan: Plan, name: str, probe: str | None, da: xr.DataArray
+) -> list[tuple[str, xr.DataArray]]:
+    """The output variable of ``name`` for ``probe``, and its magnitude when the archive gives one."""
+    spec = plan.spec.product(name) if name in plan.spec.product_names else None
+    declared = spec is not None and MAGNITUDE in (spec.components or [])
+    labels = [str(c) for c in da[COMPONENT].values] if COMPONENT in da.coords else []
+    vec, mag = split_magnitude(da, declared=declared)
+    vector = variable_name(name, probe)
+    if mag is None:
+        return [(vector, vec)]
+    mag.attrs = magnitude_attrs(da.attrs, vector, len(labels), labels.index(MAGNITUDE))
+    return [(vector, vec), (magnitude_name(name, probe), mag)]
 
 
 def _put(variables: dict[str, xr.DataArray], name: str, da: xr.DataArray, product: str) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import DataNotFoundError, OfflineError, PluginError
+from ..errors import DataNotFoundError, InvalidRequestError, OfflineError, PluginError
 from ..registry import Registry
-from ..schema import RemoteFile
+from ..schema import RemoteFile, VersionPolicy
+from ..times import format_time
 from ..transport import ArchiveContext, select_versions
 from .plan import Key, Plan
 
@@ -30,8 +31,24 @@ def find_files(reg: Registry, plan: Plan, ctx: ArchiveContext) -> dict[Key, Foun
         Offline and nothing cached for a product.
     DataNotFoundError
         The archive has no file for a product, or none matching the version policy.
+    InvalidRequestError
+        The request needs more than ``max_files`` files (setting of the
+        :class:`~helioport.config.Config`): it stops before any download.
     """
-    return {key: _find_one(reg, plan, ctx, *key) for key in plan.stored_keys}
+    found = {key: _find_one(reg, plan, ctx, *key) for key in plan.stored_keys}
+    needed = {r.relpath: r for f in found.values() for r in f.selected}
+    limit = ctx.config.max_files
+    if len(needed) > limit:
+        size = sum(r.size or 0 for r in needed.values())
+        shown = f" ({size / 1e9:.1f} GB listed)" if size else ""
+        r = plan.request
+        raise InvalidRequestError(
+            f"{r.mission} {', '.join(r.products)} between {format_time(r.start)} and "
+            f"{format_time(r.end)} needs {len(needed)} files{shown}, more than max_files={limit}; "
+            f"narrow the time range, or to go ahead raise the limit: max_files={len(needed)} "
+            "(a keyword of load, or max_files in the config file)"
+        )
+    return found
 
 
 def _find_one(
@@ -62,7 +79,19 @@ def _find_one(
             f"the archive has no file for {what}. Check the time range and mode "
             f"(modes: {', '.join(spec.modes) or '-'}); `helioport products {spec.name}` lists products."
         )
+    policy = request.version
+    if policy is not None and policy.kind != "latest" and all(f.version is None for f in found):
+        raise InvalidRequestError(
+            f"version={_shown(policy)} was asked, but the files of {what} carry no version "
+            f"({found[0].name}); leave version out (latest)"
+        )
     selected = select_versions(list(found), request.version)
     if not selected:
         raise DataNotFoundError(f"no file version of {what} matches version={request.version}")
     return Found(selected=selected, candidates=list(found))
+
+
+def _shown(policy: VersionPolicy) -> str:
+    """A version policy as the user wrote it: ``'4.18'`` or ``'>=4.18'``."""
+    text = ".".join(str(v) for v in policy.value)
+    return repr((">=" if policy.kind == "minimum" else "") + text)

@@ -8,16 +8,18 @@ A vector asked for in a frame the archive lacks is read in the frame it has
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import xarray as xr
 
-from ..errors import DataNotFoundError, PluginError, warn_caller
+from ..errors import CorruptFileError, DataNotFoundError, PluginError, warn_caller
 from ..frames import transform
 from ..naming import find_time_dim
 from ..registry import Registry
 from ..transport import LocalFile
 from ..validation import source_frame
 from .coverage import covered_spans, describe_gaps
+from .fetch import server_of
 from .find import Found
 from .plan import Key, Plan
 
@@ -41,11 +43,15 @@ def read_products(
 
     A product whose files cover only part of the range is returned with a
     warning naming the span covered (and the ``covered`` attr, set later).
+    A cached file that fails to read (:class:`CorruptFileError` naming it) is
+    moved aside and fetched once more when ``local`` can do so
+    (:class:`~helioport.lifecycle.fetch.LocalFiles`); if the new copy fails
+    too, the error names the file and its server.
     """
     out = {}
     for key, f in found.items():
         files = [local[r.relpath] for r in f.selected]
-        value = read_one(reg, plan, *key, files)
+        value, files = _read_healing(reg, plan, key, files, local)
         tdim = find_time_dim(value)
         spans = covered_spans(plan.request, f.selected, value[tdim].values)
         covered = describe_gaps(plan.request, spans)
@@ -56,6 +62,51 @@ def read_products(
             )
         out[key] = Loaded(value, files, covered)
     return out
+
+
+def _read_healing(
+    reg: Registry, plan: Plan, key: Key, files: list[LocalFile], local: dict[str, LocalFile]
+) -> tuple[xr.DataArray | xr.Dataset, list[LocalFile]]:
+    """:func:`read_one`, fetching a damaged file once more (each file at most once)."""
+    fetched_again: set[str] = set()
+    while True:
+        try:
+            return read_one(reg, plan, *key, files), files
+        except CorruptFileError as exc:
+            i = _culprit(exc, files)
+            if i is None:
+                raise
+            lf = files[i]
+            if lf.remote.relpath in fetched_again:
+                raise CorruptFileError(
+                    f"{lf.remote.name} from {server_of(lf.remote)} is damaged even as just "
+                    f"downloaded ({exc}); the archive's copy is bad: try again later, report it "
+                    f"to {server_of(lf.remote)}, or pin another version (version=...)",
+                    path=lf.path,
+                ) from exc
+            refetch = getattr(local, "refetch", None)
+            if refetch is None:
+                raise
+            problem = str(exc).removesuffix("; delete it and download it again")
+            warn_caller(
+                f"the cached {lf.remote.name} fails to read ({problem}); it is moved aside and "
+                f"fetched again from {server_of(lf.remote)}"
+            )
+            fetched_again.add(lf.remote.relpath)
+            files = [*files[:i], refetch(lf, problem), *files[i + 1 :]]
+
+
+def _culprit(exc: CorruptFileError, files: list[LocalFile]) -> int | None:
+    """Which of ``files`` the error is about: its path is the file, or inside an unpacked one."""
+    path = getattr(exc, "path", None)
+    if path is None:
+        return None
+    bad = Path(path).resolve()
+    for i, lf in enumerate(files):
+        here = lf.path.resolve()
+        if bad == here or here in bad.parents:
+            return i
+    return None
 
 
 def read_one(

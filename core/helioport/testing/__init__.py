@@ -5,7 +5,8 @@
   injection; a plugin mounts its archive's web-service API emulation under a
   URL prefix (:meth:`ArchiveServer.mount`, :class:`ApiRequest`, :class:`ApiResponse`);
 - :mod:`helioport.testing.cdfwriter`: CDF fixtures with real variable names
-  (:func:`write_cdf`, :class:`VarSpec`);
+  (:func:`write_cdf`, :class:`VarSpec`); :func:`write_sav` writes IDL SAVE
+  files (skymaps, calibration files) that :func:`scipy.io.readsav` reads;
 - :func:`check_plugin`: the plugin conformance suite (:func:`check_dataset` for one Dataset);
 - :mod:`helioport.testing.pytest_plugin`: pytest fixtures (``clean_env``,
   ``cache_dir``, ``real_file``, ``server_for``, ``sample_archive``,
@@ -23,6 +24,7 @@ A plugin's own tests::
 """
 
 from .cdfwriter import VarSpec, write_cdf
+from .savfile import write_sav
 from .conformance import ConformanceReport, check_dataset, check_plugin
 from .server import ApiHandler, ApiRequest, ApiResponse, ArchiveServer, LoggedRequest, serve_forever
 
@@ -38,4 +40,5 @@ __all__ = [
     "check_plugin",
     "serve_forever",
     "write_cdf",
+    "write_sav",
 ]

@@ -211,6 +211,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         try:
             fault = archive._take_fault(decoded)
             truncate: float | None = None
+            drip: tuple[float, int] | None = None
             response: _Response | None = None
             if fault is not None:
                 if fault.kind == "reset":
@@ -224,6 +225,8 @@ class RequestHandler(BaseHTTPRequestHandler):
                         return
                 elif fault.kind == "truncate":
                     truncate = float(fault.opts.get("fraction", 0.5))
+                elif fault.kind == "drip":
+                    drip = (float(fault.opts.get("interval", 5.0)), int(fault.opts.get("size", 1)))
                 else:
                     response = self._fault_response(fault)
             if response is None:
@@ -240,7 +243,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             status, sent_headers = response.status, dict(response.headers)
             archive._begin_response()
             responding = True
-            self._send(response, truncate)
+            self._send(response, truncate, drip)
         finally:
             archive._record(
                 LoggedRequest(
@@ -255,7 +258,9 @@ class RequestHandler(BaseHTTPRequestHandler):
                 responding=responding,
             )
 
-    def _send(self, response: _Response, truncate: float | None) -> None:
+    def _send(
+        self, response: _Response, truncate: float | None, drip: tuple[float, int] | None = None
+    ) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -265,20 +270,34 @@ class RequestHandler(BaseHTTPRequestHandler):
         length = response.length if response.file is not None else len(response.body)
         limit = length if truncate is None else int(length * truncate)
         if response.file is None:
-            self.wfile.write(response.body[:limit])
-            self._sent += limit
+            self._write(response.body[:limit], drip)
         else:
             with open(response.file, "rb") as fh:
                 fh.seek(response.offset)
                 while self._sent < limit:
                     chunk = fh.read(min(_CHUNK, limit - self._sent))
-                    if not chunk:
+                    if not chunk or not self._write(chunk, drip):
                         break
-                    self.wfile.write(chunk)
-                    self._sent += len(chunk)
-        if self._sent < length:  # truncated on purpose, or the file shrank meanwhile
+        if self._sent < length:  # truncated on purpose, cut by stop(), or the file shrank
             self.wfile.flush()
             self.close_connection = True
+
+    def _write(self, data: bytes, drip: tuple[float, int] | None) -> bool:
+        """Send ``data``, all at once or (``drip``) ``size`` bytes every ``interval`` seconds;
+        ``False`` when the server stopped meanwhile."""
+        if drip is None:
+            self.wfile.write(data)
+            self._sent += len(data)
+            return True
+        interval, size = drip
+        for i in range(0, len(data), max(size, 1)):
+            if i and self.server.archive._stopping.wait(interval):
+                return False
+            piece = data[i : i + max(size, 1)]
+            self.wfile.write(piece)
+            self.wfile.flush()
+            self._sent += len(piece)
+        return True
 
     def _reset(self) -> None:
         """Drop the connection with a TCP reset, answering nothing."""
@@ -323,6 +342,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             else:
                 value = str(int(seconds))
             return self._html_error(status, Retry_After=value)
+        if fault.kind == "redirect_loop":  # a redirect to the very URL asked
+            host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+            return self._html_error(302, Location=f"http://{host}{self.path}")
         # html_200
         return self._body(200, opts.get("body", DEFAULT_HTML_200_BODY), "text/html; charset=utf-8")
 

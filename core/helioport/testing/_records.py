@@ -33,6 +33,8 @@ FAULT_KINDS: Mapping[str, frozenset[str]] = {
     "html_200": frozenset({"body"}),
     "slow": frozenset({"delay"}),
     "reset": frozenset(),
+    "drip": frozenset({"interval", "size"}),
+    "redirect_loop": frozenset(),
 }
 
 

@@ -43,7 +43,7 @@ import xarray as xr
 
 from ..api import load
 from ..errors import HelioportError
-from ..naming import variable_name
+from ..naming import MAGNITUDE, magnitude_name, variable_name
 from ..registry import Registry, get_registry
 from ..schema import Derivation, MissionSpec
 from ._records import LoggedRequest
@@ -145,7 +145,8 @@ def allowed_variables(
 
     ``{product}`` for a mission without probes (and for a derivation across
     probes, such as ``j_curl``), ``{product}_{probe}`` for each requested probe
-    otherwise (:func:`helioport.naming.variable_name`).
+    otherwise (:func:`helioport.naming.variable_name`); and the magnitude of a
+    vector whose spec has a ``tot`` component, ``{product}_tot[_{probe}]``.
 
     Examples
     --------
@@ -157,10 +158,11 @@ def allowed_variables(
     out: dict[str, set[str]] = {}
     for p in products:
         d = derivations.get(p)
-        if spec.probes and probes and not (d is not None and d.across_probes):
-            out[p] = {variable_name(p, probe) for probe in probes}
-        else:
-            out[p] = {variable_name(p)}
+        own = spec.probes and probes and not (d is not None and d.across_probes)
+        each = probes if own else [None]
+        out[p] = {variable_name(p, probe) for probe in each}
+        if p in spec.product_names and MAGNITUDE in (spec.product(p).components or []):
+            out[p] |= {magnitude_name(p, probe) for probe in each}
     return out
 
 

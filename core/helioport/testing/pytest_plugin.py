@@ -6,8 +6,9 @@ every test suite of the environment with nothing to import, in the core's
 tests and in a plugin's own ``tests/`` folder alike:
 
 ``clean_env`` (autouse)
-    No ``HELIOPORT_*`` setting leaks in from the machine: each test gets an
-    empty config file and its own cache folder (``tmp_path / "cache"``).
+    No ``HELIOPORT_*`` setting leaks in from the machine: no config file is
+    read (``HELIOPORT_CONFIG`` is ``os.devnull``) and each test gets its own
+    cache folder (``tmp_path / "cache"``).
     Switch it off with ``helioport_clean_env = false`` in the pytest
     configuration (or ``-p no:helioport``).
 ``cache_dir``
@@ -111,7 +112,9 @@ def clean_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     for name in list(os.environ):
         if name.startswith("HELIOPORT_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("HELIOPORT_CONFIG", str(tmp_path / "no-config.toml"))
+    # no config file at all (os.devnull is how HELIOPORT_CONFIG says so): the user's
+    # config is never read; a test wanting settings writes its own file and points there
+    monkeypatch.setenv("HELIOPORT_CONFIG", os.devnull)
     monkeypatch.setenv("HELIOPORT_CACHE_DIR", str(tmp_path / "cache"))
     yield
 

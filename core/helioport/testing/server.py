@@ -312,7 +312,11 @@ class ArchiveServer:
             ``Content-Length`` but only that fraction of the body, then close),
             ``"html_200"`` (``body=...``; an HTML error page with status 200),
             ``"slow"`` (``delay=1.0``; wait, then answer normally),
-            ``"reset"`` (drop the connection without answering).
+            ``"reset"`` (drop the connection without answering),
+            ``"drip"`` (``interval=5.0``, ``size=1``; send the headers, then the
+            body ``size`` bytes every ``interval`` seconds),
+            ``"redirect_loop"`` (answer ``302`` to the very URL asked; with
+            ``times`` large, a client following redirects never gets further).
         times : int
             Number of matching requests it fires for; then it disappears.
         **opts

@@ -23,13 +23,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidRequestError, PluginError
+from ..errors import ConfigError, InvalidRequestError, PluginError
 from ..schema import RemoteFile
 
 __all__ = [
     "HTTP_CACHE_NAME",
     "CacheLayout",
     "atomic_write_bytes",
+    "cache_write_error",
     "remove_stale_parts",
     "remove_tree",
     "stored_size",
@@ -52,6 +53,44 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def cache_write_error(exc: OSError, root: Path) -> ConfigError:
+    """A one-line :class:`ConfigError` for a failure to write in the cache folder ``root``.
+
+    Names the path, says why (read-only, a file where a folder must go, a full
+    disk) and what to do.
+
+    Examples
+    --------
+    >>> err = cache_write_error(PermissionError(13, "Permission denied", "/c/omni"), Path("/c"))
+    >>> str(err).split(";")[0]
+    'cannot write in the cache folder /c: /c/omni: Permission denied (read-only?)'
+    """
+    target = exc.filename2 or exc.filename  # a rename names its destination second
+    where = Path(target) if target else root
+    reason = exc.strerror or type(exc).__name__
+    if isinstance(exc, NotADirectoryError) or exc.errno == 20:
+        blocker = next((p for p in [where, *where.parents] if p.is_file()), where)
+        return ConfigError(
+            f"cannot write in the cache folder {root}: {blocker} is a file where the cache needs "
+            f"a folder; remove it (or run `helioport cache clear`) or use another cache_dir"
+        )
+    if isinstance(exc, IsADirectoryError) or exc.errno in (21, 39):
+        return ConfigError(
+            f"cannot write in the cache folder {root}: {where} is a folder where the cache needs "
+            "a file; remove it (or run `helioport cache clear`) or use another cache_dir"
+        )
+    if isinstance(exc, PermissionError) or exc.errno in (1, 13, 30):
+        return ConfigError(
+            f"cannot write in the cache folder {root}: {where}: {reason} (read-only?); "
+            "make it writable, choose another cache_dir (HELIOPORT_CACHE_DIR), or load "
+            "offline (--offline, offline=True) to use what it holds"
+        )
+    return ConfigError(
+        f"cannot write in the cache folder {root}: {where}: {reason}; free space or choose "
+        "another cache_dir (HELIOPORT_CACHE_DIR)"
+    )
 
 
 def stored_size(path: Path) -> int | None:
@@ -183,6 +222,25 @@ class CacheLayout:
                     continue
         return out
 
+    def set_aside(self, f: RemoteFile) -> Path | None:
+        """Move a cached file (or unpacked folder) that fails to read to ``.{name}.damaged``
+        beside it (replacing an older one), and drop its sidecar, so the next fetch downloads
+        it again. Returns where it went, ``None`` when nothing was there.
+
+        The hidden name keeps it out of listings of the cache and of ``cache info``'s file
+        counts, for inspection until the next ``cache clear``.
+        """
+        path = self.file_path(f)
+        if not path.exists() and not path.is_symlink():
+            remove_tree(self.meta_path(f))
+            return None
+        target = path.with_name(f".{path.name}.damaged")
+        remove_tree(target)
+        path.replace(target)
+        remove_tree(self.meta_path(f))
+        log.info("moved the damaged cached file %s aside to %s", path, target)
+        return target
+
     def remove(self, f: RemoteFile) -> int:
         """Delete a cached file (or unpacked folder) and its sidecar; return the bytes freed."""
         return remove_tree(self.file_path(f)) + remove_tree(self.meta_path(f))
@@ -195,7 +253,9 @@ class CacheLayout:
             for item in sorted(os.scandir(self.root), key=lambda e: e.name):
                 if item.name.startswith(".") or not item.is_dir(follow_symlinks=False):
                     continue
-                n, size = _tree_size(Path(item.path))
+                # hidden names are no cached files: an interrupted download's .part,
+                # a damaged copy set aside (they still count in total_bytes)
+                n, size = _tree_size(Path(item.path), visible_only=True)
                 missions[item.name] = {"files": n, "bytes": size}
         http = sum(_size(self.root / (HTTP_CACHE_NAME + s)) for s in ("", "-wal", "-shm"))
         total = _tree_size(self.root)[1] if self.root.is_dir() else 0
@@ -240,10 +300,14 @@ def _size(p: Path) -> int:
         return 0
 
 
-def _tree_size(folder: Path) -> tuple[int, int]:
-    """(number of files, total bytes) under ``folder``, hidden bookkeeping included, links not followed."""
+def _tree_size(folder: Path, *, visible_only: bool = False) -> tuple[int, int]:
+    """(number of files, total bytes) under ``folder``, links not followed; hidden files and
+    folders (bookkeeping, temporary downloads) included unless ``visible_only``."""
     n = size = 0
-    for dirpath, _dirs, files in os.walk(folder):
+    for dirpath, dirs, files in os.walk(folder):
+        if visible_only:
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            files = [f for f in files if not f.startswith(".")]
         for name in files:
             size += _size(Path(dirpath) / name)
             n += 1

@@ -23,6 +23,7 @@ from ..config import Config
 from ..errors import ConfigError, DownloadError, OfflineError
 from ..schema import MissionSpec, RemoteFile
 from .cache import CacheLayout
+from .download import pace_hook
 from .fetch import fetch_files
 from .listing import DirEntry, parse_index, scan_folder, url_to_path
 from .localfile import LocalFile
@@ -174,9 +175,12 @@ class ArchiveContext:
 
     def _list_dir(self, url: str) -> list[DirEntry]:
         if not _is_http(url):
-            return scan_folder(url_to_path(url), url)
+            folder = url_to_path(url)
+            if not folder.is_dir():
+                self._check_mirror(url)
+            return scan_folder(folder, url)
         if self.offline:
-            resp = self._stored(url, None)
+            resp = self._stored_if_readable(url, None)
             if resp is not None:
                 return parse_index(resp.text, url)
             return self._cache_folder_listing(url)
@@ -222,14 +226,31 @@ class ArchiveContext:
             self._memo[key] = self._get_json(url, params)
         return copy.deepcopy(self._memo[key])
 
+    def _check_mirror(self, url: str) -> None:
+        """Raise :class:`ConfigError` when ``url`` lies under a folder mirror that does not exist
+        (a missing folder inside an existing mirror is just an empty listing)."""
+        for src in self.mission.sources:
+            base = self.base_url(src.key)
+            if _is_http(base) or not url.startswith(base):
+                continue
+            root = url_to_path(base)
+            if not root.is_dir():
+                env = src.env or f"HELIOPORT_{src.key.upper()}_URL"
+                raise ConfigError(
+                    f"the {self.mission.name} mirror folder {root} (source {src.key!r}) does not "
+                    f"exist; check base_url= / --base-url or {env}, or create the folder"
+                )
+
     def _get_json(self, url: str, params: dict[str, Any] | None) -> Any:
         if not _is_http(url):
+            if not url_to_path(url).exists():
+                self._check_mirror(url)
             try:
                 return json.loads(url_to_path(url).read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise DownloadError(f"cannot read JSON from {url}: {exc}") from exc
         if self.offline:
-            resp = self._stored(url, params)
+            resp = self._stored_if_readable(url, params)
             if resp is None:
                 shown = url + ("?" + urlencode(params) if params else "")
                 raise OfflineError(
@@ -249,6 +270,7 @@ class ArchiveContext:
     ) -> requests.Response | None:
         """GET through the cached session with retries; ``None`` for 404/410."""
         session = self._sessions.listing
+        cfg = self.config
 
         def attempt() -> requests.Response | None:
             try:
@@ -257,9 +279,17 @@ class ArchiveContext:
                     params=params,
                     timeout=self.config.timeout,
                     auth=self._sessions.auth_for(url),
+                    hooks={"response": pace_hook(cfg.min_speed, cfg.speed_window)},
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise connection_failure(exc, url) from exc
+            except requests.TooManyRedirects as exc:
+                raise DownloadError(
+                    f"{url} redirects in a loop ({exc}); the server or the mirror setting is "
+                    "misconfigured: check the URL (base_url= or HELIOPORT_<SOURCE>_URL)"
+                ) from None
+            except requests.RequestException as exc:
+                raise DownloadError(f"cannot {what} {url}: {exc}") from None
             status = resp.status_code
             if status in (404, 410):
                 return None
@@ -302,6 +332,17 @@ class ArchiveContext:
             log.warning(msg)
             warnings.warn(msg, UserWarning, stacklevel=4)
             return stale
+
+    def _stored_if_readable(
+        self, url: str, params: dict[str, Any] | None
+    ) -> requests.Response | None:
+        """:meth:`_stored`, or ``None`` when the listing cache cannot be opened (a read-only
+        cache folder): offline, the cache folders themselves still answer."""
+        try:
+            return self._stored(url, params)
+        except ConfigError as exc:
+            log.info("offline: the listing cache is not usable (%s); using the cache folders", exc)
+            return None
 
     def _stored(self, url: str, params: dict[str, Any] | None) -> requests.Response | None:
         """The stored answer of ``url`` (however old), or ``None``: offline, or the server failing."""

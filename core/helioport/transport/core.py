@@ -9,8 +9,10 @@ between threads.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
+import filelock
 import requests
 from requests_cache import CachedSession
 from typing_extensions import Self
@@ -125,6 +127,14 @@ class Transport:
         return fetch_files(
             self.sessions, self.layout, list(remote_files), offline=off, candidates=candidates
         )
+
+    def set_aside(self, remote: RemoteFile) -> Path | None:
+        """Move the cached copy of ``remote`` aside (it fails to read), under its lock, so the
+        next :meth:`fetch` downloads it again; see :meth:`CacheLayout.set_aside`."""
+        lock_path = self.layout.lock_path(remote)
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with filelock.FileLock(str(lock_path), timeout=120):
+            return self.layout.set_aside(remote)
 
     def cache_info(self) -> dict[str, Any]:
         """Cache folder, total size, files and bytes per mission, and the HTTP cache's size.

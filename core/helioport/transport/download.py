@@ -21,6 +21,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import format_datetime
@@ -40,10 +41,12 @@ from .retry import Cancelled, Transient, connection_failure, failure, parse_retr
 __all__ = [
     "CHUNK",
     "Outcome",
+    "Pace",
     "Place",
     "first_line",
     "http_attempt",
     "local_attempt",
+    "pace_hook",
     "replace_file",
     "size_matches",
     "verify_head",
@@ -85,6 +88,96 @@ class Outcome:
     etag: str | None = None
     last_modified: str | None = None
     size: int | None = None
+
+
+class Pace:
+    """Cuts a download slower than ``min_speed`` bytes/s over any ``window`` seconds.
+
+    A server that sends its headers and then a byte every few seconds never
+    trips a socket timeout (each wait for bytes is short); this does. Call
+    :meth:`check` with the bytes received so far each time bytes arrive: it
+    raises :class:`Transient` when the last full ``window`` brought fewer than
+    ``min_speed * window`` bytes. ``min_speed=0`` never cuts.
+
+    Examples
+    --------
+    >>> clock = iter([0.0, 11.0]).__next__
+    >>> pace = Pace(100, 10, clock=clock)
+    >>> pace.check(50)
+    Traceback (most recent call last):
+    ...
+    helioport.transport.retry.Transient: too slow: 50 bytes in the last 11 s (5 B/s), below min_speed=100 B/s over speed_window=10 s
+    """
+
+    def __init__(
+        self, min_speed: float, window: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.min_speed, self.window, self.clock = float(min_speed), float(window), clock
+        self.mark_t, self.mark_n = clock(), 0
+
+    def check(self, received: int) -> None:
+        if self.min_speed <= 0:
+            return
+        now = self.clock()
+        span = now - self.mark_t
+        if span < self.window:
+            return
+        got = received - self.mark_n
+        if got < self.min_speed * span:
+            raise Transient(
+                f"too slow: {got} bytes in the last {span:.0f} s ({got / span:.0f} B/s), below "
+                f"min_speed={self.min_speed:.0f} B/s over speed_window={self.window:g} s"
+            )
+        self.mark_t, self.mark_n = now, received
+
+
+def _paced(raw: urllib3.BaseHTTPResponse, pace: Pace) -> Iterable[bytes]:
+    """The body of a streamed response as it arrives (one read of the socket per chunk, so
+    :class:`Pace` sees every byte), checked against ``pace``."""
+    read = getattr(raw, "read1", None) or raw.read
+    received = 0
+    while True:
+        chunk = read(CHUNK, decode_content=False)
+        if not chunk:
+            return
+        received += len(chunk)
+        pace.check(received)
+        yield chunk
+
+
+def pace_hook(min_speed: float, window: float) -> Callable[..., requests.Response]:
+    """A requests ``response`` hook that reads the body through :class:`Pace`.
+
+    For requests that are not streamed by helioport itself (listings and API
+    answers, read whole by requests and requests-cache): the hook runs before
+    the body is read, and makes that reading stop with :class:`Transient` when
+    it is slower than ``min_speed`` bytes/s over ``window`` seconds.
+
+    Examples
+    --------
+    >>> session.get(url, hooks={"response": pace_hook(1024, 30)})  # doctest: +SKIP
+    """
+
+    def hook(resp: requests.Response, *args: object, **kwargs: object) -> requests.Response:
+        raw = resp.raw
+        read1 = getattr(raw, "read1", None)
+        if read1 is None or min_speed <= 0:
+            return resp
+
+        def stream(amt: int = CHUNK, decode_content: bool | None = None) -> Iterable[bytes]:
+            pace, received = Pace(min_speed, window), 0
+            while True:
+                chunk = read1(amt, decode_content=decode_content)
+                if not chunk:
+                    return
+                received += len(chunk)
+                pace.check(received)
+                yield chunk
+
+        raw.stream = stream
+        return resp
+
+    return hook
 
 
 def size_matches(expected: int, actual: int) -> bool:
@@ -260,10 +353,15 @@ def http_attempt(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     place: Place = replace_file,
+    min_speed: float = 0.0,
+    speed_window: float = 30.0,
 ) -> Outcome:
     """One GET of ``f.url`` into ``dest``; conditional when ``etag``/``last_modified`` are given.
 
     ``place`` puts the verified download at ``dest`` (default: rename it there).
+    ``timeout`` bounds the connection and each wait for bytes; a body arriving
+    slower than ``min_speed`` bytes/s over ``speed_window`` seconds is cut
+    (:class:`Pace`), so no server keeps a download going for ever.
     Raises :class:`Transient` for retryable failures and :class:`DownloadError`
     for final ones (404, 403, other 4xx, an unsafe delivery).
     """
@@ -276,6 +374,13 @@ def http_attempt(
         resp = session.get(f.url, headers=headers, stream=True, timeout=timeout, auth=auth)
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise connection_failure(exc, f.url) from exc
+    except requests.TooManyRedirects as exc:
+        raise failure(
+            DownloadError,
+            f"cannot fetch {f.url}: it redirects in a loop ({exc}); the server or the mirror "
+            "setting is misconfigured: check the URL (base_url= or HELIOPORT_<SOURCE>_URL)",
+            transient=False,
+        ) from exc
     except requests.RequestException as exc:
         raise failure(DownloadError, f"cannot fetch {f.url}: {exc}", transient=False) from exc
     with resp:
@@ -326,7 +431,7 @@ def http_attempt(
         try:
             size = _stream_to(
                 dest,
-                resp.raw.stream(CHUNK, decode_content=False),
+                _paced(resp.raw, Pace(min_speed, speed_window)),
                 f,
                 expected=expected,
                 progress=progress,
@@ -335,10 +440,7 @@ def http_attempt(
             )
         except (urllib3.exceptions.HTTPError, requests.RequestException, ConnectionError) as exc:
             raise Transient(f"connection broken while reading the body: {exc}") from exc
-        except DownloadError:  # raised by place (an unsafe or damaged delivery): final
-            raise
-        except OSError as exc:
-            raise failure(DownloadError, f"cannot write {dest}: {exc}", transient=False) from exc
+        # an OSError from writing the cache passes: the fetch names the cache folder
         return Outcome(
             modified=True,
             etag=resp.headers.get("ETag"),

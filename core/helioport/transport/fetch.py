@@ -38,9 +38,9 @@ from typing import Any
 import filelock
 from tqdm.auto import tqdm
 
-from ..errors import DownloadError, OfflineError
+from ..errors import DownloadError, HelioportError, OfflineError
 from ..schema import RemoteFile
-from .cache import CacheLayout, remove_stale_parts, stored_size
+from .cache import CacheLayout, cache_write_error, remove_stale_parts, stored_size
 from .download import Outcome, http_attempt, local_attempt, replace_file
 from .localfile import Action, LocalFile
 from .retry import Cancelled, RetryPolicy, with_retries
@@ -237,6 +237,14 @@ class _Job:
         return _listing_fresh(self.layout.file_path(f), self.layout.read_meta(f), f)
 
     def one(self, f: RemoteFile) -> LocalFile:
+        try:
+            return self._one(f)
+        except HelioportError:
+            raise
+        except OSError as exc:  # the cache folder cannot be written (locks, sidecars, folders)
+            raise cache_write_error(exc, self.layout.root) from exc
+
+    def _one(self, f: RemoteFile) -> LocalFile:
         path = self.layout.file_path(f)
         if self._quick(f):
             log.debug("%s: cached, listing unchanged", f.relpath)
@@ -318,6 +326,8 @@ class _Job:
                 f,
                 path,
                 timeout=self.cfg.timeout,
+                min_speed=self.cfg.min_speed,
+                speed_window=self.cfg.speed_window,
                 etag=validators.get("etag") if same_url else None,
                 last_modified=validators.get("last_modified"),
                 auth=self.sessions.auth_for(f.url),

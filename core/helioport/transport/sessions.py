@@ -32,7 +32,7 @@ from requests_cache import CachedSession, SQLiteCache
 
 from ..config import Config
 from ..errors import ConfigError, warn_caller
-from .cache import HTTP_CACHE_NAME
+from .cache import HTTP_CACHE_NAME, cache_write_error
 
 __all__ = ["USER_AGENT", "Sessions", "close_shared_sessions"]
 
@@ -127,15 +127,25 @@ class Sessions:
 
     def _open_listing(self) -> CachedSession:
         root = self.db.parent
-        root.mkdir(parents=True, exist_ok=True)
-        (root / ".locks").mkdir(exist_ok=True)
-        # Opening the database creates its tables and switches it to WAL, which needs
-        # the database to itself: another process doing the same at that moment would
-        # get "database is locked". One process at a time opens it; later opens find
-        # it in WAL already, where readers and a writer do not block each other.
-        with FileLock(str(root / ".locks" / f"{HTTP_CACHE_NAME}.lock"), timeout=120):
-            heal_database(self.db)
-            backend = SQLiteCache(str(self.db), wal=True, timeout=60)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            (root / ".locks").mkdir(exist_ok=True)
+            # Opening the database creates its tables and switches it to WAL, which needs
+            # the database to itself: another process doing the same at that moment would
+            # get "database is locked". One process at a time opens it; later opens find
+            # it in WAL already, where readers and a writer do not block each other.
+            with FileLock(str(root / ".locks" / f"{HTTP_CACHE_NAME}.lock"), timeout=120):
+                heal_database(self.db)
+                backend = SQLiteCache(str(self.db), wal=True, timeout=60)
+                backend.responses.count()  # opens the database now, not at the first request
+        except OSError as exc:
+            raise cache_write_error(exc, root) from exc
+        except sqlite3.Error as exc:  # a read-only database or folder
+            raise ConfigError(
+                f"cannot open the listing cache {self.db} ({exc}); make the cache folder "
+                "writable, choose another cache_dir (HELIOPORT_CACHE_DIR), or load offline "
+                "(--offline, offline=True) to use the cached files"
+            ) from exc
         session = CachedSession(
             backend=backend,
             expire_after=0,  # stored, but revalidated (ETag / Last-Modified) on every use

@@ -473,10 +473,11 @@ def test_hia_distribution_keeps_its_theta_phi_energy_axes(csa_root, server_for):
     )
     da = out["i_dist_c1"]
     assert da.shape == (n, 8, 16, 31)
-    assert da.dims[1:] == ("theta_bin", "phi_bin", "energy_bin")
+    # the axes are the variable's own: <axis>_<variable>
+    assert da.dims[1:] == ("theta_bin_i_dist_c1", "phi_bin_i_dist_c1", "energy_bin_i_dist_c1")
     np.testing.assert_allclose(da["energy_i_dist_c1"].values, energy)
     np.testing.assert_allclose(da["theta_i_dist_c1"].values, theta)
-    assert da["energy_i_dist_c1"].dims == ("energy_bin",)
+    assert da["energy_i_dist_c1"].dims == ("energy_bin_i_dist_c1",)
     np.testing.assert_array_equal(da.values, psd)
     assert da.attrs["units"] == "s^3/km^6"
 

@@ -25,6 +25,7 @@ from .names import Dataset
 
 __all__ = [
     "FILL",
+    "TETRAHEDRON_KM",
     "epoch_var",
     "fgm_like_file",
     "file_path",
@@ -37,6 +38,13 @@ __all__ = [
 ]
 
 FILL = np.float32(-1e31)
+#: offsets (km) of the FGM files' positions per probe: a regular tetrahedron of 20 km edges
+TETRAHEDRON_KM = {
+    "mms1": np.zeros(3),
+    "mms2": np.array([20.0, 0.0, 0.0]),
+    "mms3": np.array([10.0, 10.0 * np.sqrt(3.0), 0.0]),
+    "mms4": np.array([10.0, 10.0 / np.sqrt(3.0), 20.0 * np.sqrt(2.0 / 3.0)]),
+}
 _NS = np.timedelta64(1, "ns")
 
 
@@ -252,6 +260,7 @@ def fgm_like_file(
     variables["Epoch_state"] = VarSpec(state, _epoch_attrs("Default time", "Epoch_state"))
     phase = 2 * np.pi * np.arange(m) * 30 / 86400
     r = np.stack([60000 * np.cos(phase), 60000 * np.sin(phase), np.full(m, -4500.0)], axis=1)
+    r += TETRAHEDRON_KM.get(probe, 0.0)  # the four probes at the corners of a tetrahedron
     for frame, a in (("gse", 0.0), ("gsm", 0.35)):
         rv = rotate_x(r, a)
         out = np.column_stack([rv, np.linalg.norm(rv, axis=1)]).astype(np.float32)
@@ -703,12 +712,29 @@ def write_mec(
     datatype: str = "epht89d",
     start: Any = None,
     seed: int = 0,
+    rate: str = "srvy",
+    cadence: float | None = None,
 ) -> Path:
-    """An MEC srvy L2 daily file: positions ``{p}_mec_r_{frame}`` (km) and quaternions, 30 s."""
-    ds = Dataset(probe, "mec", "srvy", "l2", datatype)
-    path = file_path(root, ds, day, version, daily=True)
-    t = _times(start if start is not None else day, n, 30.0)
-    phase = 2 * np.pi * np.arange(n) * 30 / (24 * 3600.0) + int(probe[-1]) * 1e-3
+    """An MEC L2 file: positions ``{p}_mec_r_{frame}`` (km) and quaternions ``{p}_mec_quat_eci_to_*``.
+
+    ``rate="srvy"``: the daily file (``mms1_mec_srvy_l2_epht89d_20151016_v2.2.0.cdf``),
+    ``n`` records every 30 s from ``start`` (default ``day``). ``rate="brst"``: a
+    burst-interval file named after ``start`` (``mms1_mec_brst_l2_epht89q_20151016130525_v2.2.0.cdf``,
+    in the day folder), ``n`` records every 30 ms as the real burst files have them;
+    its positions are those of the survey file of ``day`` at the same instants.
+    The variables, their names and attributes are the same at both rates.
+    """
+    ds = Dataset(probe, "mec", rate, "l2", datatype)
+    burst = rate == "brst"
+    first = start if start is not None else day
+    path = file_path(root, ds, first, version, daily=not burst)
+    step = cadence or (0.03 if burst else 30.0)
+    t = _times(first, n, step)
+    if burst:  # seconds since the day's midnight: the survey orbit at the same instants
+        secs = (t - np.datetime64(day, "D").astype("M8[ns]")) / np.timedelta64(1, "s")
+    else:
+        secs = np.arange(n) * step
+    phase = 2 * np.pi * secs / (24 * 3600.0) + int(probe[-1]) * 1e-3
     r = np.stack(
         [60000 * np.cos(phase), 60000 * np.sin(phase), np.full(n, -4500.0) + 10 * int(probe[-1])], 1
     )

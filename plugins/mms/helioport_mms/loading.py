@@ -41,14 +41,14 @@ from pathlib import Path
 
 import xarray as xr
 from helioport.cdf import CdfVariable, read_first, to_dataarray
-from helioport.dress import dress, from_variable
-from helioport.errors import PluginError
-from helioport.naming import variable_name
+from helioport.dress import dress, from_columns, from_variable
+from helioport.errors import InvalidRequestError, PluginError
+from helioport.naming import find_time_dim, variable_name
 from helioport.schema import Request
 from helioport.validation import product_frame
 
 from . import products
-from .names import Dataset
+from .names import Dataset, parse_name
 
 __all__ = ["DIST_DIMS", "fgm_positions", "load_product"]
 
@@ -135,13 +135,21 @@ def load_product(
     >>> da.sel(component="tot")  # doctest: +SKIP
     """
     prod = products.BY_NAME[product]
-    rate = products.archive_rate(prod, request.mode)
     frame = product_frame(prod.spec, request)
+    if product == "sc_pos" and products.position_source(request) == "fgm":
+        return _fgm_sc_pos(request, prod, probe, frame, paths)
+    asked = products.archive_rate(prod, request.mode)
+    rate = _files_rate(paths) or asked
     names = products.variable_names(prod, probe, rate, frame)
     support = prod.layout in _BUILDERS
     var = read_first(list(paths), names, start=request.start, end=request.end, support=support)
     dataset = Dataset(probe, prod.instrument, rate, "l2", products.descriptor(prod, request))
     extra = {"data_rate": rate}
+    if rate != asked:
+        extra["rate_fallback"] = (
+            f"no {Dataset(probe, prod.instrument, asked, 'l2', dataset.descriptor).logical_source} "
+            f"file for the request: {dataset.logical_source} ({rate}) used instead"
+        )
     if prod.layout == "quat":
         extra["quaternion"] = (
             f"rotation ECI -> {frame.upper()}, components (x, y, z, w), scalar last"
@@ -160,10 +168,44 @@ def load_product(
         )
     else:
         da = from_variable(var, prod.spec, frame=frame, dataset=dataset.logical_source, **extra)
-    if request.options.get("positions") and prod.instrument == "fgm":
+    if request.options.get("positions") is True and prod.instrument == "fgm":
         pos = fgm_positions(list(paths), probe, rate, frame, start=request.start, end=request.end)
         return xr.Dataset({product: da, f"{product}_pos": pos}, attrs={"product": product})
     return da
+
+
+def _files_rate(paths: list[Path]) -> str | None:
+    """The data rate in the names of ``paths`` when they agree (a fallback shows here)."""
+    rates = {f.dataset.rate for f in (parse_name(Path(p).name) for p in paths) if f is not None}
+    return rates.pop() if len(rates) == 1 else None
+
+
+def _fgm_sc_pos(
+    request: Request, prod: products.Product, probe: str, frame: str | None, paths: list[Path]
+) -> xr.DataArray:
+    """``sc_pos`` from the FGM files (option ``positions="fgm"``): x, y, z in GSE or GSM, km."""
+    if frame not in ("gse", "gsm"):
+        raise InvalidRequestError(
+            f"positions='fgm': the FGM files hold positions in gse and gsm only, not {frame!r}; "
+            "ask for coords='gse' or 'gsm', or leave positions to 'mec' (the MEC ephemeris)"
+        )
+    rate = _files_rate(paths) or products.archive_rate(products.BY_NAME["dc_mag"], request.mode)
+    pos = fgm_positions(list(paths), probe, rate, frame, start=request.start, end=request.end)
+    xyz = pos.sel(component=["x", "y", "z"]).values
+    return from_columns(
+        prod.spec,
+        pos[find_time_dim(pos)].values,
+        [xyz[:, 0], xyz[:, 1], xyz[:, 2]],
+        frame=frame,
+        dataset=Dataset(probe, "fgm", rate).logical_source,
+        source_variable=pos.attrs["source_variable"],
+        data_rate=rate,
+        position_source=(
+            "FGM files (option positions='fgm'): the position they carry, every 30 s; "
+            "the distance column left out"
+        ),
+        instrument="fgm",
+    )
 
 
 def fgm_positions(

@@ -90,15 +90,13 @@ class Dataset:
 
     def folders(self, start: dt.datetime, end: dt.datetime) -> list[str]:
         """The folders to list for files starting in ``[start, end)`` (each once, in order)."""
-        out: list[str] = []
+        out: dict[str, None] = {}  # ordered, and a century of days stays linear
         day = start.date()
         last = (end - dt.timedelta(microseconds=1)).date()
         while day <= last:
-            folder = self.folder(day)
-            if folder not in out:
-                out.append(folder)
+            out.setdefault(self.folder(day))
             day += dt.timedelta(days=1)
-        return out
+        return list(out)
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ Options a request may carry (``helioport.load("mms", ..., source="spdf")``):
 ``quat_frame``    frame of ``sc_att`` (``{p}_mec_quat_eci_to_{frame}``), default the request's coords
 ``mec_datatype``  MEC ephemeris type: ``epht89d`` (default), ``epht89q``, ``ephts04d``
 ``max_burst``     longest burst interval assumed, seconds (default 3600)
-``positions``     ``True``: with ``dc_mag``, also the position the FGM files carry
-                  (``{p}_fgm_r_{gse|gsm}_{rate}_l2``, 30 s) as ``dc_mag_pos_{probe}``, read from the
-                  same files (nothing more is downloaded). Positions of any product come from
-                  asking for ``sc_pos`` (MEC), which is fetched only then.
+``positions``     ``"mec"`` (default): ``sc_pos`` from the MEC ephemeris (burst files in ``brst``
+                  mode where the archive has them, else survey, stated in ``rate_fallback``);
+                  ``"fgm"``: ``sc_pos`` is the position the FGM files carry
+                  (``{p}_fgm_r_{gse|gsm}_{rate}_l2``, 30 s), read from the files ``dc_mag`` uses
+                  (nothing more is downloaded; ``j_curl`` then needs no MEC file);
+                  ``True``: with ``dc_mag``, also that FGM position as ``dc_mag_pos_{probe}``.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ instrument's data rate, ``{c}`` the frame)::
     e_dist      FPI  {p}_des_dist_{r}                [N,32,16,32]     s^3/cm^6
     i_aspoc     ASPOC {p}_aspoc_ionc_l2              [N]              uA
     sc_pos      MEC  {p}_mec_r_{c}                   [N,3] x,y,z      km      gse gsm sm geo eci gse2000
+                FGM  {p}_fgm_r_{c}_{r}_l2            [N,4] x,y,z(,r)  km      gse gsm (option positions="fgm")
     sc_att      MEC  {p}_mec_quat_eci_to_{q}         [N,4] x,y,z,w    -       q = option quat_frame
 
 Modes are data rates. The request's ``mode`` maps to each instrument's own
@@ -32,12 +33,17 @@ mode       FGM    EDP    FPI    ASPOC  MEC
 =========  =====  =====  =====  =====  =====
 srvy       srvy   fast   fast   srvy   srvy
 fast       srvy   fast   fast   srvy   srvy
-brst       brst   brst   brst   --     srvy
+brst       brst   brst   brst   --     brst*
 =========  =====  =====  =====  =====  =====
 
 ``low_res`` is an alias of ``srvy`` and ``high_res`` of ``brst`` (the AIDApy
-names). ASPOC has survey data only. MEC survey ephemeris (30 s) is used in
-every mode: burst MEC files exist, but the survey files cover burst intervals.
+names). ASPOC has survey data only. (*) In burst mode ``sc_pos`` and ``sc_att``
+come from the MEC burst files (``mms1_mec_brst_l2_epht89d_20160301002916_v2.1.0.cdf``,
+30 ms, the same variables as the survey files) where the archive has them for
+the request, and otherwise from the survey files (30 s), stated in the attrs
+(``data_rate`` ``srvy``, ``rate_fallback``). With the option ``positions="fgm"``,
+``sc_pos`` is the position the FGM files themselves carry (30 s, GSE or GSM),
+read from the files ``dc_mag`` uses, so nothing more is downloaded.
 """
 
 from __future__ import annotations
@@ -53,10 +59,12 @@ __all__ = [
     "MISSION",
     "MODES",
     "MODE_ALIASES",
+    "POSITION_SOURCES",
     "PROBES",
     "PRODUCTS",
     "QUAT_FRAMES",
     "RATES",
+    "RATE_FALLBACKS",
     "SDC_TEAM_URL",
     "SDC_URL",
     "SOURCES",
@@ -64,6 +72,7 @@ __all__ = [
     "Product",
     "archive_rate",
     "mission_spec",
+    "position_source",
 ]
 
 MISSION = "mms"
@@ -83,8 +92,12 @@ RATES: dict[str, dict[str, str]] = {
     "edp": {"srvy": "fast", "fast": "fast", "brst": "brst"},
     "fpi": {"srvy": "fast", "fast": "fast", "brst": "brst"},
     "aspoc": {"srvy": "srvy", "fast": "srvy"},
-    "mec": {"srvy": "srvy", "fast": "srvy", "brst": "srvy"},
+    "mec": {"srvy": "srvy", "fast": "srvy", "brst": "brst"},
 }
+#: where a mode's files are missing, the data rate tried instead (MEC burst -> survey)
+RATE_FALLBACKS: dict[str, dict[str, str]] = {"mec": {"brst": "srvy"}}
+#: values of the option ``positions``: ``sc_pos`` from the MEC files, or from the FGM files
+POSITION_SOURCES = ["mec", "fgm"]
 
 FGM_FRAMES = ["gse", "gsm", "dmpa", "bcs"]
 EDP_FRAMES = ["gse", "dsl"]
@@ -253,6 +266,19 @@ def archive_rate(prod: Product, mode: str | None) -> str:
     return RATES[prod.instrument][MODE_ALIASES.get(mode, mode)]
 
 
+def position_source(request: Request) -> str:
+    """``"fgm"`` when the option ``positions="fgm"`` asks for the FGM files' positions, else ``"mec"``.
+
+    Examples
+    --------
+    >>> position_source(Request(mission="mms", start="2015-10-16", end="2015-10-17",
+    ...                         products=["sc_pos"], options={"positions": "FGM"}))
+    'fgm'
+    """
+    value = request.options.get("positions")
+    return "fgm" if isinstance(value, str) and value.strip().lower() == "fgm" else "mec"
+
+
 def descriptor(prod: Product, request: Request) -> str | None:
     """The file descriptor of ``prod`` (the MEC one is the option ``mec_datatype``)."""
     if prod.descriptor == "{mec}":
@@ -285,7 +311,12 @@ OPTIONS = {
         default=MEC_DATATYPES[0],
     ),
     "max_burst": OptionSpec(description="longest burst interval assumed, seconds (default 3600)"),
-    "positions": OptionSpec(description="True: with dc_mag, also the position the FGM files carry"),
+    "positions": OptionSpec(
+        description="'mec' (default): sc_pos from the MEC ephemeris; 'fgm': sc_pos from the FGM "
+        "files' own positions (gse/gsm, 30 s, nothing more downloaded; j_curl uses them); "
+        "True: with dc_mag, also the FGM files' position as dc_mag_pos",
+        choices=[*POSITION_SOURCES, True, False],
+    ),
 }
 
 

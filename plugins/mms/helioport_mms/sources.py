@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from helioport.errors import DownloadError, OfflineError
 from helioport.schema import RemoteFile, Request
+from helioport.templates import existing_folders
 from helioport.times import parse_duration
 from helioport.transport import ArchiveContext
 
@@ -87,7 +88,12 @@ def choose_source(request: Request, ctx: ArchiveContext) -> str:
 
 
 def dataset_for(request: Request, product: str, probe: str) -> Dataset:
-    """The :class:`Dataset` holding ``product`` for ``probe`` in the request's mode."""
+    """The :class:`Dataset` holding ``product`` for ``probe`` in the request's mode.
+
+    ``sc_pos`` with the option ``positions="fgm"`` is in the FGM dataset ``dc_mag`` reads.
+    """
+    if product == "sc_pos" and products.position_source(request) == "fgm":
+        product = "dc_mag"
     prod = products.BY_NAME[product]
     return Dataset(
         probe,
@@ -101,10 +107,14 @@ def dataset_for(request: Request, product: str, probe: str) -> Dataset:
 def list_spdf(
     ctx: ArchiveContext, base: str, ds: Dataset, start: dt.datetime, end: dt.datetime, source: str
 ) -> list[Listed]:
-    """The dataset's files in the folders of ``[start, end)`` below ``base`` (SPDF layout)."""
+    """The dataset's files in the folders of ``[start, end)`` below ``base`` (SPDF layout).
+
+    Over a long range only the folders that exist are listed (the core's
+    :func:`~helioport.templates.existing_folders`: years, then months, then days).
+    """
     out: list[Listed] = []
-    for folder in ds.folders(start, end):
-        for e in ctx.list_dir(ctx.join(base, folder)):
+    for folder in existing_folders(ctx, base, ds.folders(start, end), what=f"{ds.prefix} files"):
+        for e in ctx.list_dir(ctx.join(base, folder + "/")):
             if not e.is_dir and e.name.startswith(ds.prefix) and e.name.endswith(".cdf"):
                 out.append(Listed(e.name, e.url, e.size, e.mtime, source))
     return out
@@ -210,9 +220,30 @@ def find_files(request: Request, product: str, probe: str, ctx: ArchiveContext) 
     -------
     list of RemoteFile
         With ``key`` the name without version, ``size`` from the listing (the
-        SDC's ``file_size``), ``relpath`` in the SPDF layout.
+        SDC's ``file_size``), ``relpath`` in the SPDF layout. MEC products in
+        burst mode: the burst files overlapping the request, or when there are
+        none the survey files (:data:`helioport_mms.products.RATE_FALLBACKS`);
+        ``sc_pos`` with ``positions="fgm"``: the FGM files.
     """
     ds = dataset_for(request, product, probe)
+    files = _remote_files(request, ds, ctx)
+    fallback = products.RATE_FALLBACKS.get(ds.instrument, {}).get(ds.rate)
+    if not files and fallback is not None:
+        # MEC burst files exist for some burst intervals only: the survey files cover the rest
+        log.info(
+            "%s %s: no %s file for the request, using %s",
+            product,
+            probe,
+            ds.logical_source,
+            replace(ds, rate=fallback).logical_source,
+        )
+        files = _remote_files(request, replace(ds, rate=fallback), ctx)
+    log.debug("%s %s: %d candidate file(s)", product, probe, len(files))
+    return files
+
+
+def _remote_files(request: Request, ds: Dataset, ctx: ArchiveContext) -> list[RemoteFile]:
+    """Every version of every file of ``ds`` overlapping the request."""
     parsed = []
     for item in _listing(request, ds, ctx):
         fn = parse_name(item.name)
@@ -238,5 +269,4 @@ def find_files(request: Request, product: str, probe: str, ctx: ArchiveContext) 
                 source=item.source,
             )
         )
-    log.debug("%s %s: %d candidate file(s) from %d listed", product, probe, len(files), len(parsed))
     return files

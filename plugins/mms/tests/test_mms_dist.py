@@ -35,7 +35,9 @@ def test_a_distribution_is_a_4d_labelled_array(brst_day):
     )
     da = ds["i_dist_mms1"]
     tdim = "time_i_dist_mms1"
-    assert da.dims == (tdim,) + DIST_DIMS
+    # the angle and energy axes are the variable's own: <axis>_<variable>
+    assert da.dims == (tdim,) + tuple(f"{d}_i_dist_mms1" for d in DIST_DIMS)
+    da = da.rename({f"{d}_i_dist_mms1": d for d in DIST_DIMS})
     assert da.shape == (10, 32, 16, 32)
     assert da.attrs["units"] == "s^3/cm^6" and da.attrs["source_variable"] == "mms1_dis_dist_brst"
     cdf = cdflib.CDF(path)
@@ -79,7 +81,7 @@ def test_fixed_phi_table_stays_one_dimensional(tmp_path):
         probes="mms2",
         base_url=str(root),
     )["e_dist_mms2"]
-    assert da.coords["phi_e_dist_mms2"].dims == ("phi_bin",)
+    assert da.coords["phi_e_dist_mms2"].dims == ("phi_bin_e_dist_mms2",)
     assert da.attrs["source_variable"] == "mms2_des_dist_fast"
 
 
@@ -119,7 +121,7 @@ def test_positions_come_only_when_asked(tmp_path):
     plain = helioport.load(
         "mms", "2015-10-16T00:00", "2015-10-16T00:10", products="dc_mag", base_url=str(root)
     )
-    assert list(plain.data_vars) == ["dc_mag_mms1"]
+    assert list(plain.data_vars) == ["dc_mag_mms1", "dc_mag_tot_mms1"]
     ds = helioport.load(
         "mms",
         "2015-10-16T00:00",
@@ -129,11 +131,18 @@ def test_positions_come_only_when_asked(tmp_path):
         positions=True,
         base_url=str(root),
     )
-    assert list(ds.data_vars) == ["dc_mag_mms1", "dc_mag_pos_mms1"]
+    # the magnitudes the file gives with B and with the position are variables of their own
+    assert list(ds.data_vars) == [
+        "dc_mag_mms1",
+        "dc_mag_tot_mms1",
+        "dc_mag_pos_mms1",
+        "dc_mag_pos_tot_mms1",
+    ]
     pos = ds["dc_mag_pos_mms1"]
     raw = cdflib.CDF(path).varget("mms1_fgm_r_gsm_srvy_l2")
     assert pos.sizes[pos.dims[0]] == 20  # 10 min at 30 s
-    np.testing.assert_array_equal(pos.values, raw[:20])
+    np.testing.assert_array_equal(pos.values, raw[:20, :3])
+    np.testing.assert_array_equal(ds["dc_mag_pos_tot_mms1"].values, raw[:20, 3])
     assert pos.attrs["units"] == "km" and pos.attrs["coords"] == "gsm"
     assert pos.attrs["files"] == path.name  # the FGM file itself: nothing more was fetched
     mec = helioport.load(

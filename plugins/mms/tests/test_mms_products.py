@@ -38,7 +38,7 @@ CASES = {
         {"coords": "gsm"},
         "mms1/fgm/srvy/**/*.cdf",
         "mms1_fgm_b_gsm_srvy_l2",
-        ["x", "y", "z", "tot"],
+        ["x", "y", "z", "tot"],  # tot becomes dc_mag_tot_mms1
     ),
     "dc_elec": (
         {"coords": "dsl"},
@@ -168,20 +168,32 @@ def test_product_loads_the_real_variable(product, mms_archive):
     t, data, attrs = _expected(path, var)
     assert da.attrs["source_variable"] == var
     assert da.attrs["files"] == path.name
-    np.testing.assert_array_equal(da[da.dims[0]].values, t)
-    np.testing.assert_array_equal(da.values, data)
-    assert da.dtype == data.dtype
     assert (
         da.attrs["units"] == str(attrs["UNITS"]).strip()
         or da.attrs["units"] == products.BY_NAME[product].spec.units
     )
     assert da.attrs["instrument"] == products.BY_NAME[product].instrument
+    if isinstance(tail, list) and "tot" in tail:  # the archive's magnitude: a variable of its own
+        mag = ds[f"{product}_tot_mms1"]
+        assert mag.dims == (f"time_{product}_tot_mms1",)
+        np.testing.assert_array_equal(mag.values, data[:, tail.index("tot")])
+        tail = [c for c in tail if c != "tot"]
+        data = data[:, [i for i, c in enumerate(CASES[product][3]) if c != "tot"]]
+    np.testing.assert_array_equal(da[da.dims[0]].values, t)
+    np.testing.assert_array_equal(da.values, data)
+    assert da.dtype == data.dtype
+    assert da.dims[0] == f"time_{product}_mms1"
     if tail is None:
         assert da.ndim == 1
-    elif isinstance(tail, list):
+    elif tail == ["x", "y", "z"]:  # 3-vectors share one component dimension
         assert da.dims[1] == "component" and list(da["component"].values) == tail
-    else:
+    elif isinstance(tail, list):  # other labels (a quaternion's x, y, z, w) are the variable's own
+        dim = f"component_{product}_mms1"
+        assert da.dims[1] == dim and list(da[dim].values) == tail
+    elif tail[0] == "component_1":  # tensors share component_1, component_2
         assert da.dims[1:] == tail
+    else:  # spectra and distributions: <axis>_<variable>
+        assert da.dims[1:] == tuple(f"{d}_{product}_mms1" for d in tail)
     if "coords" in kw:
         assert da.attrs["coords"] == kw["coords"]
 
@@ -209,7 +221,8 @@ def test_spectrum_carries_its_time_varying_energy_table(mms_archive):
         "i_omniflux_mms1"
     ]
     energy = da.coords["energy_i_omniflux_mms1"]
-    assert energy.dims == (da.dims[0], "energy_bin") and energy.attrs["units"] == "eV"
+    assert energy.dims == (da.dims[0], "energy_bin_i_omniflux_mms1")
+    assert energy.attrs["units"] == "eV"
     assert not np.array_equal(energy.values[0], energy.values[1])  # the two step tables alternate
     np.testing.assert_array_equal(energy.values[0], fixtures.energy_table(1, "dis")[0])
 
@@ -255,7 +268,7 @@ def test_modes_map_to_each_instruments_rate():
     assert products.archive_rate(products.BY_NAME["i_dens"], "srvy") == "fast"
     assert products.archive_rate(products.BY_NAME["dc_elec"], "low_res") == "fast"
     assert products.archive_rate(products.BY_NAME["i_dist"], "high_res") == "brst"
-    assert products.archive_rate(products.BY_NAME["sc_pos"], "brst") == "srvy"
+    assert products.archive_rate(products.BY_NAME["sc_pos"], "brst") == "brst"  # survey fallback
 
 
 def test_products_are_listed_with_units():

@@ -64,9 +64,16 @@ def test_dc_mag_is_the_files_b_exactly(fgm_mirror, frame, monkeypatch, real_file
     expected = _as_nan(cdf.varget(f"mms1_fgm_b_{frame}_brst_l2"))
     b = ds["dc_mag_mms1"]
     assert b.dims == ("time_dc_mag_mms1", "component")
-    assert list(b["component"].values) == ["x", "y", "z", "tot"]
+    assert list(b["component"].values) == ["x", "y", "z"]
     assert b.dtype == np.float32
-    np.testing.assert_array_equal(b.values, expected)
+    np.testing.assert_array_equal(b.values, expected[:, :3])
+    # the file's fourth column, |B|, is a variable of its own with its own time dimension
+    mag = ds["dc_mag_tot_mms1"]
+    assert mag.dims == ("time_dc_mag_tot_mms1",) and mag.dtype == np.float32
+    np.testing.assert_array_equal(mag.values, expected[:, 3])
+    np.testing.assert_array_equal(mag["time_dc_mag_tot_mms1"].values, _epoch(cdf))
+    assert mag.attrs["units"] == "nT" and mag.attrs["files"] == FGM
+    assert "magnitude the archive gives" in mag.attrs["long_name"]
     np.testing.assert_array_equal(b["time_dc_mag_mms1"].values, _epoch(cdf))
     assert b.sizes["time_dc_mag_mms1"] == 17792
     assert b.attrs["coords"] == frame and b.attrs["units"] == "nT"
@@ -87,7 +94,7 @@ def test_dc_mag_gse_and_gsm_differ_but_share_the_magnitude(fgm_mirror):
         a.sel(component="x").values, b.sel(component="x").values
     )  # X_GSE = X_GSM
     assert not np.allclose(a.sel(component="z").values, b.sel(component="z").values)
-    np.testing.assert_array_equal(a.sel(component="tot").values, b.sel(component="tot").values)
+    np.testing.assert_array_equal(gse["dc_mag_tot_mms1"].values, gsm["dc_mag_tot_mms1"].values)
 
 
 def test_dc_mag_sub_range_keeps_only_records_inside(fgm_mirror, real_file):
@@ -106,7 +113,9 @@ def test_dc_mag_sub_range_keeps_only_records_inside(fgm_mirror, real_file):
     )
     b = ds["dc_mag_mms1"]
     assert b.sizes["time_dc_mag_mms1"] == inside.sum() == 1280  # 10 s at 128 S/s
-    np.testing.assert_array_equal(b.values, _as_nan(cdf.varget("mms1_fgm_b_gse_brst_l2"))[inside])
+    expected = _as_nan(cdf.varget("mms1_fgm_b_gse_brst_l2"))[inside]
+    np.testing.assert_array_equal(b.values, expected[:, :3])
+    np.testing.assert_array_equal(ds["dc_mag_tot_mms1"].values, expected[:, 3])
 
 
 def test_fpi_moments_match_the_real_burst_file(tmp_path, server_for, real_file):
@@ -146,16 +155,14 @@ def test_fpi_moments_match_the_real_burst_file(tmp_path, server_for, real_file):
         np.testing.assert_array_equal(da[da.dims[0]].values, t, err_msg=product)
         assert da.attrs["source_variable"] == var
         assert da.attrs["units"] == cdf.varattsget(var)["UNITS"]
-    # moments share one time base; B has its own
+    # every variable has its own time dimension, whatever shares its time base
     assert ds["i_dens_mms1"].dims == ("time_i_dens_mms1",)
-    assert ds["i_bulkv_mms1"].dims[0] == "time_i_dens_mms1"
+    assert ds["i_bulkv_mms1"].dims[0] == "time_i_bulkv_mms1"
     assert ds["dc_mag_mms1"].dims[0] == "time_dc_mag_mms1"
-    # vectors with and without a magnitude keep their own labels (no NaN padding): the first
-    # requested keeps the dimension name "component", the other gets its own
+    # vectors share one component dimension x, y, z (no NaN padding); B's magnitude is apart
     v, b = ds["i_bulkv_mms1"], ds["dc_mag_mms1"]
-    assert v.dims[1] == "component" and list(v["component"].values) == ["x", "y", "z"]
-    assert b.dims[1] == "component_dc_mag_mms1"
-    assert list(b["component_dc_mag_mms1"].values) == ["x", "y", "z", "tot"]
+    assert v.dims[1] == b.dims[1] == "component" and list(v["component"].values) == ["x", "y", "z"]
+    assert ds["dc_mag_tot_mms1"].dims == ("time_dc_mag_tot_mms1",)
     assert not np.isnan(v.values).all(axis=1).any()
     p = ds["i_prestens_mms1"]
     assert p.dims[1:] == ("component_1", "component_2")
@@ -164,7 +171,8 @@ def test_fpi_moments_match_the_real_burst_file(tmp_path, server_for, real_file):
     )
     omni = ds["i_omniflux_mms1"]
     energy = omni.coords["energy_i_omniflux_mms1"]
-    assert energy.dims == ("time_i_dens_mms1", "energy_bin") and energy.attrs["units"] == "eV"
+    assert energy.dims == ("time_i_omniflux_mms1", "energy_bin_i_omniflux_mms1")
+    assert energy.attrs["units"] == "eV"
     np.testing.assert_array_equal(energy.values, cdf.varget("mms1_dis_energy_brst"))
     assert ds.attrs["mission"] == "mms"
     assert any(e.path.endswith(DIS_BRST) for e in srv.log)

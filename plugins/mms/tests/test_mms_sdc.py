@@ -47,7 +47,8 @@ def sdc(archive):
 
 
 def _b(path, var="mms1_fgm_b_gse_srvy_l2"):
-    data = cdflib.CDF(path).varget(var).astype(np.float32)
+    """The file's B x, y, z: dc_mag_mms1 (|B|, the fourth column, is dc_mag_tot_mms1)."""
+    data = cdflib.CDF(path).varget(var)[:, :3].astype(np.float32)
     data[data == np.float32(-1e31)] = np.nan
     return data
 

@@ -57,7 +57,15 @@ def _frame(product: products.Product, request: Request) -> str | None:
     return frame if frame in product.spec.coords else (product.spec.coords or [None])[0]
 
 
+def _duplicate(product: products.Product, cols: list[str], held: set[str]) -> bool:
+    """Whether a bundle leaves ``product`` out: a column product (``by_gsm``) whose column
+    another product of the bundle already holds (``dc_mag`` in GSM)."""
+    return product.spec.name in products.COLUMN_NAMES and set(cols) <= held
+
+
 def _from_ascii(request: Request, names: list[str], paths: list[Path]) -> dict[str, xr.DataArray]:
+    """Products from OMNI2 yearly files; in a bundle (several names) a column product whose
+    column the bundle already holds (``by_gse`` beside GSE ``dc_mag``) is left out."""
     frames = [omni2.read_omni2(p) for p in paths]
     df = pd.concat(frames) if len(frames) > 1 else frames[0]
     df = df[~df.index.duplicated(keep="first")].sort_index()
@@ -66,12 +74,14 @@ def _from_ascii(request: Request, names: list[str], paths: list[Path]) -> dict[s
     df = df.iloc[np.searchsorted(idx, t0) : np.searchsorted(idx, t1)]
     time = df.index.to_numpy().astype("datetime64[ns]")
     out = {}
+    held: set[str] = set()
     for name in names:
         product = products.BY_NAME[name]
         frame = _frame(product, request)
         cols = _columns(product, "ascii", frame)
-        if cols is None:
+        if cols is None or (len(names) > 1 and _duplicate(product, cols, held)):
             continue
+        held.update(cols)
         fills = ", ".join(str(omni2.COLUMNS[omni2.BY_NAME[c]].fill) for c in cols)
         out[name] = from_columns(
             product.spec,
@@ -92,6 +102,7 @@ def _from_cdf(
     variables the files lack are left out instead of raising."""
     plan: dict[str, tuple[products.Product, str | None, list[str]]] = {}
     present = set(variable_names(paths[0])) if paths else set()
+    held: set[str] = set()
     for name in names:
         product = products.BY_NAME[name]
         frame = _frame(product, request)
@@ -101,8 +112,9 @@ def _from_cdf(
         if family == "h0":
             # the hourly CDFs carry each parameter on the hour and/or, suffixed 1800, on the half hour
             cols = [c if c in present or c + "1800" not in present else c + "1800" for c in cols]
-        if not strict and not set(cols) <= present:
-            continue
+        if not strict and (not set(cols) <= present or _duplicate(product, cols, held)):
+            continue  # in the bundle: variables the files lack, or already held by a product
+        held.update(cols)
         plan[name] = (product, frame, cols)
     wanted = sorted({c for _, _, cols in plan.values() for c in cols})
     if not wanted:
@@ -124,9 +136,41 @@ def _from_cdf(
             frame=frame,
             dataset=dataset,
             source_variable=cols,
-            **istp_attrs(arrays[cols[0]].attrs),
+            **_descriptive(product, cols, [arrays[c].attrs for c in cols], frame),
         )
     return out
+
+
+def _descriptive(
+    product: products.Product, cols: list[str], attrs: list[dict], frame: str | None
+) -> dict[str, str]:
+    """The ISTP descriptive attrs of a product made of one or several file variables.
+
+    One variable: its own. A vector: what all its variables share, and a
+    ``FIELDNAM``/``CATDESC`` that describe the vector (the product and its
+    frame, then each component's own ``CATDESC``), never those of its first column.
+
+    Examples
+    --------
+    >>> p = products.BY_NAME["dc_mag"]
+    >>> a = [{"FIELDNAM": "Bx (nT), GSE, GSM"}, {"FIELDNAM": "By (nT), GSE"},
+    ...      {"FIELDNAM": "Bz (nT), GSE"}, {"FIELDNAM": "Magnitude Avg B, nT"}]
+    >>> _descriptive(p, ["BX_GSE", "BY_GSE", "BZ_GSE", "F"], a, "gse")["FIELDNAM"]
+    'dc_mag (GSE): BX_GSE, BY_GSE, BZ_GSE, F'
+    """
+    each = [istp_attrs(a) for a in attrs]
+    if len(each) == 1:
+        return each[0]
+    shared = {k: v for k, v in each[0].items() if all(e.get(k) == v for e in each[1:])}
+    labels = list(product.spec.components or [])[: len(cols)]
+    where = f" ({frame.upper()})" if frame else ""
+    parts = [
+        f"{label}: {e.get('CATDESC') or e.get('FIELDNAM') or col}"
+        for label, col, e in zip(labels, cols, each)
+    ]
+    shared["FIELDNAM"] = f"{product.spec.name}{where}: {', '.join(cols)}"
+    shared["CATDESC"] = f"{product.spec.description}{where}; " + "; ".join(parts)
+    return shared
 
 
 def _as_float(var: CdfVariable) -> np.ndarray:

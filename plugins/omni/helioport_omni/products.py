@@ -232,6 +232,127 @@ PRODUCTS: list[Product] = [
     ),
 ]
 
+
+def _column(name: str, column: str, units: str, desc: str, instrument: str, **files) -> Product:
+    """A product of one OMNI2 hourly column (:mod:`.ascii`), its name snake_case."""
+    return _scalar(name, units, desc, ascii=column, instrument=instrument, **files)
+
+
+#: the rest of the OMNI2 hourly columns, so that ``all`` in hourly mode offers all 55
+#: (year, day and hour make the time): spacecraft IDs and point counts, field angles and
+#: the GSE/GSM components dc_mag leaves out in the asked frame, the standard deviations,
+#: flow angles, the 2 and 4 MeV proton fluxes and the magnetospheric flag
+COLUMN_PRODUCTS: list[Product] = [
+    _column("bartels_rotation", "bartels_rotation", "1", "Bartels rotation number", "omni"),
+    _column(
+        "imf_sc_id",
+        "imf_sc_id",
+        "1",
+        "ID of the IMF spacecraft (e.g. 51 Wind, 71 ACE; see omni2.text)",
+        "imf",
+    ),
+    _column(
+        "sw_plasma_sc_id",
+        "sw_plasma_sc_id",
+        "1",
+        "ID of the solar wind plasma spacecraft (e.g. 52 Wind, 71 ACE; see omni2.text)",
+        "plasma",
+    ),
+    _column(
+        "imf_points", "imf_points", "1", "Number of fine-scale points in the IMF averages", "imf"
+    ),
+    _column(
+        "plasma_points",
+        "plasma_points",
+        "1",
+        "Number of fine-scale points in the plasma averages",
+        "plasma",
+    ),
+    _column(
+        "b_vec_mag",
+        "b_vec_mag",
+        "nT",
+        "Magnitude of the average field vector sqrt(<Bx>^2 + <By>^2 + <Bz>^2)",
+        "imf",
+    ),
+    _column("b_latitude", "b_lat", "deg", "Latitude angle of the average field vector, GSE", "imf"),
+    _column(
+        "b_longitude", "b_long", "deg", "Longitude angle of the average field vector, GSE", "imf"
+    ),
+    _column("by_gse", "by_gse", "nT", "IMF By, GSE", "imf", hro="BY_GSE", h0="BY_GSE"),
+    _column("bz_gse", "bz_gse", "nT", "IMF Bz, GSE", "imf", hro="BZ_GSE", h0="BZ_GSE"),
+    _column("by_gsm", "by_gsm", "nT", "IMF By, GSM", "imf", hro="BY_GSM", h0="BY_GSM"),
+    _column("bz_gsm", "bz_gsm", "nT", "IMF Bz, GSM", "imf", hro="BZ_GSM", h0="BZ_GSM"),
+    _column(
+        "sigma_b_mag",
+        "sigma_b_mag",
+        "nT",
+        "RMS standard deviation of the field magnitude average",
+        "imf",
+    ),
+    _column("sigma_b", "sigma_b", "nT", "RMS standard deviation of the field vector", "imf"),
+    _column("sigma_bx", "sigma_bx", "nT", "RMS standard deviation of Bx, GSE", "imf"),
+    _column("sigma_by", "sigma_by", "nT", "RMS standard deviation of By, GSE", "imf"),
+    _column("sigma_bz", "sigma_bz", "nT", "RMS standard deviation of Bz, GSE", "imf"),
+    _column(
+        "flow_longitude",
+        "flow_long",
+        "deg",
+        "Plasma flow longitude angle (quasi-GSE, positive from the west)",
+        "plasma",
+    ),
+    _column(
+        "flow_latitude",
+        "flow_lat",
+        "deg",
+        "Plasma flow latitude angle (GSE, positive north)",
+        "plasma",
+    ),
+    _column("sigma_t", "sigma_t", "K", "Standard deviation of the proton temperature", "plasma"),
+    _column("sigma_n", "sigma_n", "cm^-3", "Standard deviation of the proton density", "plasma"),
+    _column("sigma_v", "sigma_v", "km/s", "Standard deviation of the flow speed", "plasma"),
+    _column(
+        "sigma_flow_longitude",
+        "sigma_phi_v",
+        "deg",
+        "Standard deviation of the flow longitude angle",
+        "plasma",
+    ),
+    _column(
+        "sigma_flow_latitude",
+        "sigma_theta_v",
+        "deg",
+        "Standard deviation of the flow latitude angle",
+        "plasma",
+    ),
+    _column(
+        "sigma_na_np", "sigma_na_np", "1", "Standard deviation of the alpha/proton ratio", "plasma"
+    ),
+    _column(
+        "proton_flux_2mev",
+        "proton_flux_2mev",
+        "cm^-2 s^-1 sr^-1",
+        "Proton flux > 2 MeV",
+        "particles",
+    ),
+    _column(
+        "proton_flux_4mev",
+        "proton_flux_4mev",
+        "cm^-2 s^-1 sr^-1",
+        "Proton flux > 4 MeV",
+        "particles",
+    ),
+    _column(
+        "magnetospheric_flag",
+        "magnetospheric_flag",
+        "1",
+        "Magnetospheric flux flag of the proton fluxes (-1 .. 6, see omni2.text)",
+        "particles",
+    ),
+]
+PRODUCTS += COLUMN_PRODUCTS
+COLUMN_NAMES = frozenset(p.spec.name for p in COLUMN_PRODUCTS)
+
 # the proton fluxes are in the 5-min HRO files only, not the 1-min ones
 for _p in PRODUCTS:
     if _p.spec.name.startswith("proton_flux_") and _p.hro:

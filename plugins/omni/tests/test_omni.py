@@ -43,7 +43,7 @@ def _check_real_values(ds, src):
         assert b.sel(component="x").values[i] == pytest.approx(float(row[12]))
         assert b.sel(component="y").values[i] == pytest.approx(float(row[15]))  # GSM By
         assert b.sel(component="z").values[i] == pytest.approx(float(row[16]))  # GSM Bz
-        assert b.sel(component="tot").values[i] == pytest.approx(float(row[8]))
+        assert ds["dc_mag_tot"].values[i] == pytest.approx(float(row[8]))  # |B|: its own variable
         assert ds["i_dens"].values[i] == pytest.approx(float(row[23]))
         assert ds["kp"].values[i] == pytest.approx(float(row[38]) / 10)
         assert ds["dst"].values[i] == pytest.approx(float(row[40]))
@@ -138,7 +138,7 @@ def test_real_1994_excerpt_with_gaps_loads_its_rows_at_their_hours(tmp_path, rea
     for i, r in enumerate(rows):
         assert b.sel(component="x").values[i] == pytest.approx(float(r[12]))
         assert b.sel(component="z").values[i] == pytest.approx(float(r[14]))  # GSE Bz
-        assert b.sel(component="tot").values[i] == pytest.approx(float(r[8]))
+        assert ds["dc_mag_tot"].values[i] == pytest.approx(float(r[8]))
         for name, col in (("i_dens", 23), ("dst", 40), ("ae", 41)):
             value = ds[name].values[i]
             assert (
@@ -176,9 +176,11 @@ def test_hro_1min_values_and_fills(omni_root, server_for):
     b = ds["dc_mag"]
     t = b[b.dims[0]].values
     assert t.size == 2 * 1440 and t[-1] == np.datetime64("2010-01-02T23:59")
+    assert list(b["component"].values) == ["x", "y", "z"]  # F is dc_mag_tot, its own variable
+    assert ds["dc_mag_tot"].attrs["source_variable"] == "F"
     for comp, var in (("x", "BX_GSE"), ("y", "BY_GSE"), ("z", "BZ_GSE"), ("tot", "F")):
         np.testing.assert_allclose(
-            b.sel(component=comp).values,
+            (ds["dc_mag_tot"] if comp == "tot" else b.sel(component=comp)).values,
             expected[var][:2880].astype(np.float32),
             rtol=1e-6,
             equal_nan=True,
@@ -449,7 +451,8 @@ def test_hourly_cdf_source(tmp_path):
     np.testing.assert_allclose(
         ds["kp"].values, np.round(np.clip(sw["AE_INDEX"][24:48] / 15, 0, 90)) / 10
     )
-    np.testing.assert_allclose(ds["dc_mag"].sel(component="tot").values, sw["F"][24:48])
+    np.testing.assert_allclose(ds["dc_mag_tot"].values, sw["F"][24:48])
+    assert ds["dc_mag_tot"].attrs["source_variable"] == "ABS_B"
     assert ds["dc_mag"].attrs["source_variable"] == "BX_GSE, BY_GSE, BZ_GSE, ABS_B"
     with pytest.raises(InvalidRequestError, match="hourly_source"):
         helioport.load(

@@ -39,7 +39,9 @@ def test_frames_load_as_uint16_in_the_convention(sample):
         "themis_asi", "2011-01-06T04:30", "2011-01-06T05:30", "image", "gako", base_url=urls
     )
     da = ds["image_gako"]
-    assert da.dtype == np.uint16 and da.dims[1:] == ("y", "x") and da.shape[1:] == (256, 256)
+    # pixel axes are the variable's own (<axis>_<variable>): rows (y) then columns (x)
+    assert da.dtype == np.uint16 and da.shape[1:] == (256, 256)
+    assert da.dims == ("time_image_gako", "y_image_gako", "x_image_gako")
     cdf_files = sorted(s.root.rglob("*.cdf"))
     raw = np.concatenate([cdflib.CDF(str(f)).varget("thg_asf_gako") for f in cdf_files])
     epoch = np.concatenate(

@@ -1,0 +1,31 @@
+"""helioport hooks for REGO: the table in :mod:`.products`, files in :mod:`.loading`,
+the ``keogram`` derivation from :mod:`helioport.imaging`, the sample in :mod:`.sample`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helioport.hookspecs import hookimpl
+from helioport.imaging import keogram_derivation
+from helioport.schema import Derivation, MissionSpec, SampleArchive
+
+from . import loading, products
+from .sample import make_sample_archive
+
+helioport_find_files = hookimpl(loading.find_files)
+helioport_load = hookimpl(loading.load_product)
+
+
+@hookimpl
+def helioport_missions() -> list[MissionSpec]:
+    return [products.mission_spec()]
+
+
+@hookimpl
+def helioport_derivations() -> list[Derivation]:
+    return [keogram_derivation()]
+
+
+@hookimpl
+def helioport_sample_archive(mission: str, root: Path) -> SampleArchive:
+    return make_sample_archive(root)
