@@ -417,11 +417,11 @@ def test_long_names_and_debug_log(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_curl_free_field_has_infinite_quality_without_warnings() -> None:
-    r = REGULAR * 10.0
-    b = r @ np.eye(3).T  # div B = 3, curl B = 0
+    # a corner tetrahedron and B = r: every number is exact, curl B is exactly 0, div B 3
+    r = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1.0]]) * 4.0
+    b = r.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out = curlometer(r, b)
-    np.testing.assert_allclose(out["curl_b"], [[0.0, 0.0, 0.0]], atol=1e-12)
-    np.testing.assert_allclose(out["div_b"], [3.0], rtol=1e-12)
-    assert out["quality"][0] > 1e10
+    assert out["curl_b"].tolist() == [[0.0, 0.0, 0.0]] and out["div_b"].tolist() == [3.0]
+    assert out["quality"].tolist() == [np.inf]

@@ -18,6 +18,7 @@ from . import accessor as _accessor  # noqa: F401  (registers the ``.helio`` acc
 from .align import align
 from .config import Config
 from .errors import InvalidRequestError
+from .lazy import run_lazy, wanted_chunks
 from .lifecycle import run
 from .naming import variable_name
 from .registry import Registry, get_registry
@@ -102,6 +103,8 @@ def load(
     progress: bool | None = None,
     max_files: int | None = None,
     registry: Registry | None = None,
+    chunks: str | None = None,
+    lazy: bool | None = None,
     **options: Any,
 ) -> xr.Dataset:
     """Load products of a mission over ``[start, end)`` as one labelled Dataset.
@@ -149,6 +152,13 @@ def load(
         The most files (and folder listings) one request may involve before it
         stops with an :class:`InvalidRequestError` (default 5000, or
         ``max_files`` in the config file); raise it to confirm a huge request.
+    chunks, lazy
+        ``chunks="file"`` (or ``"auto"``) or ``lazy=True``: a lazy load
+        (:mod:`helioport.lazy`), dask-backed variables with one chunk per
+        file, read from the cache when computed (files are downloaded up
+        front, in parallel); ``sel`` of a time span reads only its files.
+        With a ``dask.distributed`` client the reads run on its workers,
+        which must see the same cache folder. Needs dask.
     **options
         Plugin-specific options, passed on in ``request.options``.
 
@@ -183,6 +193,57 @@ def load(
         raise InvalidRequestError(
             f"time_method={time_method!r} is not known; use 'linear' or 'nearest'"
         )
+    is_lazy = wanted_chunks(chunks, lazy)
+    reg, spec, cfg, derivs, request = prepare(
+        mission,
+        start,
+        end,
+        products,
+        probes,
+        coords,
+        mode,
+        offline=offline,
+        version=version,
+        base_url=base_url,
+        cache_dir=cache_dir,
+        progress=progress,
+        max_files=max_files,
+        registry=registry,
+        options=options,
+    )
+    ds = (run_lazy if is_lazy else run)(reg, spec, cfg, derivs, request)
+    if time is None:
+        return ds
+    source = _time_source(ds, time, list(request.products), list(request.probes))
+    return align(ds, source, method=time_method, tolerance=time_tolerance)  # type: ignore[arg-type]
+
+
+def prepare(
+    mission: str,
+    start: Any,
+    end: Any,
+    products: Iterable[str] | str | None = None,
+    probes: Iterable[str] | str | None = None,
+    coords: str | None = None,
+    mode: str | None = None,
+    *,
+    offline: bool | None = None,
+    version: str | None = None,
+    base_url: str | Mapping[str, str] | None = None,
+    cache_dir: str | None = None,
+    progress: bool | None = None,
+    max_files: int | None = None,
+    registry: Registry | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> tuple[Registry, MissionSpec, Config, dict, Request]:
+    """The registry, mission, config, derivations and validated :class:`Request` of a
+    :func:`load` call (the same keywords); what :func:`load` and
+    :func:`helioport.prefetch.prefetch` run the lifecycle with.
+
+    Examples
+    --------
+    >>> reg, spec, cfg, derivs, request = prepare("omni", "2010-01-01", "2010-02-01", "dc_mag")  # doctest: +SKIP
+    """
     reg = registry or get_registry()
     spec = reg.mission(mission)
     cfg = Config.load(
@@ -205,13 +266,9 @@ def load(
         known_options={k: v for d in derivs.values() for k, v in d.options.items()},
         version=version,
         offline=cfg.offline,
-        options=dict(options),
+        options=dict(options or {}),
     )
-    ds = run(reg, spec, cfg, derivs, request)
-    if time is None:
-        return ds
-    source = _time_source(ds, time, list(request.products), list(request.probes))
-    return align(ds, source, method=time_method, tolerance=time_tolerance)  # type: ignore[arg-type]
+    return reg, spec, cfg, derivs, request
 
 
 def _time_range(start: Any, end: Any, trange: Sequence[Any] | None) -> tuple[Any, Any]:

@@ -105,11 +105,17 @@ class VarInfo:
 
 @dataclass
 class FileMeta:
-    """Per-file metadata kept between opens (the file is unchanged: same path, size, mtime)."""
+    """Per-file metadata kept between opens (the file is unchanged: same path, size, mtime).
+
+    ``checked`` holds the variables whose compressed blocks were found whole
+    (:class:`helioport.cdfcheck.BlockCheck`); a file's structure is checked
+    before its metadata is first made, so a remembered file needs no check again.
+    """
 
     names: list[str]
     infos: dict[str, VarInfo] = field(default_factory=dict)
     attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checked: set[str] = field(default_factory=set)
 
 
 _META: OrderedDict[tuple, FileMeta] = OrderedDict()

@@ -131,10 +131,11 @@ class BlockCheck:
     >>> BlockCheck(buf, "x.cdf").check("mms1_fgm_b_gse_brst_l2")  # doctest: +SKIP
     """
 
-    def __init__(self, buf: bytes, name: str):
+    def __init__(self, buf: bytes, name: str, done: set[str] | None = None):
         self.buf, self.name = buf, name
         self._vdrs: dict[str, tuple[int, bool]] | None = None
-        self._done: set[str] = set()
+        # variables found whole; shared with the file's remembered metadata when given
+        self._done: set[str] = set() if done is None else done
 
     def _index(self) -> dict[str, tuple[int, bool]]:
         buf, out = self.buf, {}

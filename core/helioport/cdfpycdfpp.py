@@ -69,6 +69,13 @@ def _records(values: np.ndarray, code: int) -> np.ndarray:
     return values
 
 
+def _load(buf: bytes) -> Any:
+    cdf = pycdfpp.load(buf)
+    if cdf is None:
+        raise ValueError("pycdfpp could not parse it")
+    return cdf
+
+
 class PycdfppFile(CdfFile):
     """One CDF decoded by pycdfpp.
 
@@ -82,12 +89,19 @@ class PycdfppFile(CdfFile):
     def __init__(self, path: Path, key: tuple, meta: Callable[[tuple, Any], FileMeta]):
         self.path = path
         buf = inflate_file(path.read_bytes(), str(path))
-        check_structure(buf, str(path))  # a damaged pointer must not reach the C++ decoder
-        self.blocks = BlockCheck(buf, str(path))
-        self.cdf = pycdfpp.load(buf)
+        self.cdf = None
+
+        def first_open() -> list[str]:
+            # the file is new (path, size, mtime): a damaged pointer must not reach the
+            # C++ decoder; a remembered file was checked when first opened
+            check_structure(buf, str(path))
+            self.cdf = _load(buf)
+            return self.cdf.keys()
+
+        self.meta = meta(key, first_open)
         if self.cdf is None:
-            raise ValueError("pycdfpp could not parse it")
-        self.meta = meta(key, self.cdf.keys)
+            self.cdf = _load(buf)
+        self.blocks = BlockCheck(buf, str(path), done=self.meta.checked)
 
     def _info(self, name: str) -> VarInfo:
         var = self.cdf[name]

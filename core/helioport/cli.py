@@ -82,6 +82,22 @@ def _parser() -> argparse.ArgumentParser:
     lp.add_argument("-o", "--output", help="write to .nc (NetCDF) or .csv")
     lp.add_argument("--plot", help="write a quick-look PNG")
 
+    fp = sub.add_parser(
+        "fetch",
+        help="download a request's files into the cache without loading them (resumable)",
+        description="Pre-fill the cache (e.g. a cluster's shared storage) with every file a load "
+        "of the same arguments reads. Interrupted? Run it again: complete files are kept.",
+    )
+    _request_arguments(fp)
+    fp.add_argument("-p", "--products", nargs="+", required=True, metavar="PRODUCT")
+    fp.add_argument(
+        "--version", dest="file_version", help="file version: latest, 4.18 (pinned), >=4.18"
+    )
+    fp.add_argument("--max-files", type=int, help="allow a request of more files than max_files")
+    fp.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (default: on a terminal)"
+    )
+
     cp = sub.add_parser("cache", help="show or clear the local cache")
     cp.add_argument("action", choices=["info", "clear"])
     cp.add_argument("--mission", help="clear only this mission's files")
@@ -207,6 +223,26 @@ def _cmd_load(args) -> int:
     return 0
 
 
+def _cmd_fetch(args) -> int:
+    from .prefetch import prefetch
+
+    kw = _request_keywords(args)
+    if kw.pop("offline", None):
+        raise InvalidRequestError("fetch downloads files: it cannot run with --offline")
+    summary = prefetch(
+        args.mission,
+        args.start,
+        args.end,
+        products=args.products,
+        version=args.file_version,
+        max_files=args.max_files,
+        progress=False if args.no_progress else None,
+        **kw,
+    )
+    print(summary)
+    return 0 if summary.ok else 1
+
+
 def _cmd_cache(args) -> int:
     from .config import Config
     from .transport import Transport
@@ -325,6 +361,7 @@ _COMMANDS = {
     "missions": _cmd_missions,
     "products": _cmd_products,
     "load": _cmd_load,
+    "fetch": _cmd_fetch,
     "cache": _cmd_cache,
     "demo": _cmd_demo,
     "events": _cmd_events,

@@ -397,8 +397,12 @@ def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None
         out=both[1:],
     )
     for i, p in enumerate(probes):
-        both[i] *= _scale(mags[p], _FIELD_UNITS_NT, "nT", "dc_mag")
-        both[4 + i] *= _scale(poss[p], _POSITION_UNITS_KM, "km", "sc_pos")
+        for k, f in (
+            (i, _scale(mags[p], _FIELD_UNITS_NT, "nT", "dc_mag")),
+            (4 + i, _scale(poss[p], _POSITION_UNITS_KM, "km", "sc_pos")),
+        ):
+            if f != 1.0:  # nT and km (the usual units) need no pass over the samples
+                both[k] *= f
     b, r = both[:4], both[4:]
     options = getattr(request, "options", None) or {}
     min_shape = float(options.get("curlometer_min_shape", DEFAULT_MIN_SHAPE))

@@ -31,11 +31,13 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from ..errors import InvalidRequestError, warn_caller
+from ..lazy import is_lazy
 from ..times import format_time, from_ns
 from .catalog import Event, EventCatalog, helioport_version
 from .chunks import ChunkResult, Plan, run_chunk
 from .criteria import CriteriaLike
 from .engine import assemble
+from .lazyrun import lazy_plan, planning_view, run_dataset_chunks
 from .planning import SearchSettings, check_settings, plan_chunks
 
 __all__ = ["find_events"]
@@ -100,7 +102,10 @@ def find_events(
         Show a tqdm progress bar over chunks (``None``: only on a terminal).
     use_dask
         Run chunks as dask tasks (``None``: when a ``dask.distributed`` client
-        is active). Results are identical to the sequential run.
+        is active). Results are identical to the sequential run. A lazy
+        Dataset (``helioport.load(..., lazy=True)``) is searched chunk by
+        chunk too, reading one chunk (plus a window of overlap) at a time
+        (:mod:`.lazyrun`), or as dask tasks on the workers.
 
     Returns
     -------
@@ -143,8 +148,13 @@ def find_events(
         min_duration=min_duration,
         chunk=chunk,
     )
-    plan, first = plan_chunks(source, settings, loader)
-    results = _run_chunks(plan, first, progress, use_dask)
+    if isinstance(source, xr.Dataset) and is_lazy(source):  # read chunk by chunk: .lazyrun
+        plan, _ = plan_chunks(planning_view(source), settings, loader)
+        plan = lazy_plan(plan, settings)
+        results = run_dataset_chunks(plan, source, progress, _want_dask(use_dask))
+    else:
+        plan, first = plan_chunks(source, settings, loader)
+        results = _run_chunks(plan, first, progress, use_dask)
     events = _merge_events(plan, results, settings)
     dataset = source if isinstance(source, xr.Dataset) else None
     return _build_catalog(events, plan, results, settings, dataset)

@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pymap3d
 import xarray as xr
 
 from ..errors import InvalidRequestError
@@ -110,6 +109,8 @@ def lla2azel(skymap: xr.Dataset, lat: Any, lon: Any, alt_km: Any) -> tuple[np.nd
     >>> float(az) < 1 or float(az) > 359  # due north  # doctest: +SKIP
     True
     """
+    import pymap3d  # imported here: it loads astropy (~1 s), which loading data never needs
+
     lat0, lon0, h0 = site_of(skymap)
     az, el, _ = pymap3d.geodetic2aer(
         np.asarray(lat, dtype=float),

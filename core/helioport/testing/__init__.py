@@ -24,8 +24,8 @@ A plugin's own tests::
 """
 
 from .cdfwriter import VarSpec, write_cdf
-from .savfile import write_sav
 from .conformance import ConformanceReport, check_dataset, check_plugin
+from .savfile import write_sav
 from .server import ApiHandler, ApiRequest, ApiResponse, ArchiveServer, LoggedRequest, serve_forever
 
 __all__ = [

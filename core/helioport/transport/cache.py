@@ -156,6 +156,10 @@ class CacheLayout:
 
     def __init__(self, cache_dir: Path) -> None:
         self.root = Path(cache_dir).expanduser().resolve()
+        # paths found inside the cache: a load asks for each several times, and resolving
+        # is a system call per folder (a layout lives for one load: a symlink added later
+        # is seen by the next)
+        self._checked: dict[Path, Path] = {}
 
     # -- paths -----------------------------------------------------------------
     def mission_dir(self, mission: str) -> Path:
@@ -182,6 +186,8 @@ class CacheLayout:
         return self.root / ".locks" / f"{digest}.lock"
 
     def _inside(self, path: Path, relpath: str) -> Path:
+        if path in self._checked:
+            return self._checked[path]
         resolved = path.resolve()
         if resolved != self.root and self.root not in resolved.parents:
             raise PluginError(
@@ -189,6 +195,8 @@ class CacheLayout:
                 "refusing to write there (check the plugin's RemoteFile.relpath and any symlinks "
                 "in the cache)"
             )
+        if len(self._checked) < 100_000:
+            self._checked[path] = path
         return path
 
     # -- sidecars --------------------------------------------------------------

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import filelock
 import requests
-from requests_cache import CachedSession
 from typing_extensions import Self
 
 from ..config import Config
@@ -24,6 +23,9 @@ from .context import ArchiveContext
 from .fetch import fetch_files
 from .localfile import LocalFile
 from .sessions import Sessions
+
+if TYPE_CHECKING:
+    from requests_cache import CachedSession
 
 __all__ = ["Transport"]
 

@@ -158,16 +158,24 @@ class _Job:
         for f in files:
             self.layout.file_path(f)  # refuse escaping paths before any work
             unique.setdefault((f.mission, f.relpath), f)
-        pending = [f for f in unique.values() if not self._quick(f)]
-        self.bar = self._progress_bar(pending)
+        # a cached copy the listing still describes needs no lock, thread or request
         results: dict[tuple[str, str], LocalFile] = {}
+        pending: dict[tuple[str, str], RemoteFile] = {}
+        for key, f in unique.items():
+            if self._quick(f):
+                log.debug("%s: cached, listing unchanged", f.relpath)
+                results[key] = LocalFile(self.layout.file_path(f), f, "cached")
+            else:
+                pending[key] = f
+        self.bar = self._progress_bar(list(pending.values()))
         errors: list[BaseException] = []
         try:
             if len(pending) <= 1:
-                for key, f in unique.items():
+                for key, f in pending.items():
                     results[key] = self.one(f)
             else:
-                results, errors = self._parallel(unique)
+                done, errors = self._parallel(pending)
+                results.update(done)
         finally:
             if self.bar is not None:
                 self.bar.close()

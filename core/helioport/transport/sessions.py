@@ -22,13 +22,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 from filelock import FileLock
 from requests.adapters import HTTPAdapter
-from requests_cache import CachedSession, SQLiteCache
+
+if TYPE_CHECKING:  # requests-cache is imported when a listing is first asked for (~0.3 s)
+    from requests_cache import CachedSession
 
 from ..config import Config
 from ..errors import ConfigError, warn_caller
@@ -126,6 +128,8 @@ class Sessions:
             return self._listing
 
     def _open_listing(self) -> CachedSession:
+        from requests_cache import CachedSession, SQLiteCache
+
         root = self.db.parent
         try:
             root.mkdir(parents=True, exist_ok=True)

@@ -190,8 +190,15 @@ def read_cef(
 
 
 def _records(lines: list[str], marker: str | None, ncols: int, path: Path) -> np.ndarray:
-    """The records as an object array [N, ncols] of text."""
-    body = "\n".join(lines)
+    """The records as an object array [N, ncols] of text.
+
+    Comments are removed line by line before records are joined (with an
+    end-of-record marker a record may span lines, and a comment line between
+    records must not swallow the next one); a ``!`` inside quotes is text.
+    A record with fewer values than the header declares is refused (pandas
+    would pad it with missing values).
+    """
+    body = "\n".join(_strip_comment(line) if "!" in line else line for line in lines)
     if marker:
         body = body.replace("\n", " ").replace(marker, "\n")
     try:
@@ -200,8 +207,9 @@ def _records(lines: list[str], marker: str | None, ncols: int, path: Path) -> np
             header=None,
             dtype=str,
             skipinitialspace=True,
-            comment="!",
             skip_blank_lines=True,
+            keep_default_na=False,
+            na_values=[""],
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise CorruptFileError(f"{path.name}: its records cannot be read: {exc}") from None
@@ -209,6 +217,13 @@ def _records(lines: list[str], marker: str | None, ncols: int, path: Path) -> np
     if frame.shape[1] != ncols:
         raise CorruptFileError(
             f"{path.name}: records have {frame.shape[1]} values, the header declares {ncols}"
+        )
+    short = frame.iloc[:, -1].isna().to_numpy()
+    if short.any():
+        i = int(np.flatnonzero(short)[0])
+        raise CorruptFileError(
+            f"{path.name}: record {i + 1} has {int(frame.iloc[i].notna().sum())} values, "
+            f"the header declares {ncols}"
         )
     return frame.to_numpy()
 

@@ -9,7 +9,6 @@ from helioport.hookspecs import hookimpl
 from helioport.schema import MissionSpec, SampleArchive
 
 from . import csa, loading, products
-from .sample import make_sample_archive
 
 helioport_find_files = hookimpl(csa.find_files)
 helioport_load = hookimpl(loading.load_product)
@@ -22,4 +21,7 @@ def helioport_missions() -> list[MissionSpec]:
 
 @hookimpl
 def helioport_sample_archive(mission: str, root: Path) -> SampleArchive:
+    # imported here: the sample writer pulls in helioport.testing (~1 s), not needed to load data
+    from .sample import make_sample_archive
+
     return make_sample_archive(root)

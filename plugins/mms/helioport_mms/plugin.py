@@ -23,7 +23,6 @@ from helioport.hookspecs import hookimpl
 from helioport.schema import MissionSpec, SampleArchive
 
 from . import loading, products, sources
-from .sample import make_sample_archive
 
 # the core calls these with a request it has checked against the specs, for MMS only
 helioport_find_files = hookimpl(sources.find_files)
@@ -37,4 +36,7 @@ def helioport_missions() -> list[MissionSpec]:
 
 @hookimpl
 def helioport_sample_archive(mission: str, root: Path) -> SampleArchive:
+    # imported here: the sample writer pulls in helioport.testing (~1 s), not needed to load data
+    from .sample import make_sample_archive
+
     return make_sample_archive(root)

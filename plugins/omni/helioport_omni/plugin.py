@@ -17,7 +17,6 @@ from helioport.transport import ArchiveContext
 
 from . import products
 from .loading import load_product
-from .sample import make_sample_archive
 
 
 def _family(request: Request, product: str) -> str:
@@ -54,4 +53,7 @@ def helioport_load(
 
 @hookimpl
 def helioport_sample_archive(mission: str, root: Path) -> SampleArchive:
+    # imported here: the sample writer pulls in helioport.testing (~1 s), not needed to load data
+    from .sample import make_sample_archive
+
     return make_sample_archive(root)

@@ -6,19 +6,18 @@ import datetime as dt
 import warnings
 
 import cdflib
+import helioport
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.io
-from helioport_rego import fixtures, products
-from helioport_rego.calibration import dark_levels, parse_name, read_calibration, to_rayleighs
-from helioport_rego.sample import FOLDERS, SAMPLE_IMAGER
-
-import helioport
 from helioport.errors import DataNotFoundError, InvalidRequestError
 from helioport.imaging import conjunctions, iter_frames, keogram, skymap
 from helioport.testing import check_plugin
+from helioport_rego import fixtures, products
+from helioport_rego.calibration import dark_levels, parse_name, read_calibration, to_rayleighs
+from helioport_rego.sample import FOLDERS, SAMPLE_IMAGER
 
 matplotlib.use("Agg", force=True)
 
@@ -331,9 +330,8 @@ def test_area_intensity_defaults_to_the_red_line_altitude(sample):
 def test_exposure_is_read_as_the_real_l1_cdfs_record_it(real_file):
     """The Berkeley ground L1 CDFs record the end of integration per frame (``_tend``): on the
     real THEMIS GAKO file (the same pipeline as REGO's) the exposure read is ~0.98 s."""
-    from helioport_rego.loading import exposures
-
     from helioport.schema import Request
+    from helioport_rego.loading import exposures
 
     path = real_file("themis", "thg_l1_asf_gako_2011010617_v01.cdf")
     request = Request(

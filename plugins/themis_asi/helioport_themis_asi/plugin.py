@@ -10,7 +10,6 @@ from helioport.imaging import keogram_derivation
 from helioport.schema import Derivation, MissionSpec, SampleArchive
 
 from . import loading, products
-from .sample import make_sample_archive
 
 helioport_find_files = hookimpl(loading.find_files)
 helioport_load = hookimpl(loading.load_product)
@@ -28,4 +27,7 @@ def helioport_derivations() -> list[Derivation]:
 
 @hookimpl
 def helioport_sample_archive(mission: str, root: Path) -> SampleArchive:
+    # imported here: the sample writer pulls in helioport.testing (~1 s), not needed to load data
+    from .sample import make_sample_archive
+
     return make_sample_archive(root)
