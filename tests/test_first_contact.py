@@ -562,6 +562,56 @@ def test_a_parent_folder_the_server_will_not_list_falls_back_to_each_folder(tmp_
     assert len(statuses) == 1 + 45  # then each of the 45 day folders, as without pruning
 
 
+def test_a_parent_folder_answering_404_does_not_hide_folders_that_exist(tmp_path, server_for):
+    """An index that 404s (or lists nothing) while its folders exist: nothing is dropped."""
+    from helioport.schema import Request
+    from helioport.templates import FileTemplate, find_files
+
+    server = server_for(_brst_archive(tmp_path / "archive", BRST_DAYS))
+    server.add_fault("*/l2/2015/", "status", status=404)
+    request = Request(mission="brsty", start="2015-10-01", end="2015-11-15")
+    files = find_files(FileTemplate("brsty", BRST, "day"), request, _brst_context(server))
+    assert [f.name for f in files] == [
+        "mms1_fgm_brst_l2_20151016_v4.18.0.cdf",
+        "mms1_fgm_brst_l2_20151017_v4.18.0.cdf",
+    ]
+    statuses = [(r.path, r.status) for r in server.log]
+    assert statuses[:2] == [("/mms1/fgm/brst/l2/2015/", 404), ("/mms1/fgm/brst/l2/2015/10/", 200)]
+
+
+def test_offline_pruning_counts_folders_cached_after_the_parents_listing(tmp_path, server_for):
+    """A cached year index from before a month was cached must not hide that month offline."""
+    import shutil
+
+    from helioport.config import Config
+    from helioport.schema import MissionSpec, Request, SourceSpec
+    from helioport.templates import FileTemplate, find_files
+    from helioport.transport import Transport
+
+    root = _brst_archive(tmp_path / "archive", [*BRST_DAYS, "2015/11/03"])
+    for f in (root / "mms1/fgm/brst/l2/2015/11/03").iterdir():  # fetched below: CDF magic
+        f.write_bytes(b"\xcd\xf3\x00\x01\x00\x00\xff\xff" + bytes(64))
+    moved = tmp_path / "later"
+    shutil.move(root / "mms1/fgm/brst/l2/2015/11", moved)  # not published yet
+    server = server_for(root)
+    spec = MissionSpec(
+        name="brsty", sources=[SourceSpec(key="brsty", url=server.url, env="HELIOPORT_BRSTY_URL")]
+    )
+    transport = Transport(Config.load())
+    wide = Request(mission="brsty", start="2015-01-01", end="2015-12-31")
+    names = [f.name for f in find_files(FileTemplate("brsty", BRST, "day"), wide,
+                                        transport.context(spec, offline=False))]  # fmt: skip
+    assert "mms1_fgm_brst_l2_20151016_v4.18.0.cdf" in names
+    shutil.move(moved, root / "mms1/fgm/brst/l2/2015/11")  # published, then fetched by a
+    narrow = Request(mission="brsty", start="2015-11-01", end="2015-11-05")  # short request
+    ctx = transport.context(spec, offline=False)
+    got = find_files(FileTemplate("brsty", BRST, "day"), narrow, ctx)
+    ctx.fetch(got)
+    offline = transport.context(spec, offline=True)
+    files = find_files(FileTemplate("brsty", BRST, "day"), wide, offline)
+    assert {f.name for f in got} <= {f.name for f in files}
+
+
 def test_covered_spans_with_one_or_two_samples():
     """One sample gives no cadence (the files' span stands); two give their interval."""
     import datetime as dt
@@ -586,3 +636,14 @@ def test_warnings_point_at_the_users_line(omni_root, server_for):
     with pytest.warns(UserWarning, match="cover only") as record:
         helioport.load("omni", "2009-12-30", "2010-01-02", base_url=server.url, **KW)
     assert [w.filename for w in record if "cover only" in str(w.message)] == [__file__]
+
+
+@pytest.mark.parametrize("folder", ["l2/%Y/%-m/", "l2/%Y/week%U/", "l2/%G/%V/"])
+def test_folder_templates_with_codes_of_unknown_span_are_refused(folder):
+    """A folder code whose span helioport does not know could skip folders: refused."""
+    from helioport.errors import PluginError
+    from helioport.templates import _folder_period
+
+    with pytest.raises(PluginError, match="folders can use"):
+        _folder_period(folder, "day")
+    assert _folder_period("l2/%Y/%m/%%d/", "day") == "month"  # %% is a literal percent

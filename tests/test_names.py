@@ -214,6 +214,25 @@ def test_accessor_says_what_is_wrong():
     assert one.helio.sel(time=slice("2020-01-02", None))["v"].values.tolist() == [2.0]
 
 
+def test_accessor_keeps_nanoseconds_and_explains_a_time_missing_from_a_variable():
+    a = np.array(["2020-01-01T00:00:00.000000000", "2020-01-01T00:00:00.123456789"], "M8[ns]")
+    b = np.array(["2020-01-01T00:00:00", "2020-01-01T00:00:01"], "M8[ns]")
+    ds = xr.Dataset(
+        {"a": ("time_a", [1.0, 2.0]), "b": ("time_b", [3.0, 4.0])},
+        coords={"time_a": a, "time_b": b},
+    )
+    # the end is inclusive to the nanosecond (microseconds would drop the second sample)
+    part = ds.helio.sel(time=slice(None, "2020-01-01T00:00:00.123456789"))
+    assert part["a"].values.tolist() == [1.0, 2.0] and part["b"].values.tolist() == [3.0]
+    # a zone is converted to UTC
+    late = ds.helio.sel(time=slice("2020-01-01T01:00:00.5+01:00", None))
+    assert late["b"].values.tolist() == [4.0] and late["a"].size == 0
+    with pytest.raises(InvalidRequestError, match="not a sample time of every variable"):
+        ds.helio.sel(time="2020-01-01T00:00:01")
+    near = ds.helio.sel(time="2020-01-01T00:00:01", method="nearest")
+    assert float(near["a"]) == 2.0 and float(near["b"]) == 4.0
+
+
 # --------------------------------------------------------------------------- load(time=...)
 
 

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.io
-
 from helioport.errors import PluginError
 from helioport.imaging.fixtures import write_skymap_sav
 from helioport.testing.savfile import write_sav

@@ -13,11 +13,10 @@ import json
 from pathlib import Path
 
 import pytest
-from test_distributions import fresh_venv, run
-
 from helioport.cli import main
 from helioport.errors import InvalidRequestError
 from helioport.scaffold import new_plugin, plugin_names
+from test_distributions import fresh_venv, run
 
 EXPECTED_FILES = {
     "pyproject.toml",

@@ -15,7 +15,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from helioport.errors import CorruptFileError, DownloadError
 from helioport.schema import RemoteFile
 from helioport.transport.unpack import UNPACKERS, gunzip, unpack, untar, unzip

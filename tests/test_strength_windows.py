@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from helioport.events.windows import (
     merge_close,
     merge_runs,
@@ -22,6 +19,8 @@ from helioport.events.windows import (
     window_hits,
     windows_holding,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 MODES = ["any", "all", 0.5, 0.25, 1.0, 0.0]
 

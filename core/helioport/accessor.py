@@ -20,6 +20,7 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from .align import align
@@ -36,6 +37,16 @@ def _as_datetime64(value: Any) -> Any:
         return None
     if isinstance(value, np.datetime64):
         return value.astype("datetime64[ns]")
+    if isinstance(value, str):
+        # pandas keeps nanoseconds (parse_time works in microseconds); any zone -> UTC
+        try:
+            stamp = pd.Timestamp(value.strip())
+        except ValueError:
+            stamp = None
+        if stamp is not None and stamp is not pd.NaT:
+            if stamp.tzinfo is not None:
+                stamp = stamp.tz_convert("UTC").tz_localize(None)
+            return stamp.to_datetime64().astype("datetime64[ns]")
     return np.datetime64(parse_time(value, what="time").replace(tzinfo=None), "ns")
 
 
@@ -151,7 +162,13 @@ class HelioAccessor:
                     f"time=slice(...) with method={method!r}: a slice selects by its ends, "
                     "give method= only with a single time or a list of times"
                 )
-            obj = obj.sel({d: label for d in self.time_dims}, drop=drop, **kw)
+            try:
+                obj = obj.sel({d: label for d in self.time_dims}, drop=drop, **kw)
+            except KeyError as exc:
+                raise InvalidRequestError(
+                    f"time={value!r} is not a sample time of every variable ({exc}); variables "
+                    "have their own times: give method='nearest' (and a tolerance), or a slice"
+                ) from None
         return obj.sel(others, drop=drop) if others else obj
 
     def isel(

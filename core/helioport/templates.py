@@ -236,6 +236,14 @@ _ORDER: tuple[Period, ...] = ("hour", "day", "month", "halfyear", "year")
 def _folder_period(folder_path: str, period: Period) -> Period:
     """The span one folder of ``folder_path`` covers (its finest strftime code), never finer
     than the files' own ``period``; ``year`` for a folder without date codes (listed once)."""
+    known = {c for codes, _ in _FOLDER_CODES for c in codes}
+    folder_path = folder_path.replace("%%", "")  # a literal percent sign
+    unknown = sorted({c for c in re.findall(r"%[-_0^#]?[A-Za-z]", folder_path) if c not in known})
+    if unknown:  # %-m, %U, %V...: the folder's span is unknown, so folders could be skipped
+        raise PluginError(
+            f"folder template {folder_path!r} uses {', '.join(unknown)}: folders can use "
+            f"{', '.join(sorted(known))} (zero-padded), so helioport knows the span of each"
+        )
     step: Period = "year"
     for codes, span in _FOLDER_CODES:
         if any(c in folder_path for c in codes):
@@ -306,6 +314,15 @@ def _prune(
             raise
         log.info("cannot list %s to skip missing folders (%s); listing each folder", url, exc)
         return paths
+    if ctx.offline and url.startswith(("http://", "https://")):
+        # a cached index may predate folders cached since: the cache folder counts too
+        names |= {e.name for e in ctx.list_cache_folder(url)}
+    if not names:
+        # an empty or missing (404) parent: believe it only if a child is missing too
+        child = ctx.join(base, *paths[0][: d + 1]) + "/"
+        if ctx.list_dir(child):
+            log.info("%s lists nothing but %s has entries; listing each folder", url, child)
+            return paths
     groups: dict[str, list[list[str]]] = {}
     for p in paths:
         if p[d] in names:

@@ -8,9 +8,8 @@ linear field, for which the curlometer is exact: J is constant and div B is
 zero, as the panels show.
 """
 
-import matplotlib.pyplot as plt
-
 import helioport
+import matplotlib.pyplot as plt
 from helioport.naming import find_time_dim
 
 ds = helioport.load(

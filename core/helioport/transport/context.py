@@ -189,6 +189,10 @@ class ArchiveContext:
             return []
         return parse_index(resp.text, resp.url if _is_http(resp.url or "") else url)
 
+    def list_cache_folder(self, url: str) -> list[DirEntry]:
+        """The entries the cache holds below the archive folder ``url`` (no request made)."""
+        return self._cache_folder_listing(url if url.endswith("/") else url + "/")
+
     def _cache_folder_listing(self, url: str) -> list[DirEntry]:
         # the longest base first: a mirror inside another source's mirror is its own source
         sources = sorted(

@@ -11,9 +11,12 @@ had on each day in its folder names::
 listing; offline from the cache) and reads the ``{site}_rego-<imager>``
 folder; the option ``rego_imager`` names it instead. Then
 :func:`find_calibration_files` lists the calibration folder and returns
-every version of the Rayleighs file (required) and of the flat-field file
-(when one exists) valid at the request's start: the newest-starting file
+the newest version of the Rayleighs file (required) and of the flat-field
+file (when one exists) valid at the request's start: the newest-starting file
 whose interval holds it, as UCalgary's ``download_best_calibration`` does.
+Calibration files are unversioned for the request's ``version=`` policy
+(which is about the image files): their newest version is chosen here. A
+request running past the chosen file's validity gets a warning.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from helioport.errors import DataNotFoundError, InvalidRequestError
+from helioport.errors import DataNotFoundError, InvalidRequestError, warn_caller
 from helioport.schema import RemoteFile, Request
 from helioport.transport import ArchiveContext
 from helioport.validation import option_value
@@ -82,7 +85,7 @@ def _best(names: list[CalibrationName], time: dt.datetime) -> CalibrationName | 
 
 
 def find_calibration_files(request: Request, ctx: ArchiveContext, site: str) -> list[RemoteFile]:
-    """Every version of the Rayleighs file, and of the flat field if any, valid at the start.
+    """The newest version of the Rayleighs file, and of the flat field if any, valid at the start.
 
     Raises
     ------
@@ -110,20 +113,32 @@ def find_calibration_files(request: Request, ctx: ArchiveContext, site: str) -> 
                     "(calibrate=False) or name another imager with rego_imager="
                 )
             continue
-        for name, entry in entries.values():
-            if name.kind == kind and name.start == best.start and name.imager == best.imager:
-                files.append(
-                    RemoteFile(
-                        url=entry.url,
-                        relpath=f"{CALIBRATION_FOLDER}/{entry.name}",
-                        mission=request.mission,
-                        key=f"{CALIBRATION_FOLDER}/{kind}/{imager}/{best.start:%Y%m%d}",
-                        version=name.version,
-                        start=name.start,
-                        end=name.stop,
-                        size=entry.size,
-                        mtime=entry.mtime,
-                        source=products.CALIBRATION_SOURCE,
-                    )
-                )
+        if best.stop is not None and request.end > best.stop:
+            warn_caller(
+                f"REGO {kind} calibration {best.stem} of imager {imager} ({site}) is valid through "
+                f"{best.stop - dt.timedelta(days=1):%Y-%m-%d}, but the request ends {request.end:%Y-%m-%d %H:%M}: "
+                "frames after it are calibrated with it too; split the request at that date"
+            )
+        _, entry = max(
+            (
+                (int(n.version), e)
+                for n, e in entries.values()
+                if n.kind == kind and n.start == best.start and n.imager == best.imager
+            ),
+            key=lambda pair: pair[0],
+        )
+        files.append(
+            RemoteFile(
+                url=entry.url,
+                relpath=f"{CALIBRATION_FOLDER}/{entry.name}",
+                mission=request.mission,
+                key=f"{CALIBRATION_FOLDER}/{kind}/{imager}/{best.start:%Y%m%d}",
+                version=None,  # the request's version= is about images; the newest is chosen here
+                start=best.start,
+                end=best.stop,
+                size=entry.size,
+                mtime=entry.mtime,
+                source=products.CALIBRATION_SOURCE,
+            )
+        )
     return files

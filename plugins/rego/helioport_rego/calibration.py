@@ -16,8 +16,13 @@ and, in some files, the strings ``author``, ``input_data_dir`` and
 this order:
 
 1. dark: subtract from each frame the mean of a 5x5 box in a corner outside
-   the lens (their ``images[0:5, 0:5]``, the south-west corner in the
-   convention), truncated to an integer; negative values become 0;
+   the lens (their ``images[0:5, 0:5]``; their images share the skymaps'
+   array orientation — pyaurorax indexes images with skymap indices and
+   multiplies them by the flat field element by element — so ``flipud``
+   brings the box into the convention: rows ``-5:``, columns ``:5``, the
+   north-east corner), truncated to an integer; negative values become 0.
+   Fill (65535) pixels in the box are left out of its mean; a box of fill
+   only gives a frame of NaN;
 2. flat field: multiply by ``flat_field_multiplier`` when one exists;
 3. Rayleighs: multiply by ``rper_dnpersecond / exposure_s``.
 
@@ -28,7 +33,7 @@ array (truncating); here the values stay float (at most one count x
 Examples
 --------
 >>> frames = np.full((1, 8, 8), 1000, dtype="u2")
->>> frames[0, :5, -5:] = 200  # the dark corner
+>>> frames[0, -5:, :5] = 200  # the dark corner
 >>> to_rayleighs(frames, rper_dnpersecond=0.5, exposure_s=2.0)[0, 4, 0].item()
 200.0
 """
@@ -43,7 +48,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-
 from helioport.errors import CorruptFileError, InvalidRequestError
 from helioport.imaging.orientation import apply
 
@@ -51,6 +55,7 @@ __all__ = [
     "DARK_BOX",
     "Calibration",
     "CalibrationName",
+    "dark_box",
     "dark_levels",
     "parse_name",
     "read_calibration",
@@ -188,21 +193,47 @@ def read_calibration(path: str | Path) -> Calibration:
     return Calibration(name, path.name, flat_field=np.ascontiguousarray(apply(flat, "flipud")))
 
 
-def dark_levels(frames: np.ndarray, box: int = DARK_BOX) -> np.ndarray:
-    """Each frame's dark level: the mean of its ``box`` x ``box`` south-west corner, truncated.
+def dark_box(shape: tuple[int, int], box: int = DARK_BOX) -> np.ndarray:
+    """The dark box as a boolean mask ``[y, x]`` in the orientation convention.
 
-    ``frames`` are ``[n, y, x]`` in the orientation convention (row 0 south,
-    column 0 east): the box is rows ``0..box-1`` and the last ``box`` columns,
-    UCalgary's ``images[0:5, 0:5]`` in their east-right orientation.
+    UCalgary's ``images[0:box, 0:box]`` in their (the skymaps') array
+    orientation, brought into the convention the way skymaps and flat fields
+    are (``flipud``): the north-east corner.
 
     Examples
     --------
-    >>> f = np.zeros((1, 6, 6), dtype="u2"); f[0, :5, -5:] = 7; f[0, 0, -1] = 8
-    >>> dark_levels(f).tolist()
-    [7]
+    >>> np.argwhere(dark_box((6, 6), 2)).tolist()
+    [[4, 0], [4, 1], [5, 0], [5, 1]]
     """
-    corner = np.asarray(frames)[..., :box, -box:].astype(np.float64)
-    return np.trunc(corner.mean(axis=(-2, -1))).astype(np.int64)
+    raw = np.zeros(shape, dtype=bool)
+    raw[:box, :box] = True
+    return np.asarray(apply(raw, "flipud"))
+
+
+def dark_levels(frames: np.ndarray, box: int = DARK_BOX, fill: float | None = 65535) -> np.ndarray:
+    """Each frame's dark level: the mean of its :func:`dark_box`, truncated (float, NaN if none).
+
+    ``frames`` are ``[n, y, x]`` in the orientation convention (row 0 south,
+    column 0 east). ``fill`` pixels and NaN are left out of the mean; a box
+    with no valid pixel gives NaN.
+
+    Examples
+    --------
+    >>> f = np.zeros((1, 6, 6), dtype="u2"); f[0, -5:, :5] = 7; f[0, -1, 0] = 65535
+    >>> dark_levels(f).tolist()
+    [7.0]
+    """
+    frames = np.asarray(frames)
+    rows, cols = np.nonzero(dark_box(frames.shape[-2:], box))
+    corner = frames[..., rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    corner = corner.astype(np.float64)
+    if fill is not None:
+        corner[corner == fill] = np.nan
+    valid = np.isfinite(corner)
+    count = valid.sum(axis=(-2, -1))
+    total = np.where(valid, corner, 0.0).sum(axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.trunc(np.where(count > 0, total / np.maximum(count, 1), np.nan))
 
 
 def to_rayleighs(
@@ -251,7 +282,7 @@ def to_rayleighs(
             f"the flat field is {flat_field.shape}, the frames {frames.shape[1:]}: use the "
             "calibration of the imager that took them"
         )
-    dark = dark_levels(frames, box)
+    dark = dark_levels(frames, box, fill)
     out = np.empty(frames.shape, dtype=np.float32)
     for i in range(n):  # one frame at a time: a float64 hour of 512x512 frames would be 2.4 GB
         value = np.clip(frames[i].astype(np.float64) - dark[i], 0.0, None)

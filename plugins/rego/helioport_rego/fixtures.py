@@ -25,7 +25,6 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
-
 from helioport.imaging import read_skymap
 from helioport.imaging.fixtures import arc_frames, write_skymap_sav
 from helioport.testing.cdfwriter import VarSpec, write_cdf

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-
 from helioport.cdf import read_first, read_merged
 from helioport.dress import dress, istp_attrs
 from helioport.errors import DataNotFoundError, warn_caller
@@ -101,6 +100,12 @@ def _calibrations(paths: list[Path]) -> tuple[Calibration, Calibration | None]:
     read = [read_calibration(p) for p in paths]
     ray = [c for c in read if c.name.kind == "rayleighs"]
     flat = [c for c in read if c.name.kind == "flatfield"]
+    if not ray:
+        raise DataNotFoundError(
+            "REGO Rayleighs need a calibration file (REGO_Rayleighs_<imager>_*.sav) and none "
+            f"reached the loader (files given: {', '.join(p.name for p in paths) or 'none'}); "
+            "load counts (calibrate=False) or check HELIOPORT_REGO_CALIBRATION_URL"
+        )
     return ray[-1], (flat[-1] if flat else None)
 
 
@@ -131,7 +136,8 @@ def load_image(
         extra = {
             "units": "R",
             "calibration": "UCalgary REGO: counts minus the per-frame dark (mean of the 5x5 "
-            "south-west corner box, truncated), x flat field"
+            "corner box UCalgary uses, the north-east corner here, fill left out, truncated), "
+            "x flat field"
             + ("" if flat is not None else " (none available: not applied)")
             + ", x rper_dnpersecond / exposure_s",
             "imager": f"rego-{ray.name.imager}",

@@ -103,7 +103,9 @@ def _hand_rayleighs(root, rper, flat_conv, row, col):
     """Rayleighs at convention pixel (row, col) of every frame, from the raw files by hand."""
     raw = _raw(root, "clg_rgf_gill").astype(float)  # raw orientation: column c is 511 - c
     exposure = _raw(root, "clg_rgf_gill_tend") - _raw(root, "clg_rgf_gill_time")
-    dark = np.trunc(raw[:, 0:5, 0:5].mean(axis=(1, 2)))  # convention rows 0-4, last 5 columns
+    # UCalgary's box images[0:5, 0:5] is in the skymaps' array orientation (convention =
+    # flipud of it): convention rows -5:, columns :5, which is raw[-5:, -5:] (raw = fliplr)
+    dark = np.trunc(raw[:, -5:, -5:].mean(axis=(1, 2)))
     counts = raw[:, row, 511 - col]
     return np.maximum(counts - dark, 0) * flat_conv[row, col] * rper / exposure, dark, exposure
 
@@ -166,15 +168,26 @@ def test_calibration_files_in_the_real_structure_are_read(tmp_path):
 
 def test_to_rayleighs_steps():
     frames = np.full((2, 8, 8), 1000, dtype=np.uint16)
-    frames[:, :5, -5:] = [[[101]], [[300]]]  # dark boxes: 101 and 300
-    frames[1, 0, 0] = 65535
-    frames[0, 7, 0] = 50  # below the dark: clipped at 0
+    # the other corners hold other levels: only the north-east one (rows -5:, columns :5)
+    # is UCalgary's images[0:5, 0:5]
+    frames[:, :5, :5], frames[:, :5, -5:], frames[:, -5:, -5:] = 400, 500, 600
+    frames[:, -5:, :5] = [[[101]], [[300]]]  # dark boxes: 101 and 300
+    frames[1, -1, 0] = 65535  # fill in the box: left out of its mean, not 300 -> 2880
+    frames[1, 1, 6] = 65535
+    frames[0, 2, 5] = 50  # below the dark: clipped at 0
     flat = np.full((8, 8), 2.0)
     out = to_rayleighs(frames, 0.5, np.array([2.0, 4.0]), flat)
     assert dark_levels(frames).tolist() == [101, 300]
-    assert out[0, 7, 7] == pytest.approx((1000 - 101) * 2 * 0.5 / 2)
-    assert out[1, 7, 7] == pytest.approx((1000 - 300) * 2 * 0.5 / 4)
-    assert out[0, 7, 0] == 0 and np.isnan(out[1, 0, 0])
+    assert out[0, 0, 7] == pytest.approx((500 - 101) * 2 * 0.5 / 2)
+    assert out[1, 6, 6] == pytest.approx((600 - 300) * 2 * 0.5 / 4)
+    assert out[0, 2, 5] == 0 and np.isnan(out[1, 1, 6])
+    # a box of fill only: the frame has no dark level and becomes NaN, never 0 or huge
+    frames[1, -5:, :5] = 65535
+    assert np.isnan(dark_levels(frames)[1]) and np.isnan(to_rayleighs(frames, 0.5, 2.0)[1]).all()
+    # float frames with NaN in the box (already converted): the other box pixels count
+    as_float = frames[:1].astype(float)
+    as_float[0, -1, 0] = np.nan
+    assert dark_levels(as_float).tolist() == [101.0]
     with pytest.raises(InvalidRequestError, match="flat field is"):
         to_rayleighs(frames, 0.5, 2.0, np.ones((4, 4)))
     with pytest.raises(InvalidRequestError, match="positive"):
@@ -343,3 +356,31 @@ def test_exposure_is_read_as_the_real_l1_cdfs_record_it(real_file):
     assert exposure.shape == (23,) and "tend" in source
     assert np.median(exposure) == pytest.approx(0.9815, abs=0.002)
     assert exposure.min() > 0.98 and exposure.max() < 0.99
+
+
+def test_calibration_files_ignore_the_images_version_pin_and_take_their_newest(sample):
+    """version= pins image files; the calibration is always its newest version (v03 here)."""
+    s, _, urls = sample
+    cal = s.root / "calibration"
+    start = dt.datetime(2014, 10, 1)
+    base = helioport.load("rego", T0, T1, "image_rayleighs", "gill", base_url=urls)
+    rper_v02 = float(scipy.io.readsav(str(next(cal.glob("REGO_Rayleighs_*_v02.sav"))))[
+        f"rper_dnpersecond_{SAMPLE_IMAGER}"])  # fmt: skip
+    fixtures.write_rayleighs_sav(cal, SAMPLE_IMAGER, start, 2 * rper_v02, version="03")
+    ds = helioport.load("rego", T0, T1, "image_rayleighs", "gill", version="01", base_url=urls)
+    ray = ds["image_rayleighs_gill"]
+    assert "_v03.sav" in ray.attrs["calibration_rayleighs_file"]
+    np.testing.assert_allclose(ray.values, 2 * base["image_rayleighs_gill"].values, rtol=1e-5)
+
+
+def test_a_request_past_the_calibrations_validity_warns(sample):
+    s, _, urls = sample
+    cal = s.root / "calibration"
+    # valid 2021-11-01 to the end of 2021-11-04: newer-starting, so chosen at T0
+    path = fixtures.write_rayleighs_sav(cal, SAMPLE_IMAGER, dt.datetime(2021, 11, 1), 0.9)
+    path.rename(cal / path.name.replace("-+_", "-20211104_"))
+    with pytest.warns(UserWarning, match="valid through 2021-11-04, but the request ends"):
+        ds = helioport.load(
+            "rego", T0, "2021-11-05T01:00", "image_rayleighs", "gill", base_url=urls
+        )
+    assert "20211101-20211104" in ds["image_rayleighs_gill"].attrs["calibration_rayleighs_file"]
