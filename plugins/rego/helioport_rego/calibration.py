@@ -24,7 +24,10 @@ this order:
    Fill (65535) pixels in the box are left out of its mean; a box of fill
    only gives a frame of NaN;
 2. flat field: multiply by ``flat_field_multiplier`` when one exists;
-3. Rayleighs: multiply by ``rper_dnpersecond / exposure_s``.
+3. Rayleighs: multiply by ``rper_dnpersecond / exposure_s``. The exposure
+   here is each frame's own (end minus start of integration in the CDF);
+   UCalgary's Python uses a fixed 2.0 s, so values differ from theirs by
+   ``2.0 / exposure`` (about 1 % for the usual 1.98 s).
 
 One difference: UCalgary's Python writes step 2 back into the ``uint16``
 array (truncating); here the values stay float (at most one count x

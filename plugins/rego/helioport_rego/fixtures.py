@@ -75,13 +75,13 @@ def write_rgf_cdf(
     times: np.ndarray,
     frames: np.ndarray,
     *,
-    exposure_s: float | None = EXPOSURE_S,
+    exposure_s: float | np.ndarray | None = EXPOSURE_S,
     compress: int = 1,
     block_factor: int = 20,
 ) -> Path:
     """An hourly L1 file: ``frames`` in the convention ``[N, y, x]`` written raw (``fliplr``).
 
-    ``exposure_s=None`` leaves out ``clg_rgf_{site}_tend`` (a file stating no exposure).
+    ``exposure_s`` is one value or one per frame; ``exposure_s=None`` leaves out ``clg_rgf_{site}_tend`` (a file stating no exposure).
     """
     raw = np.ascontiguousarray(frames[:, :, ::-1]).astype(np.uint16)
     _, ny, nx = raw.shape
@@ -117,7 +117,7 @@ def write_rgf_cdf(
     }  # fmt: skip
     if exposure_s is not None:
         variables[f"{var}_tend"] = VarSpec(
-            unix + float(exposure_s),
+            unix + np.asarray(exposure_s, dtype=np.float64),
             {"CATDESC": f"{var}_tend, UTC, in seconds since 01-Jan-1970 00:00:00",
              "VAR_NOTES": "Unleaped seconds, end time of integration", **unix_attrs},
         )  # fmt: skip

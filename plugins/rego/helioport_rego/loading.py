@@ -87,8 +87,20 @@ def exposures(paths: list[Path], variable: str, request: Request, n: int) -> tup
         exp = end - start
     except DataNotFoundError:
         exp = np.array([])
-    if exp.shape == (n,) and (np.isfinite(exp) & (exp > 0)).all():
-        return exp, f"{var}_tend - {var}_time (end minus start of integration, per frame)"
+    per_frame = f"{var}_tend - {var}_time (end minus start of integration, per frame)"
+    if exp.shape == (n,):
+        bad = ~(np.isfinite(exp) & (exp > 0))
+        if not bad.any():
+            return exp, per_frame
+        if not bad.all():  # a few frames without a usable exposure: those alone get the nominal
+            warn_caller(
+                f"{var}: {int(bad.sum())} of {n} frames state no usable exposure; they use the "
+                f"nominal REGO {products.NOMINAL_EXPOSURE_S:g} s for Rayleighs"
+            )
+            return np.where(bad, products.NOMINAL_EXPOSURE_S, exp), (
+                f"{per_frame}; the nominal {products.NOMINAL_EXPOSURE_S:g} s for "
+                f"{int(bad.sum())} of {n} frames without one"
+            )
     warn_caller(
         f"{var}: the files state no usable exposure ({var}_tend - {var}_time); using the "
         f"nominal REGO {products.NOMINAL_EXPOSURE_S:g} s for Rayleighs"

@@ -238,6 +238,25 @@ def test_a_file_without_exposure_uses_the_nominal_one_and_says_so(sample):
     assert da.values[0, 250, 250] == pytest.approx(centre, rel=1e-5)
 
 
+def test_frames_without_a_usable_exposure_alone_use_the_nominal_one(sample):
+    s, _, urls = sample
+    path = s.root / fixtures.rgf_name("gill", dt.datetime(2021, 11, 4, 3, tzinfo=UTC))
+    times = np.datetime64("2021-11-04T03:00", "ns") + np.timedelta64(3, "s") * np.arange(4)
+    frames = np.full((4, 512, 512), 2300, dtype=np.uint16)
+    frames[:, 200:300, 200:300] = 3300
+    fixtures.write_rgf_cdf(path, "gill", times, frames, exposure_s=np.array([1.5, 0.0, 1.5, 1.5]))
+    with pytest.warns(UserWarning, match="1 of 4 frames state no usable exposure"):
+        ds = helioport.load(
+            "rego", T0, "2021-11-04T03:00:12", "image_rayleighs", "gill", base_url=urls
+        )
+    da = ds["image_rayleighs_gill"]
+    flat = 1000 * fixtures.flat_field(512)[250, 250] * 0.6
+    np.testing.assert_allclose(
+        da.values[:, 250, 250], [flat / 1.5, flat / 2.0, flat / 1.5, flat / 1.5], rtol=1e-5
+    )
+    assert "1 of 4 frames" in da.attrs["exposure_source"]
+
+
 def test_keogram_at_230_km_by_default_in_rayleighs_and_plotted_red(sample, tmp_path):
     _, _, urls = sample
     ds = helioport.load("rego", T0, T1, "keogram", "gill", base_url=urls, calibrate=True)
