@@ -98,8 +98,8 @@ def run_mode(mode: str, archive: str, cache: str, end: str) -> dict:
     from helioport.events import find_events
 
     warnings.simplefilter("ignore")
-    kw = dict(products=PRODUCTS, mode="1min", base_url=archive, cache_dir=cache)
-    search = dict(window="30min", step="10min", progress=False)
+    kw = {"products": PRODUCTS, "mode": "1min", "base_url": archive, "cache_dir": cache}
+    search = {"window": "30min", "step": "10min", "progress": False}
     client = cluster = None
     if mode == "cluster":
         from distributed import Client, LocalCluster
@@ -139,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--months", type=int, default=12, help="monthly files (default 12: a year)")
     p.add_argument("--workdir", help="keep the archive and cache here (default: a temp folder)")
     p.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
-    p.add_argument("--run", nargs=4, metavar=("MODE", "ARCHIVE", "CACHE", "END"), help=argparse.SUPPRESS)
+    p.add_argument(
+        "--run", nargs=4, metavar=("MODE", "ARCHIVE", "CACHE", "END"), help=argparse.SUPPRESS
+    )
     args = p.parse_args(argv)
     if args.run:
         print(json.dumps(run_mode(*args.run)))
@@ -157,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     samples = args.months * 30.4 * 1440
     print(f"OMNI 1-min, {args.months} monthly files (~{samples / 1e3:.0f} k samples), {CRITERIA}")
-    print(f"{'mode':<8} {'load/open s':>11} {'search s':>9} {'open MB':>8} {'peak MB':>8}  workers' peak MB")
+    print(
+        f"{'mode':<8} {'load/open s':>11} {'search s':>9} {'open MB':>8} {'peak MB':>8}  workers' peak MB"
+    )
     for r in results:
         workers = ", ".join(f"{w:.0f}" for w in r.get("worker_peak_mb", [])) or "-"
         print(

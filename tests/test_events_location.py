@@ -150,10 +150,11 @@ def _dataset(n=600):
                       attrs={"mission": "toy"})  # fmt: skip
 
 
-def _loader(ds, fail_after=None, error=DownloadError):
+def _loader(ds, fail_after=None, error=DownloadError, position_error=None):
     def load(mission, start, end, products=(), **kw):
         if "sc_pos" in products:
-            raise DataNotFoundError("no ephemeris files")  # a position-only failure
+            # a position-only failure
+            raise (position_error or DataNotFoundError)("no ephemeris files")
         t0 = pd.Timestamp(start).tz_convert(None).to_datetime64()
         if fail_after is not None and t0 >= fail_after:
             raise error(f"host refused the connection at {t0}")
@@ -187,6 +188,15 @@ def test_other_failures_raise_and_position_failures_do_not():
     # up to the chunk boundary (chunks of 2 h after a shorter first one) before the failing loads
     assert start == "2020-01-01T00:00:00Z" and "2020-01-01T04:00" < end <= "2020-01-01T06:00"
     assert part.provenance["end"] == end
+
+
+def test_a_download_failure_of_the_positions_raises_instead_of_dropping_locations():
+    """Only 'not served / not there' drops the location; a failed download is an error."""
+    ds = _dataset()
+    req = ("toy", "2020-01-01", "2020-01-01T10:00")
+    with pytest.raises(DownloadError, match="no ephemeris files"):
+        find_events(req, "i_dens > 5", "5min", "1min", chunk="2h",
+                    loader=_loader(ds, position_error=DownloadError), progress=False)  # fmt: skip
 
 
 def test_covered_attr_text_is_read_back():

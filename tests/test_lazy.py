@@ -11,10 +11,9 @@ import textwrap
 import warnings
 from pathlib import Path
 
+import helioport
 import numpy as np
 import pytest
-
-import helioport
 from helioport import lazy
 from helioport.errors import InvalidRequestError
 from helioport.events import find_events
@@ -66,8 +65,10 @@ def test_lazy_load_equals_eager(both):
         assert lz[name].attrs == eager[name].attrs  # provenance: files, versions, units...
         np.testing.assert_array_equal(lz[name].values, eager[name].values)
     # one chunk per monthly file
-    assert lz["dc_mag"].chunks[0] == tuple(31 * 1440 if m in (1, 3, 5, 7, 8, 10, 12) else
-                                           (28 if m == 2 else 30) * 1440 for m in range(1, 13))
+    assert lz["dc_mag"].chunks[0] == tuple(
+        31 * 1440 if m in (1, 3, 5, 7, 8, 10, 12) else (28 if m == 2 else 30) * 1440
+        for m in range(1, 13)
+    )
     assert lz.attrs["chunks"] == "file"
     assert {k: v for k, v in lz.attrs.items() if k != "chunks"} == eager.attrs
 
@@ -120,9 +121,9 @@ def _events(cat):
 
 def test_event_search_identical_eager_and_lazy(both):
     eager, lz = both
-    kw = dict(window="30min", step="10min", progress=False, use_dask=False)
+    kw = {"window": "30min", "step": "10min", "progress": False, "use_dask": False}
     ce = find_events(eager, CRITERIA, **kw)
-    cl = find_events(lz, CRITERIA, chunk="3D", **kw)
+    cl = find_events(lz, CRITERIA, chunk="30D", **kw)
     assert len(ce) > 3
     assert _events(cl) == _events(ce)
     assert cl.provenance["searched"] == ce.provenance["searched"]
@@ -133,9 +134,12 @@ def test_two_worker_local_cluster_gives_identical_results(both):
     eager, lz = both
     ce = find_events(eager, CRITERIA, window="30min", step="10min", progress=False)
     # threads of this process (processes=False): the two workers read the same cache folder
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         assert len(client.scheduler_info()["workers"]) == 2
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Sending large graph" (the times of each file)
@@ -147,21 +151,24 @@ def test_two_worker_local_cluster_gives_identical_results(both):
     np.testing.assert_array_equal(dens.values, eager["i_dens"].values)
 
 
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs /proc (Linux)")
 def test_lazy_open_of_a_year_stays_under_200_mb(year_root, tmp_path):
     """Resident memory growth of a lazy open of OMNI ``all`` (24 variables) for a year, in a
     fresh interpreter so that nothing else counts (about 75 MB here, the values 134 MB)."""
     code = textwrap.dedent(
         f"""
-        import json, warnings, psutil, helioport
+        import json, os, warnings, helioport
         warnings.simplefilter("ignore")
-        proc = psutil.Process()
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         kw = dict(mode="1min", base_url={str(year_root)!r}, cache_dir={str(tmp_path / "c")!r},
                   lazy=True)
         # warm-up: plugins, dask and the CDF reader imported (not the open's own memory)
         helioport.load("omni", "2010-01-01", "2010-01-01T01:00", products="dc_mag", **kw)
-        before = proc.memory_info().rss
+        before = rss()
         ds = helioport.load("omni", "2010-01-01", "2011-01-01", products="all", **kw)
-        after = proc.memory_info().rss
+        after = rss()
         nbytes = int(sum(v.nbytes for v in ds.data_vars.values()))
         print(json.dumps({{"growth": after - before, "nbytes": nbytes, "n": len(ds.data_vars)}}))
         """
@@ -180,3 +187,108 @@ def test_unknown_chunks_is_refused():
         lazy.wanted_chunks({"time": 100}, None)
     with pytest.raises(InvalidRequestError, match="contradicts"):
         lazy.wanted_chunks("file", False)
+
+
+@pytest.mark.parametrize("mission", ["themis_asi", "rego"])
+def test_images_are_lazy_one_chunk_per_hourly_file(mission, sample_archive, tmp_path):
+    written = sample_archive(mission)
+    s = written.archive
+    kw = {
+        "products": ["image"],
+        "probes": s.probes,
+        "base_url": {s.source: str(written.root)},
+        "cache_dir": str(tmp_path / "cache"),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        eager = helioport.load(mission, s.start, s.end, **kw)
+        lz = helioport.load(mission, s.start, s.end, lazy=True, **kw)
+    (name,) = [v for v in eager.data_vars if str(v).startswith("image_")]
+    assert len(lz[name].chunks[0]) == 2  # two hourly files
+    assert lz[name].dtype == eager[name].dtype and lz[name].attrs == eager[name].attrs
+    np.testing.assert_array_equal(lz[name].values, eager[name].values)
+
+
+def test_a_cached_file_changed_after_the_open_is_an_error_not_a_wrong_result(tmp_path):
+    root = tmp_path / "archive"
+    for m in (1, 2):
+        write_hro_month(root, dt.date(2010, m, 1), "1min", days=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lz = helioport.load(
+            "omni", "2010-01-01", "2010-03-01", products="dc_mag", mode="1min",
+            base_url=str(root), cache_dir=str(tmp_path / "cache"), lazy=True,
+        )  # fmt: skip
+    assert lz["dc_mag"].chunks[0] == (3 * 1440, 3 * 1440)
+    (cached,) = (tmp_path / "cache").rglob("omni_hro_1min_20100201_v01.cdf")
+    write_hro_month(tmp_path / "other", dt.date(2010, 2, 1), "1min", days=2)
+    cached.write_bytes(next((tmp_path / "other").rglob("*.cdf")).read_bytes())
+    january = lz["dc_mag"].sel(time_dc_mag=slice("2010-01-01", "2010-01-31"))
+    assert january.compute(scheduler="synchronous").sizes["time_dc_mag"] == 3 * 1440
+    with pytest.raises(helioport.errors.PluginError, match="has the cached file changed"):
+        lz["dc_mag"].compute(scheduler="synchronous")
+
+
+@pytest.fixture(scope="module")
+def mms_root(tmp_path_factory) -> Path:
+    """Two MMS probes over two days: daily FGM (1 s) and MEC files, 2-hourly FPI moments."""
+    fx = pytest.importorskip("helioport_mms.fixtures")
+    root = tmp_path_factory.mktemp("mms_days")
+    for k, probe in enumerate(["mms1", "mms2"]):
+        for day in ("2015-10-16", "2015-10-17"):
+            fx.write_fgm(root, probe, "srvy", day, 86400, cadence=1.0, seed=10 * k + int(day[-2:]))
+            fx.write_mec(root, probe, day, n=2880, seed=10 * (k + 1))
+        for hour in ("2015-10-16T20", "2015-10-16T22", "2015-10-17T00", "2015-10-17T02"):
+            fx.write_fpi_moms(
+                root, probe, "dis", "fast", f"{hour}:00", 1600, seed=k + int(hour[-2:])
+            )
+    return root
+
+
+def test_mms_beta_and_elevation_identical_eager_lazy_and_on_a_cluster(mms_root, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    kw = {
+        "products": ["i_beta", "mag_elev_angle"], "probes": ["mms1", "mms2"], "mode": "srvy",
+        "base_url": str(mms_root), "cache_dir": str(tmp_path / "cache"),
+    }  # fmt: skip
+    span = ("2015-10-16T21:00", "2015-10-17T03:00")
+    eager = helioport.load("mms", *span, **kw)
+    lz = helioport.load("mms", *span, lazy=True, **kw)
+    assert len(lz["i_beta_mms1"].chunks[0]) == 4  # one block per FPI file
+    assert len(lz["mag_elev_angle_mms2"].chunks[0]) == 2  # one per daily FGM file
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        on_cluster = lz.compute()
+    for name in eager.data_vars:
+        assert lz[name].attrs == eager[name].attrs
+        np.testing.assert_array_equal(lz[name].values, eager[name].values)
+        np.testing.assert_array_equal(on_cluster[name].values, eager[name].values)
+    assert np.isfinite(eager["i_beta_mms1"].values).sum() > 1000
+
+
+def test_record_range_chunks_read_only_their_records(year_root, tmp_path, monkeypatch):
+    kw = {"products": "dc_mag", "mode": "1min", "base_url": str(year_root)}
+    span = ("2010-01-01", "2010-03-01")
+    eager = helioport.load("omni", *span, cache_dir=str(tmp_path / "e"), **kw)
+    lz = helioport.load("omni", *span, cache_dir=str(tmp_path / "l"), chunks=10_000, **kw)
+    assert lz["dc_mag"].chunks[0] == (10_000,) * 4 + (4640,) + (10_000,) * 4 + (320,)
+    np.testing.assert_array_equal(lz["dc_mag"].values, eager["dc_mag"].values)
+    spans: list[tuple] = []
+    real = lazy.read_one
+
+    def counting(reg, plan, product, probe, files):
+        out = real(reg, plan, product, probe, files)
+        spans.append((plan.request.start, plan.request.end, out.sizes["time"]))
+        return out
+
+    monkeypatch.setattr(lazy, "read_one", counting)
+    day = lz["dc_mag"].sel(time_dc_mag=slice("2010-01-10", "2010-01-10T23:59"))
+    assert day.compute(scheduler="synchronous").sizes["time_dc_mag"] == 1440
+    # one record range of January: minutes 10,000..19,999 (2010-01-07T22:40 onwards)
+    assert [(str(a), str(b), n) for a, b, n in spans] == [
+        ("2010-01-07 22:40:00+00:00", "2010-01-14 21:20:00+00:00", 10_000)
+    ]

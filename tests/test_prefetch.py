@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helioport.cli import main
 from helioport.prefetch import prefetch
 
@@ -21,8 +20,10 @@ N_FILES = 100
 
 
 def _months(n: int, first: dt.date = dt.date(2001, 1, 1)) -> list[dt.date]:
-    return [dt.date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1)
-            for i in range(n)]
+    return [
+        dt.date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1)
+        for i in range(n)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,12 @@ def _cdf_gets(log) -> list[str]:
 
 def test_prefetch_summary_fetched_reused_failed(omni_root, server_for, cache_dir):
     server = server_for(omni_root)
-    kw = dict(products=["dc_mag"], mode="1min", base_url=server.url, cache_dir=str(cache_dir))
+    kw = {
+        "products": ["dc_mag"],
+        "mode": "1min",
+        "base_url": server.url,
+        "cache_dir": str(cache_dir),
+    }
     first = prefetch("omni", "2010-01-01", "2010-01-03", **kw)
     assert first.fetched == ["omni_hro_1min_20100101_v01.cdf"] and first.reused == []
     assert first.ok and first.bytes == (cache_dir / "omni").rglob("*.cdf").__next__().stat().st_size
@@ -49,14 +55,18 @@ def test_prefetch_summary_fetched_reused_failed(omni_root, server_for, cache_dir
     assert "1 files: 0 fetched (0.0 MB), 1 reused, 0 failed" in str(again)
 
 
-def test_a_failing_file_is_in_the_summary_and_the_others_are_fetched(
-    hundred, server_for, tmp_path
-):
+def test_a_failing_file_is_in_the_summary_and_the_others_are_fetched(hundred, server_for, tmp_path):
     server = server_for(hundred)
     server.add_fault("*20010301_v01.cdf", "status", times=100, status=404)
     s = prefetch(
-        "omni", "2001-01-01", "2001-05-01", "dc_mag", mode="1min", base_url=server.url,
-        cache_dir=str(tmp_path / "c"), progress=False,
+        "omni",
+        "2001-01-01",
+        "2001-05-01",
+        "dc_mag",
+        mode="1min",
+        base_url=server.url,
+        cache_dir=str(tmp_path / "c"),
+        progress=False,
     )
     assert sorted(s.failed) == ["omni_hro_1min_20010301_v01.cdf"]
     assert len(s.fetched) == 3 and not s.ok
@@ -90,8 +100,14 @@ def test_killed_download_of_100_files_resumes_without_refetching(hundred, server
     asked_before = len(server.log)
     server.clear_faults()
     summary = prefetch(
-        "omni", "2001-01-01", "2009-05-01", "dc_mag", mode="1min", base_url=server.url,
-        cache_dir=str(cache), progress=False,
+        "omni",
+        "2001-01-01",
+        "2009-05-01",
+        "dc_mag",
+        mode="1min",
+        base_url=server.url,
+        cache_dir=str(cache),
+        progress=False,
     )
     again = _cdf_gets(server.log[asked_before:])
     assert summary.ok

@@ -17,7 +17,7 @@ import xarray as xr
 from . import accessor as _accessor  # noqa: F401  (registers the ``.helio`` accessor)
 from .align import align
 from .config import Config
-from .errors import InvalidRequestError
+from .errors import InvalidRequestError, warn_caller
 from .lazy import run_lazy, wanted_chunks
 from .lifecycle import run
 from .naming import variable_name
@@ -103,7 +103,7 @@ def load(
     progress: bool | None = None,
     max_files: int | None = None,
     registry: Registry | None = None,
-    chunks: str | None = None,
+    chunks: str | int | None = None,
     lazy: bool | None = None,
     **options: Any,
 ) -> xr.Dataset:
@@ -155,10 +155,12 @@ def load(
     chunks, lazy
         ``chunks="file"`` (or ``"auto"``) or ``lazy=True``: a lazy load
         (:mod:`helioport.lazy`), dask-backed variables with one chunk per
-        file, read from the cache when computed (files are downloaded up
+        file (``chunks=100_000``: at most that many records per chunk,
+        large files cut in record ranges), read from the cache when computed (files are downloaded up
         front, in parallel); ``sel`` of a time span reads only its files.
         With a ``dask.distributed`` client the reads run on its workers,
-        which must see the same cache folder. Needs dask.
+        which must see the same cache folder. Needs dask. With ``time=``
+        the alignment reads everything (a warning says so).
     **options
         Plugin-specific options, passed on in ``request.options``.
 
@@ -211,10 +213,20 @@ def load(
         registry=registry,
         options=options,
     )
-    ds = (run_lazy if is_lazy else run)(reg, spec, cfg, derivs, request)
+    if is_lazy:
+        records = chunks if isinstance(chunks, int) else None
+        ds = run_lazy(reg, spec, cfg, derivs, request, records=records)
+    else:
+        ds = run(reg, spec, cfg, derivs, request)
     if time is None:
         return ds
     source = _time_source(ds, time, list(request.products), list(request.probes))
+    if is_lazy:
+        warn_caller(
+            f"time={time!r} puts every variable on one time axis by reading them all: the result "
+            "is not lazy; leave time out to keep a lazy load and align a selection later "
+            "(helioport.align(ds.helio.sel(time=...).compute(), ...))"
+        )
     return align(ds, source, method=time_method, tolerance=time_tolerance)  # type: ignore[arg-type]
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "VarInfo",
     "cdf_reader",
     "file_meta",
+    "known_meta",
 ]
 
 READER_ENV = "HELIOPORT_CDF_READER"
@@ -116,9 +117,17 @@ class FileMeta:
     infos: dict[str, VarInfo] = field(default_factory=dict)
     attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
     checked: set[str] = field(default_factory=set)
+    #: the file is an uncompressed CDF whose structure was checked: the decoder may read it
+    #: from disk itself (a whole-file compressed one is inflated by helioport first)
+    direct: bool = False
 
 
 _META: OrderedDict[tuple, FileMeta] = OrderedDict()
+
+
+def known_meta(key: tuple) -> FileMeta | None:
+    """The remembered metadata of the file ``key``, or ``None`` when it was not opened yet."""
+    return _META.get(key)
 
 
 def file_meta(key: tuple, names: Any) -> FileMeta:

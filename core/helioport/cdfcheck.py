@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import CorruptFileError
@@ -131,11 +132,20 @@ class BlockCheck:
     >>> BlockCheck(buf, "x.cdf").check("mms1_fgm_b_gse_brst_l2")  # doctest: +SKIP
     """
 
-    def __init__(self, buf: bytes, name: str, done: set[str] | None = None):
-        self.buf, self.name = buf, name
+    def __init__(self, buf: bytes | Callable[[], bytes], name: str, done: set[str] | None = None):
+        # the buffer, or how to read it when a variable first needs checking
+        self._buf = None if callable(buf) else buf
+        self._read = buf if callable(buf) else None
+        self.name = name
         self._vdrs: dict[str, tuple[int, bool]] | None = None
         # variables found whole; shared with the file's remembered metadata when given
         self._done: set[str] = set() if done is None else done
+
+    @property
+    def buf(self) -> bytes:
+        if self._buf is None:
+            self._buf = self._read()
+        return self._buf
 
     def _index(self) -> dict[str, tuple[int, bool]]:
         buf, out = self.buf, {}
@@ -163,7 +173,7 @@ class BlockCheck:
 
     def check(self, var: str) -> None:
         """Raise CorruptFileError if a compressed block of ``var`` is truncated or out of the file."""
-        if self.buf[:4] != _V3 or self.buf[4:8] != _PLAIN or var in self._done:
+        if var in self._done or self.buf[:4] != _V3 or self.buf[4:8] != _PLAIN:
             return
         try:
             if self._vdrs is None:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .cdfbackends import DECODER_ERRORS, CdfFile, cdf_reader, file_meta
+from .cdfbackends import DECODER_ERRORS, CdfFile, cdf_reader, file_meta, known_meta
 from .cdfcheck import check_header
 from .cdfvariable import NAT, CdfVariable, as_dtype, invalid_mask, plain
 from .epochs import (
@@ -69,10 +69,11 @@ def open_file(path: PathLike, reader: str | None = None) -> CdfFile:
     p = Path(path)
     if not p.is_file():
         raise MissingFileError(f"no such CDF file: {p}", path=p)
-    check_header(p)
     st = p.stat()
     name = cdf_reader(reader)
     key = (os.path.abspath(p), st.st_size, st.st_mtime_ns, name)
+    if known_meta(key) is None:  # a file opened before as it is now had its header checked
+        check_header(p)
     try:
         if name == "pycdfpp":
             from .cdfpycdfpp import PycdfppFile as Decoder  # imported on first use (import cost)

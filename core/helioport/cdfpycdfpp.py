@@ -4,6 +4,9 @@ The file is read once into memory (inflated by :func:`helioport.cdfcheck.inflate
 when the whole file is compressed) and parsed lazily by ``pycdfpp.load``;
 each variable's GZIP blocks are checked (:class:`helioport.cdfcheck.BlockCheck`)
 before pycdfpp decodes them, since pycdfpp can crash on a truncated block.
+The checks are remembered with the file's metadata (:class:`helioport.cdfbackends.FileMeta`,
+by path, size and mtime): a cached file opened again unchanged is not checked again, and
+pycdfpp reads an uncompressed one from disk itself.
 Values follow cdflib's conventions (see :mod:`helioport.cdfbackends`).
 """
 
@@ -16,7 +19,7 @@ from typing import Any
 import numpy as np
 import pycdfpp
 
-from .cdfbackends import TYPE_NAMES, CdfFile, FileMeta, VarInfo
+from .cdfbackends import TYPE_NAMES, CdfFile, FileMeta, VarInfo, known_meta
 from .cdfcheck import BlockCheck, check_structure, inflate_file
 
 __all__ = ["PycdfppFile"]
@@ -69,8 +72,8 @@ def _records(values: np.ndarray, code: int) -> np.ndarray:
     return values
 
 
-def _load(buf: bytes) -> Any:
-    cdf = pycdfpp.load(buf)
+def _load(source: bytes | str) -> Any:
+    cdf = pycdfpp.load(source)
     if cdf is None:
         raise ValueError("pycdfpp could not parse it")
     return cdf
@@ -88,7 +91,16 @@ class PycdfppFile(CdfFile):
 
     def __init__(self, path: Path, key: tuple, meta: Callable[[tuple, Any], FileMeta]):
         self.path = path
-        buf = inflate_file(path.read_bytes(), str(path))
+        known = known_meta(key)
+        if known is not None and known.direct:
+            # opened before as this very file (path, size, mtime) and checked then:
+            # pycdfpp reads it from disk itself, as a plain pycdfpp user does
+            self.cdf = _load(str(path))
+            self.meta = meta(key, self.cdf.keys)
+            self.blocks = BlockCheck(path.read_bytes, str(path), done=self.meta.checked)
+            return
+        raw = path.read_bytes()
+        buf = inflate_file(raw, str(path))
         self.cdf = None
 
         def first_open() -> list[str]:
@@ -101,6 +113,7 @@ class PycdfppFile(CdfFile):
         self.meta = meta(key, first_open)
         if self.cdf is None:
             self.cdf = _load(buf)
+        self.meta.direct = buf is raw
         self.blocks = BlockCheck(buf, str(path), done=self.meta.checked)
 
     def _info(self, name: str) -> VarInfo:

@@ -23,19 +23,21 @@ request lifecycle as an eager load (plan, find, fetch, derive, assemble:
   announced (a :class:`~helioport.errors.PluginError` otherwise).
 
 Derivations run block by block on their first input's chunks
-(:func:`lazy_derivation`): the derivation's own eager function is called on
-each block with the other inputs sliced around it (an overlap of a few of
-their samples), so results are identical to the eager path.
+(:func:`helioport.lazyderive.lazy_derivation`): the derivation's own eager
+function is called on each block with the other inputs sliced around it (an
+overlap of a few of their samples), so results are identical to the eager path.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from collections.abc import Hashable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from .cdffile import read_variables
@@ -47,6 +49,8 @@ from .errors import (
     PluginError,
     warn_caller,
 )
+from .lazyblocks import as_dataset, from_blocks, is_lazy, require_dask
+from .lazyderive import lazy_derivation
 from .lifecycle.assemble import assemble
 from .lifecycle.coverage import covered_spans, describe_gaps
 from .lifecycle.derive import output_variables
@@ -61,28 +65,29 @@ from .transport import LocalFile, Transport
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["is_lazy", "lazy_derivation", "run_lazy", "wanted_chunks"]
-
-#: samples of the other inputs taken beyond each block edge by :func:`lazy_derivation`
-OVERLAP_SAMPLES = 4
-_VALUE = "__helioport_value__"
+__all__ = ["is_lazy", "lazy_read", "read_block", "run_lazy", "wanted_chunks"]
 
 
 def wanted_chunks(chunks: Any, lazy: bool | None) -> bool:
     """Whether ``load(chunks=..., lazy=...)`` asks for a lazy load; refuses what is not known.
 
     ``chunks`` may be ``None`` (eager unless ``lazy=True``), ``"file"`` or
-    ``"auto"`` (one chunk per file).
+    ``"auto"`` (one chunk per file), or a number of records: files holding
+    more are cut into chunks of at most that many records.
 
     Examples
     --------
     >>> wanted_chunks("file", None), wanted_chunks(None, True), wanted_chunks(None, None)
     (True, True, False)
+    >>> wanted_chunks(100_000, None)
+    True
     """
-    if chunks not in (None, "file", "auto"):
+    records = isinstance(chunks, int) and not isinstance(chunks, bool) and chunks > 0
+    if chunks not in (None, "file", "auto") and not records:
         raise InvalidRequestError(
             f"chunks={chunks!r} is not known; helioport chunks lazy loads one chunk per file: "
-            "give chunks='file' (or 'auto', the same), lazy=True, or leave both out for an eager load"
+            "give chunks='file' (or 'auto', the same), a number of records per chunk for large "
+            "files (chunks=100_000), lazy=True, or leave both out for an eager load"
         )
     if lazy is False and chunks is not None:
         raise InvalidRequestError(
@@ -91,42 +96,21 @@ def wanted_chunks(chunks: Any, lazy: bool | None) -> bool:
     return bool(lazy) or chunks is not None
 
 
-def is_lazy(obj: xr.Dataset | xr.DataArray) -> bool:
-    """Whether any variable of ``obj`` is dask-backed (not yet read).
-
-    Examples
-    --------
-    >>> is_lazy(xr.DataArray(np.zeros(3)))
-    False
-    """
-    if isinstance(obj, xr.DataArray):
-        return obj.chunks is not None
-    return any(v.chunks is not None for v in obj.variables.values())
-
-
-def _dask() -> Any:
-    try:
-        import dask
-        import dask.array  # noqa: F401
-    except ImportError:
-        raise InvalidRequestError(
-            "a lazy load (lazy=True / chunks='file') needs dask: pip install 'helioport[dask]' "
-            "(or 'dask[array]'), or load eagerly"
-        ) from None
-    return dask
-
-
 def run_lazy(
     reg: Registry,
     spec: MissionSpec,
     cfg: Config,
     derivations: dict[str, Derivation],
     request: Request,
+    *,
+    records: int | None = None,
 ) -> xr.Dataset:
     """The request lifecycle with a lazy read step: a Dataset of dask-backed variables.
 
     Files are fetched up front (in parallel, as an eager load does); each
-    variable then holds one dask chunk per file, read through the plugin's
+    variable then holds one dask chunk per file (or per ``records`` records
+    of a larger file: the hook is then called with the file and the request
+    narrowed to the chunk's time span), read through the plugin's
     ``helioport_load`` hook when computed. Names, attrs and provenance are
     those of the eager load.
 
@@ -135,7 +119,7 @@ def run_lazy(
     >>> ds = helioport.load("omni", "2010-01-01", "2011-01-01", products="dc_mag", lazy=True)  # doctest: +SKIP
     >>> ds["dc_mag"].sel(time_dc_mag=slice("2010-03-01", "2010-03-08")).compute()  # doctest: +SKIP
     """
-    _dask()
+    require_dask()
     wrapped = {k: lazy_derivation(d) for k, d in derivations.items()}
     plan = make_plan(spec, wrapped, request)
     transport = Transport(cfg)
@@ -145,11 +129,9 @@ def run_lazy(
     shared_reg = None if reg is get_registry() else reg
     stored: dict[Key, Loaded] = {}
     for key, f in found.items():
-        files = sorted(
-            (local[r.relpath] for r in f.selected),
-            key=lambda lf: (str(lf.remote.start or ""), lf.remote.relpath),
-        )
-        value = lazy_read(reg, shared_reg, plan, key, files)
+        files = [local[r.relpath] for r in f.selected]  # provenance in the eager load's order
+        in_time = sorted(files, key=lambda lf: (str(lf.remote.start or ""), lf.remote.relpath))
+        value = lazy_read(reg, shared_reg, plan, key, in_time, records=records)
         tdim = find_time_dim(value)
         spans = covered_spans(plan.request, f.selected, value[tdim].values)
         covered = describe_gaps(plan.request, spans)
@@ -161,7 +143,7 @@ def run_lazy(
         stored[key] = Loaded(value, files, covered)
     variables = output_variables(plan, stored)
     ds = assemble(plan, variables)
-    ds.attrs["chunks"] = "file"
+    ds.attrs["chunks"] = "file" if records is None else f"file, at most {records} records"
     return ds
 
 
@@ -174,6 +156,7 @@ class _Piece:
 
     file: LocalFile
     times: np.ndarray
+    span: tuple[Any, Any] | None = None  # a record range of the file: the request narrowed
 
 
 def lazy_read(
@@ -182,8 +165,10 @@ def lazy_read(
     plan: Plan,
     key: Key,
     files: list[LocalFile],
+    *,
+    records: int | None = None,
 ) -> xr.DataArray | xr.Dataset:
-    """One (product, probe) as dask-backed xarray, one chunk per file.
+    """One (product, probe) as dask-backed xarray, one chunk per file (or ``records`` records).
 
     ``shared_reg`` is the registry the chunk reads use (``None``: the default
     one, rebuilt on each dask worker from the installed plugins).
@@ -210,8 +195,31 @@ def lazy_read(
             "this product is read eagerly (all files at once) so that the plugin merges them"
         )
         return read_one(reg, plan, product, probe, files)
+    if records is not None:
+        pieces = [q for p in pieces for q in _split(p, records, plan.request)]
     logger.debug("%s: %d lazy chunks, times from the %s", plan.describe(*key), len(pieces), how)
     return _assemble_lazy(shared_reg, plan, key, first, tdim, pieces)
+
+
+def _as_datetime(t: np.datetime64, like: dt.datetime) -> dt.datetime:
+    """``t`` as a datetime (floored to the microsecond) with ``like``'s time zone."""
+    out = pd.Timestamp(t).floor("us").to_pydatetime()
+    return out.replace(tzinfo=like.tzinfo)
+
+
+def _split(p: _Piece, records: int, request: Request) -> list[_Piece]:
+    """``p`` cut into record ranges of at most ``records``, each its own time span
+    ``[first time, next range's first time)``, the last one ending at the request's end."""
+    n = p.times.size
+    if n <= records:
+        return [p]
+    out = []
+    for a in range(0, n, records):
+        b = min(n, a + records)
+        start = _as_datetime(p.times[a], request.start)
+        end = request.end if b == n else _as_datetime(p.times[b], request.end)
+        out.append(_Piece(p.file, p.times[a:b], (start, end)))
+    return out
 
 
 def _source_variable(first: xr.DataArray | xr.Dataset) -> str | None:
@@ -260,49 +268,41 @@ def _times_of_files(
     return "hook", out
 
 
-def _as_dataset(value: xr.DataArray | xr.Dataset) -> xr.Dataset:
-    if isinstance(value, xr.Dataset):
-        return value
-    return value.to_dataset(name=_VALUE)
-
-
-def _from_dataset(
-    ds: xr.Dataset, like: xr.DataArray | xr.Dataset
-) -> xr.DataArray | xr.Dataset:
-    if isinstance(like, xr.Dataset):
-        return ds
-    da = ds[_VALUE]
-    da.name = like.name
-    da.attrs = dict(like.attrs)
-    return da
-
-
 def read_block(
     registry: Registry | None,
     plan: Plan,
     key: Key,
     lf: LocalFile,
-    times: np.ndarray,
+    times: tuple[int, np.datetime64, np.datetime64],
+    span: tuple[Any, Any] | None = None,
 ) -> xr.Dataset:
-    """One chunk: the hook called with one file, checked to give exactly ``times``.
+    """One chunk: the hook called with one file (and the request narrowed to ``span`` for a
+    record range), checked to give the times announced at the open: ``times`` is their
+    number, first and last (not the whole array, which would swell the task graph).
 
     A top-level function, so that dask ships it to workers.
     """
     reg = registry or get_registry()
-    value = _as_dataset(read_one(reg, plan, key[0], key[1], [lf]))
+    if span is not None:
+        narrowed = plan.request.model_copy(update={"start": span[0], "end": span[1]})
+        plan = replace(plan, request=narrowed)
+    value = as_dataset(read_one(reg, plan, key[0], key[1], [lf]))
     tdim = find_time_dim(value)
     got = np.asarray(value[tdim].values, dtype="datetime64[ns]")
-    if not np.array_equal(got, times):
+    if _summary(got) != times:
         raise PluginError(
             f"{plan.describe(*key)}: reading {lf.remote.name} alone gave {got.size} records, "
-            f"not the {times.size} its times announced when the lazy load was opened; has the "
+            f"not the {times[0]} its times announced when the lazy load was opened; has the "
             "cached file changed? Open the load again (or load eagerly)"
         )
     return value
 
 
-def _pick(block: xr.Dataset, name: Hashable) -> np.ndarray:
-    return np.asarray(block[name].values)
+def _summary(times: np.ndarray) -> tuple[int, np.datetime64 | None, np.datetime64 | None]:
+    """Number, first and last of ``times``: what a chunk's read is checked against."""
+    if times.size == 0:
+        return (0, None, None)
+    return (int(times.size), times[0], times[-1])
 
 
 def _assemble_lazy(
@@ -313,166 +313,13 @@ def _assemble_lazy(
     tdim: Hashable,
     pieces: list[_Piece],
 ) -> xr.DataArray | xr.Dataset:
-    dask = _dask()
-    import dask.array as dsa
-
-    template = _as_dataset(first)
+    dask = require_dask()
+    plan_d = dask.delayed(plan, pure=False)  # one copy of the plan in the graph
     blocks = [
-        dask.delayed(read_block, pure=True)(shared_reg, plan, key, p.file, p.times) for p in pieces
+        dask.delayed(read_block, pure=False)(
+            shared_reg, plan_d, key, p.file, _summary(p.times), p.span
+        )
+        for p in pieces
     ]
     times = np.concatenate([p.times for p in pieces])
-    variables: dict[Hashable, xr.Variable] = {}
-    for name, var in template.variables.items():
-        if name == tdim or tdim not in var.dims:
-            continue
-        axis = var.dims.index(tdim)
-        arrays = []
-        for p, block in zip(pieces, blocks):
-            shape = list(var.shape)
-            shape[axis] = p.times.size
-            arrays.append(
-                dsa.from_delayed(
-                    dask.delayed(_pick, pure=True)(block, name), tuple(shape), dtype=var.dtype
-                )
-            )
-        data = dsa.concatenate(arrays, axis=axis) if len(arrays) > 1 else arrays[0]
-        variables[name] = xr.Variable(var.dims, data, attrs=dict(var.attrs))
-    coords = {
-        n: c.variable for n, c in template.coords.items() if n != tdim and tdim not in c.dims
-    }
-    coords[tdim] = xr.Variable((tdim,), times, attrs=dict(template[tdim].attrs))
-    data_vars = {n: v for n, v in variables.items() if n in template.data_vars}
-    coords.update({n: v for n, v in variables.items() if n not in template.data_vars})
-    ds = xr.Dataset(data_vars, coords=coords, attrs=dict(template.attrs))
-    ds = ds[list(template.data_vars)]
-    for n in template.data_vars:
-        ds[n].attrs = dict(template[n].attrs)
-    return _from_dataset(ds, first)
-
-
-# --------------------------------------------------------------------------- derive
-
-
-def lazy_derivation(d: Derivation) -> Derivation:
-    """``d`` run block by block when its inputs are dask-backed; unchanged on eager inputs.
-
-    The derivation's eager function is called on block 0 to learn the
-    result's dimensions and attrs, then once per chunk of its first input
-    whose times the result follows, the other inputs sliced to the block's
-    span plus :data:`OVERLAP_SAMPLES` of their own samples each side (what
-    interpolation onto the block's times needs), so every value equals the
-    eager one. A derivation whose result follows none of its inputs' times
-    is computed eagerly, with a warning.
-
-    Examples
-    --------
-    >>> from helioport.derive.elevation import MAG_ELEV_ANGLE  # doctest: +SKIP
-    >>> lazy = lazy_derivation(MAG_ELEV_ANGLE)  # doctest: +SKIP
-    """
-    eager = d.function
-
-    def function(inputs: Mapping[str, Any], request: Any = None) -> Any:
-        if not any(is_lazy(v) for v in _flat(inputs)):
-            return eager(inputs, request)
-        return _blockwise(d, eager, inputs, request)
-
-    function.__name__ = getattr(eager, "__name__", d.name)
-    function.__doc__ = getattr(eager, "__doc__", None)
-    return d.model_copy(update={"function": function})
-
-
-def _flat(inputs: Mapping[str, Any]) -> list[xr.DataArray]:
-    out = []
-    for v in inputs.values():
-        if isinstance(v, Mapping):
-            out += list(v.values())
-        else:
-            out.append(v)
-    return out
-
-
-def _map_inputs(inputs: Mapping[str, Any], fn: Any) -> dict[str, Any]:
-    return {
-        k: ({p: fn(x) for p, x in v.items()} if isinstance(v, Mapping) else fn(v))
-        for k, v in inputs.items()
-    }
-
-
-def _window(da: xr.DataArray, t0: np.datetime64, t1: np.datetime64) -> xr.DataArray:
-    """``da`` over ``[t0, t1]`` plus :data:`OVERLAP_SAMPLES` of its samples each side."""
-    tdim = find_time_dim(da)
-    if tdim is None:
-        return da
-    t = np.asarray(da[tdim].values, dtype="datetime64[ns]")
-    i0 = max(0, int(np.searchsorted(t, t0, side="left")) - OVERLAP_SAMPLES)
-    i1 = min(t.size, int(np.searchsorted(t, t1, side="right")) + OVERLAP_SAMPLES)
-    return da.isel({tdim: slice(i0, i1)})
-
-
-def derive_block(
-    eager: Any, inputs: Mapping[str, Any], request: Any, t0: Any, t1: Any
-) -> xr.Dataset:
-    """The eager derivation on one block: inputs computed over ``[t0, t1]`` (plus overlap),
-    the result kept on ``[t0, t1]``. A top-level function, so that dask ships it."""
-    local = _map_inputs(inputs, lambda da: _window(da, t0, t1).compute())
-    out = _as_dataset(eager(local, request))
-    tdim = find_time_dim(out)
-    return out.sel({tdim: slice(t0, t1)})
-
-
-def _blockwise(d: Derivation, eager: Any, inputs: Mapping[str, Any], request: Any) -> Any:
-    dask = _dask()
-    import dask.array as dsa
-
-    flat = _flat(inputs)
-    lead = next((v for v in flat if is_lazy(v)), flat[0])
-    ltdim = find_time_dim(lead)
-    lt = np.asarray(lead[ltdim].values, dtype="datetime64[ns]")
-    chunks = lead.chunks[lead.dims.index(ltdim)] if lead.chunks else (lt.size,)
-    edges = np.concatenate([[0], np.cumsum(chunks)]).astype(int)
-    spans = [(lt[a], lt[b - 1]) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-    first = derive_block(eager, inputs, request, *spans[0])
-    tdim = find_time_dim(first)
-    ft = np.asarray(first[tdim].values, dtype="datetime64[ns]")
-    if tdim is None or not np.array_equal(ft, lt[edges[0] : edges[1]]):
-        warn_caller(
-            f"derivation {d.name!r}: its result does not follow the times of its input "
-            f"{lead.name!r}; it is computed eagerly (all inputs read)"
-        )
-        return eager(_map_inputs(inputs, lambda da: da.compute()), request)
-    # each block gets its own lazy window of the inputs: only that part is read for it
-    blocks = [
-        dask.delayed(derive_block, pure=True)(
-            eager, _map_inputs(inputs, lambda da, a=a, b=b: _window(da, a, b)), request, a, b
-        )
-        for a, b in spans
-    ]
-    variables = {}
-    for name, var in first.variables.items():
-        if name == tdim or tdim not in var.dims:
-            continue
-        axis = var.dims.index(tdim)
-        arrays = []
-        for (a, b), block in zip(zip(edges[:-1], edges[1:]), blocks):
-            shape = list(var.shape)
-            shape[axis] = int(b - a)
-            arrays.append(
-                dsa.from_delayed(
-                    dask.delayed(_pick, pure=True)(block, name), tuple(shape), dtype=var.dtype
-                )
-            )
-        variables[name] = xr.Variable(
-            var.dims, dsa.concatenate(arrays, axis=axis), attrs=dict(var.attrs)
-        )
-    coords = {n: c.variable for n, c in first.coords.items() if tdim not in c.dims}
-    coords[tdim] = xr.Variable((tdim,), lt, attrs=dict(first[tdim].attrs))
-    data_vars = {n: v for n, v in variables.items() if n in first.data_vars}
-    coords.update({n: v for n, v in variables.items() if n not in first.data_vars})
-    ds = xr.Dataset(data_vars, coords=coords, attrs=dict(first.attrs))
-    for n in first.data_vars:
-        ds[n].attrs = dict(first[n].attrs)
-    if _VALUE in ds.data_vars:
-        da = ds[_VALUE]
-        da.name = d.name
-        return da
-    return ds
+    return from_blocks(first, tdim, times, blocks, [p.times.size for p in pieces])

@@ -118,8 +118,9 @@ def find_time_dim(obj: xr.DataArray | xr.Dataset) -> Hashable | None:
     >>> find_time_dim(xr.DataArray([1.0, 2.0], dims="time_x", coords={"time_x": t}))
     'time_x'
     """
+    variables = obj.coords.variables
     for dim in obj.dims:
-        if dim in obj.coords and np.asarray(obj.coords[dim].values).dtype.kind == "M":
+        if dim in variables and variables[dim].dtype.kind == "M":
             return dim
     return None
 
@@ -269,6 +270,15 @@ def output_dims(da: xr.DataArray, variable: str) -> xr.DataArray:
         if c not in da.dims and not str(c).endswith(suffix):
             renames[c] = f"{c}{suffix}"
     if shared:  # x, y, z in this order, labels of one dtype whatever the file's
-        da = da.sel({d: list(XYZ) for d in shared if _labels(da, d) != list(XYZ)})
-        da = da.assign_coords({d: np.array(XYZ) for d in shared})
+        xyz = np.array(XYZ)
+        reorder = {d: list(XYZ) for d in shared if _labels(da, d) != list(XYZ)}
+        if reorder:
+            da = da.sel(reorder)
+        relabel = {
+            d: xyz
+            for d in shared
+            if d in reorder or d not in da.coords or da.coords.variables[d].dtype != xyz.dtype
+        }
+        if relabel:
+            da = da.assign_coords(relabel)
     return da.rename(renames) if renames else da

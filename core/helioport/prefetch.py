@@ -152,7 +152,9 @@ def prefetch(
     try:
         with ThreadPoolExecutor(max(1, cfg.max_workers), "helioport-prefetch") as pool:
             futures = {
-                pool.submit(transport.fetch, [r], offline=False, candidates=list(candidates.values())): r
+                pool.submit(
+                    transport.fetch, [r], offline=False, candidates=list(candidates.values())
+                ): r
                 for r in unique.values()
             }
             for fut in as_completed(futures):

@@ -118,17 +118,20 @@ def interp_linear(
             lo, hi = order[lo], order[hi]
         any_exact = bool(exact.any())
         lost = None if valid.all() else ~valid
-        columns = np.ascontiguousarray(v.reshape(v.shape[0], -1).T)
+        rows = np.ascontiguousarray(v.reshape(v.shape[0], -1))
         res = out[k].reshape(d.size, -1)
-        for c, col in enumerate(columns):  # per component: contiguous gathers, y0 + w (y1 - y0)
-            y0 = col.take(lo)
-            y = col.take(hi)
-            y -= y0
-            y *= w
-            y += y0
-            if any_exact:
-                y[exact] = y0[exact]
-            if lost is not None:
-                y[lost] = np.nan
-            res[:, c] = y
+        direct = np.may_share_memory(res, out)  # a view: written in place
+        y = res if direct else np.empty_like(res)
+        # all components at once: whole-row gathers, then y0 + w (y1 - y0)
+        y0 = rows.take(lo, axis=0)
+        np.take(rows, hi, axis=0, out=y)
+        y -= y0
+        y *= w[:, None]
+        y += y0
+        if any_exact:
+            y[exact] = y0[exact]
+        if lost is not None:
+            y[lost] = np.nan
+        if not direct:
+            out[k] = y.reshape(out[k].shape)
     return out

@@ -31,6 +31,7 @@ from ..errors import (
     DataNotFoundError,
     HelioportError,
     InvalidRequestError,
+    OfflineError,
     UnknownProductError,
 )
 from ..times import format_time, from_ns, parse_time, to_ns
@@ -240,7 +241,9 @@ def load_span(
             try:
                 data = loader(req.mission, start, end, products=[*products, "sc_pos"], **kwargs)
                 return Span(data)
-            except HelioportError as exc:  # asked again without sc_pos: a real failure raises
+            except (InvalidRequestError, DataNotFoundError, OfflineError) as exc:
+                # sc_pos not served for this request (mode, frame), not in the archive or
+                # the cache: asked again without it. A download or corrupt file raises.
                 no_position = exc
         try:
             data = loader(req.mission, start, end, products=list(products), **kwargs)

@@ -31,7 +31,7 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from ..errors import InvalidRequestError, warn_caller
-from ..lazy import is_lazy
+from ..lazyblocks import is_lazy
 from ..times import format_time, from_ns
 from .catalog import Event, EventCatalog, helioport_version
 from .chunks import ChunkResult, Plan, run_chunk

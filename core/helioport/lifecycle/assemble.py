@@ -34,7 +34,8 @@ def assemble(plan: Plan, variables: dict[str, xr.DataArray]) -> xr.Dataset:
     for da in named.values():
         tdim = find_time_dim(da)
         if tdim is not None:
-            ds[tdim].attrs.update({"long_name": "time (UTC)", "standard_name": "time"})
+            # on the coordinate itself: ds[tdim] would build a DataArray for each
+            ds.variables[tdim].attrs.update({"long_name": "time (UTC)", "standard_name": "time"})
     req = plan.request
     ds.attrs.update(
         {

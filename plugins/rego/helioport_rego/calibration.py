@@ -37,7 +37,7 @@ Examples
 --------
 >>> frames = np.full((1, 8, 8), 1000, dtype="u2")
 >>> frames[0, -5:, :5] = 200  # the dark corner
->>> to_rayleighs(frames, rper_dnpersecond=0.5, exposure_s=2.0)[0, 4, 0].item()
+>>> to_rayleighs(frames, rper_dnpersecond=0.5, exposure_s=2.0)[0, 0, 7].item()
 200.0
 """
 
