@@ -292,3 +292,25 @@ def test_record_range_chunks_read_only_their_records(year_root, tmp_path, monkey
     assert [(str(a), str(b), n) for a, b, n in spans] == [
         ("2010-01-07 22:40:00+00:00", "2010-01-14 21:20:00+00:00", 10_000)
     ]
+
+
+def test_j_curl_identical_eager_and_lazy_on_a_real_tetrahedron(tmp_path):
+    """j_curl from four probes' FGM files (their own positions: a 20 km tetrahedron)."""
+    fx = pytest.importorskip("helioport_mms.fixtures")
+    root = tmp_path / "mms"
+    probes = ["mms1", "mms2", "mms3", "mms4"]
+    for k, probe in enumerate(probes):
+        for day in ("2015-10-16", "2015-10-17"):
+            fx.write_fgm(root, probe, "srvy", day, 21600, cadence=4.0, seed=10 * k + int(day[-2:]))
+    kw = {
+        "products": ["j_curl"], "probes": probes, "mode": "srvy", "positions": "fgm",
+        "base_url": str(root), "cache_dir": str(tmp_path / "cache"),
+    }  # fmt: skip
+    span = ("2015-10-16T21:00", "2015-10-17T03:00")
+    eager = helioport.load("mms", *span, **kw)
+    lz = helioport.load("mms", *span, lazy=True, **kw)
+    assert len(lz["j_curl"].chunks[0]) == 2  # one block per daily FGM file of the first probe
+    for name in ("j_curl", "curl_b", "div_b", "curl_quality"):
+        assert lz[name].attrs == eager[name].attrs
+        np.testing.assert_array_equal(lz[name].values, eager[name].values)
+    assert np.isfinite(eager["j_curl"].values).all() and np.abs(eager["j_curl"].values).max() > 0
