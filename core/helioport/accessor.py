@@ -20,13 +20,12 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from .align import align
 from .errors import InvalidRequestError
 from .naming import TIME, time_dims
-from .times import parse_time
+from .times import to_datetime64
 
 __all__ = ["HelioAccessor"]
 
@@ -37,17 +36,7 @@ def _as_datetime64(value: Any) -> Any:
         return None
     if isinstance(value, np.datetime64):
         return value.astype("datetime64[ns]")
-    if isinstance(value, str):
-        # pandas keeps nanoseconds (parse_time works in microseconds); any zone -> UTC
-        try:
-            stamp = pd.Timestamp(value.strip())
-        except ValueError:
-            stamp = None
-        if stamp is not None and stamp is not pd.NaT:
-            if stamp.tzinfo is not None:
-                stamp = stamp.tz_convert("UTC").tz_localize(None)
-            return stamp.to_datetime64().astype("datetime64[ns]")
-    return np.datetime64(parse_time(value, what="time").replace(tzinfo=None), "ns")
+    return to_datetime64(value)
 
 
 def _time_label(value: Any) -> Any:

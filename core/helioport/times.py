@@ -129,7 +129,23 @@ def request_time(value: Any, *, what: str = "time") -> dt.datetime:
 
 
 def to_datetime64(value: Any) -> np.datetime64:
-    """Return a time as naive-UTC ``numpy.datetime64[ns]``."""
+    """Return a time as naive-UTC ``numpy.datetime64[ns]``, keeping a string's nanoseconds.
+
+    Examples
+    --------
+    >>> str(to_datetime64("2015-10-16T13:06:00.123456789+01:00"))
+    '2015-10-16T12:06:00.123456789'
+    """
+    if isinstance(value, str) and any(c.isdigit() for c in value):
+        # parse_time works in microseconds; pandas keeps nanoseconds ("now" stays parse_time's)
+        try:
+            stamp = pd.Timestamp(value.strip())
+        except ValueError:
+            stamp = None
+        if stamp is not None and stamp is not pd.NaT:
+            if stamp.tzinfo is not None:
+                stamp = stamp.tz_convert("UTC").tz_localize(None)
+            return stamp.to_datetime64().astype("datetime64[ns]")
     t = parse_time(value)
     return np.datetime64(t.replace(tzinfo=None), "ns")
 

@@ -31,7 +31,13 @@ import pymap3d
 from .geometry import EARTH_RADIUS_KM
 from .savwriter import write_sav
 
-__all__ = ["ALTITUDES_KM", "arc_frames", "synthetic_skymap", "write_skymap_sav"]
+__all__ = [
+    "ALTITUDES_KM",
+    "arc_frames",
+    "synthetic_skymap",
+    "write_l1_imager_cdf",
+    "write_skymap_sav",
+]
 
 #: the mapping altitudes of THEMIS and REGO skymaps
 ALTITUDES_KM = (90.0, 110.0, 150.0)
@@ -216,3 +222,71 @@ def arc_frames(
         glow = SKY + (ARC - SKY) * np.exp(-(((lat - c) / width_deg) ** 2))
         out[i] = np.where(inside, glow, DARK).astype(np.uint16)
     return out
+
+
+def write_l1_imager_cdf(
+    path: Path,
+    variable: str,
+    times: np.ndarray,
+    frames: np.ndarray,
+    *,
+    global_attrs: dict[str, str],
+    exposure_s: float | np.ndarray | None = None,
+    compress: int = 1,
+    block_factor: int = 20,
+) -> Path:
+    """A Berkeley ground-imager L1 hourly CDF (THEMIS ``thg_asf_*``, REGO ``clg_rgf_*``).
+
+    ``frames`` in the convention ``[N, y, x]`` are written raw (``fliplr``)
+    as CDF_UINT2 ``variable`` (fill 65535), with ``<variable>_epoch``
+    (CDF_EPOCH), ``<variable>_time`` (unix seconds), the ``_column``/``_row``
+    support variables and, when ``exposure_s`` is given (one value or one
+    per frame), ``<variable>_tend``, the end of integration, as the real
+    files carry them. The frames are GZIP-compressed in blocks of
+    ``block_factor`` records, as in the real files (level 6 there; level 1
+    here is faster to write), so a reader can take a few records without
+    inflating the whole hour.
+    """
+    from ..testing.cdfwriter import VarSpec, write_cdf  # test tooling, only when writing
+
+    raw = np.ascontiguousarray(frames[:, :, ::-1]).astype(np.uint16)
+    _, ny, nx = raw.shape
+    var = variable
+    unix = (times.astype("datetime64[ns]").astype(np.int64) / 1e9).astype(np.float64)
+    fill16 = np.uint16(65535)
+    unix_attrs = {"UNITS": "sec", "VAR_TYPE": "support_data", "FILLVAL": np.float64(np.nan)}
+    variables = {
+        f"{var}_epoch": VarSpec(
+            times.astype("datetime64[ns]"),
+            {"CATDESC": "Epoch of start of image exposure", "FIELDNAM": f"{var}_epoch",
+             "FILLVAL": -1e31, "LABLAXIS": "UT", "VAR_TYPE": "support_data"},
+            cdf_type="CDF_EPOCH",
+        ),
+        f"{var}_time": VarSpec(
+            unix, {"CATDESC": f"{var}_time, UTC, in seconds since 01-Jan-1970 00:00:00",
+                   "VAR_NOTES": "Unleaped seconds", **unix_attrs},
+        ),
+        f"{var}_column": VarSpec(
+            np.arange(1, nx + 1, dtype=np.uint16), {"VAR_TYPE": "support_data"}, record_varying=False
+        ),
+        f"{var}_row": VarSpec(
+            np.arange(1, ny + 1, dtype=np.uint16), {"VAR_TYPE": "support_data"}, record_varying=False
+        ),
+        var: VarSpec(
+            raw,
+            {"CATDESC": f"Images of {ny}x{nx} pixels", "DEPEND_0": f"{var}_epoch",
+             "DEPEND_1": f"{var}_column", "DEPEND_2": f"{var}_row", "DISPLAY_TYPE": "image",
+             "FIELDNAM": var, "FILLVAL": fill16, "UNITS": "counts", "VALIDMIN": np.uint16(0),
+             "VALIDMAX": fill16, "VAR_TYPE": "data"},
+            compress=compress, block_factor=block_factor,
+        ),
+    }  # fmt: skip
+    if exposure_s is not None:
+        variables[f"{var}_tend"] = VarSpec(
+            unix + np.asarray(exposure_s, dtype=np.float64),
+            {"CATDESC": f"{var}_tend, UTC, in seconds since 01-Jan-1970 00:00:00",
+             "VAR_NOTES": "Unleaped seconds, end time of integration", **unix_attrs},
+        )  # fmt: skip
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_cdf(path, variables, global_attrs={**global_attrs, "Logical_file_id": path.stem})

@@ -26,8 +26,7 @@ from pathlib import Path
 
 import numpy as np
 from helioport.imaging import read_skymap
-from helioport.imaging.fixtures import arc_frames, write_skymap_sav
-from helioport.testing.cdfwriter import VarSpec, write_cdf
+from helioport.imaging.fixtures import arc_frames, write_l1_imager_cdf, write_skymap_sav
 from helioport.testing.savfile import write_sav
 
 from . import products
@@ -81,56 +80,25 @@ def write_rgf_cdf(
 ) -> Path:
     """An hourly L1 file: ``frames`` in the convention ``[N, y, x]`` written raw (``fliplr``).
 
-    ``exposure_s`` is one value or one per frame; ``exposure_s=None`` leaves out ``clg_rgf_{site}_tend`` (a file stating no exposure).
+    The layout is :func:`helioport.imaging.fixtures.write_l1_imager_cdf`'s;
+    ``exposure_s`` is one value or one per frame, ``None`` leaves out
+    ``clg_rgf_{site}_tend`` (a file stating no exposure).
     """
-    raw = np.ascontiguousarray(frames[:, :, ::-1]).astype(np.uint16)
-    _, ny, nx = raw.shape
-    var = products.image_variable(site)
-    unix = (times.astype("datetime64[ns]").astype(np.int64) / 1e9).astype(np.float64)
-    fill16 = np.uint16(products.FILL)
-    unix_attrs = {"UNITS": "sec", "VAR_TYPE": "support_data", "FILLVAL": np.float64(np.nan)}
-    variables = {
-        f"{var}_epoch": VarSpec(
-            times.astype("datetime64[ns]"),
-            {"CATDESC": "Epoch of start of image exposure", "FIELDNAM": f"{var}_epoch",
-             "FILLVAL": -1e31, "LABLAXIS": "UT", "VAR_TYPE": "support_data"},
-            cdf_type="CDF_EPOCH",
-        ),
-        f"{var}_time": VarSpec(
-            unix, {"CATDESC": f"{var}_time, UTC, in seconds since 01-Jan-1970 00:00:00",
-                   "VAR_NOTES": "Unleaped seconds", **unix_attrs},
-        ),
-        f"{var}_column": VarSpec(
-            np.arange(1, nx + 1, dtype=np.uint16), {"VAR_TYPE": "support_data"}, record_varying=False
-        ),
-        f"{var}_row": VarSpec(
-            np.arange(1, ny + 1, dtype=np.uint16), {"VAR_TYPE": "support_data"}, record_varying=False
-        ),
-        var: VarSpec(
-            raw,
-            {"CATDESC": f"Images of {ny}x{nx} pixels", "DEPEND_0": f"{var}_epoch",
-             "DEPEND_1": f"{var}_column", "DEPEND_2": f"{var}_row", "DISPLAY_TYPE": "image",
-             "FIELDNAM": var, "FILLVAL": fill16, "UNITS": "counts", "VALIDMIN": np.uint16(0),
-             "VALIDMAX": fill16, "VAR_TYPE": "data"},
-            compress=compress, block_factor=block_factor,
-        ),
-    }  # fmt: skip
-    if exposure_s is not None:
-        variables[f"{var}_tend"] = VarSpec(
-            unix + np.asarray(exposure_s, dtype=np.float64),
-            {"CATDESC": f"{var}_tend, UTC, in seconds since 01-Jan-1970 00:00:00",
-             "VAR_NOTES": "Unleaped seconds, end time of integration", **unix_attrs},
-        )  # fmt: skip
-    attrs = {
-        "Project": "THEMIS",
-        "Source_name": "CLG>Calgary REGO",
-        "Logical_source": f"clg_l1_rgf_{site}",
-        "Logical_file_id": Path(path).stem,
-        "Data_type": "RGF>REGO Full resolution images",
-    }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return write_cdf(path, variables, global_attrs=attrs)
+    return write_l1_imager_cdf(
+        path,
+        products.image_variable(site),
+        times,
+        frames,
+        global_attrs={
+            "Project": "THEMIS",
+            "Source_name": "CLG>Calgary REGO",
+            "Logical_source": f"clg_l1_rgf_{site}",
+            "Data_type": "RGF>REGO Full resolution images",
+        },
+        exposure_s=exposure_s,
+        compress=compress,
+        block_factor=block_factor,
+    )
 
 
 def _generation(imager: str) -> dict[str, str]:
