@@ -230,6 +230,47 @@ class ArchiveContext:
             self._memo[key] = self._get_json(url, params)
         return copy.deepcopy(self._memo[key])
 
+    def read_bytes(self, url: str, params: dict[str, Any] | None = None) -> bytes:
+        """The body of ``url`` (a small document: a catalog, a registry, an API answer),
+        cached and revalidated like a listing; a ``file://`` URL or folder path is read directly.
+
+        Raises
+        ------
+        OfflineError
+            Offline, when the answer is not cached.
+        DownloadError
+            When nothing is there (404), or the server fails and nothing is cached.
+        """
+        key = ("bytes", url, json.dumps(params or {}, sort_keys=True, default=str))
+        if key not in self._memo:
+            self._memo[key] = self._read_bytes(url, params)
+        return self._memo[key]
+
+    def _read_bytes(self, url: str, params: dict[str, Any] | None) -> bytes:
+        if not _is_http(url):
+            path = url_to_path(url)
+            if not path.exists():
+                self._check_mirror(url)
+            try:
+                return path.read_bytes()
+            except OSError as exc:
+                raise DownloadError(f"cannot read {url}: {exc}") from exc
+        if self.offline:
+            resp = self._stored_if_readable(url, params)
+            if resp is None:
+                shown = url + ("?" + urlencode(params) if params else "")
+                raise OfflineError(
+                    f"offline mode is on and {shown} is not cached; go online "
+                    "(offline=False) or unset HELIOPORT_OFFLINE"
+                )
+            return resp.content
+        resp = self._get(url, params, what="read")
+        if resp is None:
+            raise DownloadError(
+                f"{url} answered 404 Not Found; check the URL or the mirror setting"
+            )
+        return resp.content
+
     def _check_mirror(self, url: str) -> None:
         """Raise :class:`ConfigError` when ``url`` lies under a folder mirror that does not exist
         (a missing folder inside an existing mirror is just an empty listing)."""
