@@ -29,6 +29,7 @@ Rules, the same for every variable:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -184,8 +185,15 @@ class _Resampler:
         self.near = np.where(w >= 0.5, self.hi, self.lo)
         self.w, self.exact, self.valid = w, exact, valid
 
-    def apply(self, values: np.ndarray, axis: int) -> np.ndarray:
-        """Resample ``values`` along ``axis`` (moved back into place after)."""
+    def apply(self, values: Any, axis: int) -> Any:
+        """Resample ``values`` along ``axis`` (moved back into place after).
+
+        A dask array stays lazy: the two gathers are dask ``take`` operations
+        (sorted indices: each output chunk reads the input chunks it needs) and
+        the combination runs block by block, giving what the numpy path gives.
+        """
+        if _is_dask(values):
+            return self._apply_lazy(values, axis)
         v = np.moveaxis(np.asarray(values), axis, 0)
         kind = v.dtype.kind
         linear = self.method == "linear" and kind in "iufcmM"
@@ -196,26 +204,122 @@ class _Resampler:
             y0 = np.empty((self.valid.size,) + v.shape[1:], dtype=v.dtype)
             out = _fill_missing(y0, np.zeros(self.valid.size, dtype=bool), v.dtype)
             return np.moveaxis(out, 0, axis)
-        expand = (slice(None),) + (None,) * (v.ndim - 1)
         y0 = v[self.lo] if linear or self.method == "nearest" else v[self.near]
-        if linear and kind in "mM":
-            i0 = y0.view(np.int64)
-            i1 = v[self.hi].view(np.int64)
-            nat = np.iinfo(np.int64).min
-            step = np.rint(self.w[expand] * (i1 - i0).astype(np.float64)).astype(np.int64)
-            res = np.where(self.exact[expand], i0, i0 + step)
-            res = np.where((i0 == nat) | ((i1 == nat) & ~self.exact[expand]), nat, res)
-            out = res.view(v.dtype)
-        elif linear:
-            if kind in "iu":
-                y0 = y0.astype(np.float64)
-            y1 = v[self.hi].astype(y0.dtype, copy=False)
-            w = self.w[expand]
-            out = np.where(self.exact[expand], y0, y0 + w * (y1 - y0))
-        else:
-            out = y0
-        out = _fill_missing(out, self.valid, v.dtype)
+        y1 = v[self.hi] if linear else y0
+        out = _combine(y0, y1, self.w, self.exact, self.valid, linear, v.dtype)
         return np.moveaxis(out, 0, axis)
+
+    def _apply_lazy(self, values: Any, axis: int) -> Any:
+        import dask.array as dsa
+        from dask.base import tokenize
+        from dask.highlevelgraph import HighLevelGraph
+
+        v = dsa.moveaxis(values, axis, 0)
+        kind = v.dtype.kind
+        linear = self.method == "linear" and kind in "iufcmM"
+        if self.identity:
+            out = v.astype(np.float64) if linear and kind in "iu" else v.copy()
+            return dsa.moveaxis(out, 0, axis)
+        if v.shape[0] == 0:  # nothing to read: the numpy answer, as a dask array
+            empty = np.empty((0,) + v.shape[1:], dtype=v.dtype)
+            return dsa.moveaxis(dsa.from_array(self.apply(empty, 0)), 0, axis)
+        v = v.rechunk({i: -1 for i in range(1, v.ndim)})  # whole rows: blocks along time only
+        first = self.lo if linear or self.method == "nearest" else self.near
+        second = self.hi if linear else first
+        dtype = _combine(
+            np.zeros((1,) + v.shape[1:], v.dtype),
+            np.zeros((1,) + v.shape[1:], v.dtype),
+            np.zeros(1),
+            np.ones(1, dtype=bool),
+            np.array([bool(self.valid.all())]),
+            linear,
+            v.dtype,
+        ).dtype  # the numpy path's dtype: float when a missing target turns ints
+        edges = np.concatenate(([0], np.cumsum(v.chunks[0])))
+        # an output block per input block touched; a target between two input blocks (its
+        # samples before and after in different files) gets a block of its own, so that a
+        # selection inside one file reads that file alone
+        blk0 = np.searchsorted(edges, first, side="right") - 1
+        blk1 = np.searchsorted(edges, second, side="right") - 1
+        group = blk0 * 2 + (blk1 != blk0)
+        cuts = np.flatnonzero(np.diff(group)) + 1
+        bounds = np.concatenate(([0], cuts, [first.size]))
+        name = "helioport-align-" + tokenize(v, first, second, self.w, self.valid, dtype)
+        tail = (0,) * (v.ndim - 1)
+        graph: dict = {}
+        for k, (r0, r1) in enumerate(itertools.pairwise(bounds)):
+            i0, i1 = first[r0:r1], second[r0:r1]
+            lo_row, hi_row = int(min(i0.min(), i1.min())), int(max(i0.max(), i1.max()))
+            b0 = int(np.searchsorted(edges, lo_row, side="right") - 1)
+            b1 = int(np.searchsorted(edges, hi_row, side="right") - 1)
+            base = int(edges[b0])
+            graph[(name, k, *tail)] = (
+                _gather_block,
+                [(v.name, j, *tail) for j in range(b0, b1 + 1)],
+                i0 - base,
+                i1 - base,
+                self.w[r0:r1],
+                self.exact[r0:r1],
+                self.valid[r0:r1],
+                linear,
+                v.dtype,
+                dtype,
+            )
+        chunks = (tuple(np.diff(bounds).tolist()),) + tuple((n,) for n in v.shape[1:])
+        hlg = HighLevelGraph.from_collections(name, graph, dependencies=[v])
+        out = dsa.Array(hlg, name, chunks, dtype=dtype)
+        return dsa.moveaxis(out, 0, axis)
+
+
+def _is_dask(values: Any) -> bool:
+    return type(values).__module__.startswith("dask.")
+
+
+def _combine(
+    y0: np.ndarray,
+    y1: np.ndarray,
+    w: np.ndarray,
+    exact: np.ndarray,
+    valid: np.ndarray,
+    linear: bool,
+    dtype: np.dtype,
+) -> np.ndarray:
+    """The resampled values from the samples before (``y0``) and after (``y1``) each target."""
+    kind = y0.dtype.kind
+    expand = (slice(None),) + (None,) * (y0.ndim - 1)
+    if linear and kind in "mM":
+        i0 = y0.view(np.int64)
+        i1 = y1.view(np.int64)
+        nat = np.iinfo(np.int64).min
+        step = np.rint(w[expand] * (i1 - i0).astype(np.float64)).astype(np.int64)
+        res = np.where(exact[expand], i0, i0 + step)
+        res = np.where((i0 == nat) | ((i1 == nat) & ~exact[expand]), nat, res)
+        out = res.view(y0.dtype)
+    elif linear:
+        if kind in "iu":
+            y0 = y0.astype(np.float64)
+        y1 = y1.astype(y0.dtype, copy=False)
+        out = np.where(exact[expand], y0, y0 + w[expand] * (y1 - y0))
+    else:
+        out = y0
+    return _fill_missing(out, valid, dtype)
+
+
+def _gather_block(
+    blocks: list[np.ndarray],
+    i0: np.ndarray,
+    i1: np.ndarray,
+    w: np.ndarray,
+    exact: np.ndarray,
+    valid: np.ndarray,
+    linear: bool,
+    src_dtype: np.dtype,
+    out_dtype: np.dtype,
+) -> np.ndarray:
+    """One output block of a lazy resampling: the input blocks it needs, joined, then gathered."""
+    rows = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=0)
+    out = _combine(rows[i0], rows[i1], w, exact, valid, linear, src_dtype)
+    return out.astype(out_dtype, copy=False)
 
 
 def _fill_missing(out: np.ndarray, valid: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -247,7 +351,7 @@ def _resample_da(
 ) -> xr.DataArray:
     """``da`` with its time dimension ``dim`` replaced by ``time`` = ``dst``."""
     axis = da.dims.index(dim)
-    values = resampler.apply(da.values, axis)
+    values = resampler.apply(da.data if _is_dask(da.data) else da.values, axis)
     dims = tuple("time" if d == dim else d for d in da.dims)
     coords: dict[Hashable, Any] = {"time": dst}
     for name, c in da.coords.items():

@@ -17,7 +17,7 @@ import xarray as xr
 from . import accessor as _accessor  # noqa: F401  (registers the ``.helio`` accessor)
 from .align import align
 from .config import Config
-from .errors import InvalidRequestError, warn_caller
+from .errors import InvalidRequestError
 from .lazy import run_lazy, wanted_chunks
 from .lifecycle import run
 from .naming import variable_name
@@ -134,7 +134,11 @@ def load(
         product (``"dc_mag"``: its variable of the first probe requested):
         every variable is put on that variable's times, one ``time``
         dimension, by :func:`helioport.align.align` with ``time_method`` and
-        ``time_tolerance``; the Dataset's ``alignment`` attr states how.
+        ``time_tolerance``; the Dataset's ``alignment`` attr states how. Or
+        the times themselves (an array of datetime64, a pandas index, a list
+        of ISO strings). A lazy load stays lazy: the resampling is planned
+        from the time coordinates and each output chunk reads only the files
+        around its times.
     time_method, time_tolerance
         ``"linear"`` (default) or ``"nearest"``, and the largest gap bridged
         (linear) or distance to the nearest sample (seconds, ``"2s"``,
@@ -221,12 +225,6 @@ def load(
     if time is None:
         return ds
     source = _time_source(ds, time, list(request.products), list(request.probes))
-    if is_lazy:
-        warn_caller(
-            f"time={time!r} puts every variable on one time axis by reading them all: the result "
-            "is not lazy; leave time out to keep a lazy load and align a selection later "
-            "(helioport.align(ds.helio.sel(time=...).compute(), ...))"
-        )
     return align(ds, source, method=time_method, tolerance=time_tolerance)  # type: ignore[arg-type]
 
 
@@ -305,9 +303,12 @@ def _time_range(start: Any, end: Any, trange: Sequence[Any] | None) -> tuple[Any
     return trange[0], trange[1]
 
 
-def _time_source(ds: xr.Dataset, time: Any, products: list[str], probes: list[str]) -> str:
-    """The output variable whose times ``load(time=...)`` names: itself, or a product's."""
+def _time_source(ds: xr.Dataset, time: Any, products: list[str], probes: list[str]) -> Any:
+    """The output variable whose times ``load(time=...)`` names (itself, or a product's), or
+    the times given."""
     names = [str(v) for v in ds.data_vars]
+    if not isinstance(time, str):
+        return time  # times: helioport.align reads them (and says what it cannot read)
     if isinstance(time, str):
         if time in names:
             return time
