@@ -209,7 +209,9 @@ def test_images_are_lazy_one_chunk_per_hourly_file(mission, sample_archive, tmp_
     np.testing.assert_array_equal(lz[name].values, eager[name].values)
 
 
-def test_a_cached_file_changed_after_the_open_is_an_error_not_a_wrong_result(tmp_path):
+def test_a_file_changed_after_the_open_is_fetched_again_or_an_error_never_a_wrong_result(
+    tmp_path,
+):
     root = tmp_path / "archive"
     for m in (1, 2):
         write_hro_month(root, dt.date(2010, m, 1), "1min", days=3)
@@ -220,13 +222,93 @@ def test_a_cached_file_changed_after_the_open_is_an_error_not_a_wrong_result(tmp
             base_url=str(root), cache_dir=str(tmp_path / "cache"), lazy=True,
         )  # fmt: skip
     assert lz["dc_mag"].chunks[0] == (3 * 1440, 3 * 1440)
+    want = lz["dc_mag"].values
     (cached,) = (tmp_path / "cache").rglob("omni_hro_1min_20100201_v01.cdf")
     write_hro_month(tmp_path / "other", dt.date(2010, 2, 1), "1min", days=2)
-    cached.write_bytes(next((tmp_path / "other").rglob("*.cdf")).read_bytes())
+    other = next((tmp_path / "other").rglob("*.cdf"))
+    # the cached copy replaced by hand: no longer the file the sidecar describes, so the
+    # chunk fetches the archive's again (into the load's cache: this is the opening process)
+    cached.write_bytes(other.read_bytes())
+    np.testing.assert_array_equal(lz["dc_mag"].compute(scheduler="synchronous").values, want)
+    assert cached.stat().st_size != other.stat().st_size
+    # another load refreshed the cached copy from a changed archive (file and sidecar agree):
+    # what it now holds is not what the open announced
+    cached.write_bytes(other.read_bytes())
+    (sidecar,) = (tmp_path / "cache" / ".meta").rglob(cached.name + ".json")
+    meta = json.loads(sidecar.read_text())
+    sidecar.write_text(json.dumps({**meta, "size": other.stat().st_size}))
     january = lz["dc_mag"].sel(time_dc_mag=slice("2010-01-01", "2010-01-31"))
     assert january.compute(scheduler="synchronous").sizes["time_dc_mag"] == 3 * 1440
-    with pytest.raises(helioport.errors.PluginError, match="has the cached file changed"):
+    with pytest.raises(helioport.errors.PluginError, match="has the archive's file changed"):
         lz["dc_mag"].compute(scheduler="synchronous")
+
+
+def _garble(path: Path, keep: int = 8) -> None:
+    """Keep the size and the magic number, replace the rest with noise."""
+    data = path.read_bytes()
+    noise = np.random.default_rng(7).integers(0, 256, len(data) - keep, dtype=np.uint8)
+    path.write_bytes(data[:keep] + noise.tobytes())
+
+
+@pytest.mark.parametrize("month", [1, 2], ids=["first file", "later file"])
+def test_a_damaged_cached_file_met_at_the_open_is_fetched_again(tmp_path, month):
+    """The open reads the first file and the times of the others: either heals."""
+    root = tmp_path / "archive"
+    for m in (1, 2):
+        write_hro_month(root, dt.date(2010, m, 1), "1min", days=3)
+    kw = {"products": "dc_mag", "mode": "1min", "base_url": str(root)}
+    span = ("2010-01-01", "2010-03-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        eager = helioport.load("omni", *span, **kw)
+    (cached,) = (tmp_path / "cache").rglob(f"omni_hro_1min_20100{month}01_v01.cdf")
+    _garble(cached)
+    with pytest.warns(UserWarning, match="fails to read .* moved aside and fetched again"):
+        lz = helioport.load("omni", *span, lazy=True, **kw)
+    assert (cached.parent / f".{cached.name}.damaged").is_file()
+    np.testing.assert_array_equal(lz["dc_mag"].compute(scheduler="synchronous").values,
+                                  eager["dc_mag"].values)  # fmt: skip
+
+
+def test_a_damaged_cached_file_met_by_a_chunk_is_fetched_again(tmp_path):
+    root = tmp_path / "archive"
+    for m in (1, 2):
+        write_hro_month(root, dt.date(2010, m, 1), "1min", days=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lz = helioport.load(
+            "omni", "2010-01-01", "2010-03-01", products="dc_mag", mode="1min",
+            base_url=str(root), lazy=True,
+        )  # fmt: skip
+    want = lz["dc_mag"].values
+    (cached,) = (tmp_path / "cache").rglob("omni_hro_1min_20100201_v01.cdf")
+    _garble(cached)
+    with pytest.raises(helioport.errors.CorruptFileError):  # what the chunk meets
+        helioport.cdffile.read_variables(cached, ["Epoch"])
+    with pytest.warns(UserWarning, match="fails to read .* moved aside and fetched again"):
+        got = lz["dc_mag"].compute(scheduler="synchronous")
+    np.testing.assert_array_equal(got.values, want)
+    assert (cached.parent / f".{cached.name}.damaged").is_file()
+    # the archive's copy damaged too: fetched once more, then a clear error naming it
+    _garble(next(root.rglob(cached.name)))
+    _garble(cached)
+    with (
+        pytest.warns(UserWarning, match="moved aside"),
+        pytest.raises(helioport.errors.CorruptFileError, match="damaged even as just downloaded"),
+    ):
+        lz["dc_mag"].compute(scheduler="synchronous")
+
+
+def test_download_by_the_workers_needs_a_cluster_and_a_lazy_load():
+    from helioport.api import prepare
+
+    with pytest.raises(InvalidRequestError, match="for lazy loads"):
+        lazy.check_download("workers", lazy=False)
+    with pytest.raises(InvalidRequestError, match="download='somewhere' is not known"):
+        lazy.check_download("somewhere", lazy=True)
+    reg, spec, cfg, derivs, request = prepare("omni", "2010-01-01", "2010-01-02", "dc_mag")
+    with pytest.raises(InvalidRequestError, match="no client is active"):
+        lazy.run_lazy(reg, spec, cfg, derivs, request, download="workers")
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from . import accessor as _accessor  # noqa: F401  (registers the ``.helio`` acc
 from .align import align
 from .config import Config
 from .errors import InvalidRequestError
-from .lazy import run_lazy, wanted_chunks
+from .lazy import check_download, run_lazy, wanted_chunks
 from .lifecycle import run
 from .naming import variable_name
 from .registry import Registry, get_registry
@@ -105,6 +105,7 @@ def load(
     registry: Registry | None = None,
     chunks: str | int | None = None,
     lazy: bool | None = None,
+    download: str = "client",
     **options: Any,
 ) -> xr.Dataset:
     """Load products of a mission over ``[start, end)`` as one labelled Dataset.
@@ -149,7 +150,8 @@ def load(
         ``None``/"latest" (newest), ``"4.18"`` (pinned) or ``">=4.18"`` (minimum).
     base_url
         A mirror for the mission's main source (str) or per source key (dict):
-        ``https://`` server, ``file://`` URL or a folder path.
+        ``https://`` server, ``file://`` URL, a folder path, or an object store
+        (``s3://bucket/prefix/``, ``gs://``, ``az://``; ``pip install helioport[s3]``).
     cache_dir
         Cache folder (default: ``HELIOPORT_CACHE_DIR`` or the user cache dir).
     max_files
@@ -162,9 +164,14 @@ def load(
         file (``chunks=100_000``: at most that many records per chunk,
         large files cut in record ranges), read from the cache when computed (files are downloaded up
         front, in parallel); ``sel`` of a time span reads only its files.
-        With a ``dask.distributed`` client the reads run on its workers,
-        which must see the same cache folder. Needs dask. With ``time=``
-        the alignment reads everything (a warning says so).
+        With a ``dask.distributed`` client the reads run on its workers:
+        each reads a file from this cache when it sees the same file, else
+        fetches it into its own cache (no shared disk needed). Needs dask.
+        With ``time=`` the alignment stays lazy too.
+    download
+        Lazy loads: who fetches the files up front (their times make the time
+        index): ``"client"`` (default: this process) or ``"workers"`` (a
+        worker of the active ``dask.distributed`` client, into its own cache).
     **options
         Plugin-specific options, passed on in ``request.options``.
 
@@ -200,6 +207,7 @@ def load(
             f"time_method={time_method!r} is not known; use 'linear' or 'nearest'"
         )
     is_lazy = wanted_chunks(chunks, lazy)
+    check_download(download, is_lazy)
     reg, spec, cfg, derivs, request = prepare(
         mission,
         start,
@@ -219,7 +227,7 @@ def load(
     )
     if is_lazy:
         records = chunks if isinstance(chunks, int) else None
-        ds = run_lazy(reg, spec, cfg, derivs, request, records=records)
+        ds = run_lazy(reg, spec, cfg, derivs, request, records=records, download=download)
     else:
         ds = run(reg, spec, cfg, derivs, request)
     if time is None:

@@ -31,7 +31,8 @@ def _request_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", help="data rate / resolution, e.g. 1min, hourly, brst")
     p.add_argument("--offline", action="store_true", default=None, help="use the local cache only")
     p.add_argument(
-        "--base-url", help="mirror of the mission's archive (https://, file:// or a folder)"
+        "--base-url",
+        help="mirror of the mission's archive (https://, file://, a folder, or s3://, gs://, az:// with helioport[s3]/[gcs]/[azure])",
     )
     p.add_argument(
         "--cache-dir", help="cache folder (default: HELIOPORT_CACHE_DIR or the user cache)"

@@ -12,6 +12,7 @@ built-in defaults. A config file looks like::
     [urls]
     omni = "https://mirror.example.org/omni/"
     mms_sdc = "/srv/mms-sdc/"
+    mms = "s3://my-bucket/mms/"      # object stores: pip install 'helioport[s3]' (gcs, azure)
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Config", "config_file_path", "normalise_base_url"]
+__all__ = ["STORE_SCHEMES", "Config", "config_file_path", "normalise_base_url"]
 
+#: object-store schemes read through fsspec (the backend is an extra: helioport[s3], [gcs], [azure])
+STORE_SCHEMES = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -71,21 +74,34 @@ def config_file_path() -> Path:
 
 
 def normalise_base_url(url: str) -> str:
-    """A base URL ending in ``/``: ``https://``/``http://``/``file://`` kept, a folder path made absolute.
+    """A base URL ending in ``/``: ``https://``/``http://``/``file://`` and object-store URLs
+    (``s3://bucket/prefix``, ``gs://``, ``az://``) kept, a folder path made absolute.
 
-    Raises :class:`ConfigError` for schemes helioport cannot read from.
+    Raises :class:`ConfigError` for schemes helioport cannot read from, and for a
+    store URL without a bucket.
+
+    Examples
+    --------
+    >>> normalise_base_url("S3://helio-public/omni")
+    's3://helio-public/omni/'
     """
     text = str(url).strip()
     if not text:
         raise ConfigError(
-            "an empty mirror URL was given; use https://..., file:///... or a folder path"
+            "an empty mirror URL was given; use https://..., file:///..., s3://... or a folder path"
         )
     if "://" in text:
-        scheme = text.split("://", 1)[0].lower()
-        if scheme not in ("http", "https", "file"):
+        scheme, rest = text.split("://", 1)
+        scheme = scheme.lower()
+        if scheme not in ("http", "https", "file", *STORE_SCHEMES):
             raise ConfigError(
-                f"mirror URL {url!r} has scheme {scheme!r}; use an https:// server, a file:// URL or a folder path"
+                f"mirror URL {url!r} has scheme {scheme!r}; use an https:// server, a file:// URL, "
+                "a folder path or an object store (s3://, gs://, az://)"
             )
+        if scheme in STORE_SCHEMES:
+            if not rest.strip("/"):
+                raise ConfigError(f"mirror URL {url!r} names no bucket; use {scheme}://BUCKET/...")
+            text = f"{scheme}://{rest}"
         if scheme == "file":
             text = Path(text[len("file://") :]).expanduser().resolve().as_uri()
     else:

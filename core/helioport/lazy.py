@@ -1,14 +1,27 @@
-"""Lazy loads: dask-backed DataArrays read file by file from the cache on demand.
+"""Lazy loads: dask-backed DataArrays read file by file on demand, where they are computed.
 
 ``helioport.load(..., lazy=True)`` (or ``chunks="file"``) takes the same
 request lifecycle as an eager load (plan, find, fetch, derive, assemble:
 :mod:`helioport.lifecycle`) and replaces only the read step:
 
-* every missing file is downloaded **up front**, in parallel, by the
-  transport (files are then read by whoever computes: this process, or the
-  workers of a ``dask.distributed`` client, which must see the same cache
-  folder — a shared file system, or each worker's ``HELIOPORT_CACHE_DIR``
-  pointing at a mirror of it);
+* every missing file is downloaded **up front, by the process that opens the
+  load**, in parallel, by the transport: the open must read the times of
+  every file (below) to build the time index, so it needs every file once;
+* each chunk is read by whoever computes it: this process, or a worker of a
+  ``dask.distributed`` client. A chunk task carries its file's place in the
+  opening process's cache and what identifies it (size, version and ETag from
+  its sidecar: :class:`~helioport.lifecycle.fetch.FileStamp`). The reader uses
+  that cached copy when it sees the same file there (the same machine, a
+  shared disk); otherwise it fetches the file from where it is (the archive, a
+  mirror, an object store: the URL the load found) into **its own cache**, the
+  folder its own configuration names (``HELIOPORT_CACHE_DIR`` in the worker's
+  environment, the config file, or the default), with the load's offline
+  setting, once per cache: workers need no shared file system
+  (:func:`~helioport.lifecycle.fetch.files_here`);
+* a cached file that fails to read (:class:`~helioport.errors.CorruptFileError`),
+  at the open or in a chunk, is moved aside and fetched once more, in the
+  cache it is in, as the eager path does
+  (:func:`~helioport.lifecycle.read.read_healing`);
 * the first file of each product is read eagerly through the plugin's
   ``helioport_load`` hook, to learn the dimensions, dtype, coordinates and
   attrs;
@@ -31,8 +44,9 @@ overlap of a few of their samples), so results are identical to the eager path.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -43,6 +57,7 @@ import xarray as xr
 from .cdffile import read_variables
 from .config import Config
 from .errors import (
+    CorruptFileError,
     DataNotFoundError,
     HelioportError,
     InvalidRequestError,
@@ -54,10 +69,10 @@ from .lazyderive import lazy_derivation
 from .lifecycle.assemble import assemble
 from .lifecycle.coverage import covered_spans, describe_gaps
 from .lifecycle.derive import output_variables
-from .lifecycle.fetch import fetch_files
-from .lifecycle.find import find_files
+from .lifecycle.fetch import FileStamp, LocalFiles, fetch_files, files_here
+from .lifecycle.find import Found, find_files
 from .lifecycle.plan import Key, Plan, make_plan
-from .lifecycle.read import Loaded, read_one
+from .lifecycle.read import Loaded, read_healing, read_one
 from .naming import find_time_dim
 from .registry import Registry, get_registry
 from .schema import Derivation, MissionSpec, Request
@@ -65,7 +80,21 @@ from .transport import LocalFile, Transport
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["is_lazy", "lazy_read", "read_block", "run_lazy", "wanted_chunks"]
+__all__ = [
+    "DOWNLOADS",
+    "Opened",
+    "check_download",
+    "is_lazy",
+    "lazy_value",
+    "open_files",
+    "open_on_worker",
+    "read_block",
+    "run_lazy",
+    "wanted_chunks",
+]
+
+#: who fetches the files of a lazy load up front: this process, or a dask worker
+DOWNLOADS = ("client", "workers")
 
 
 def wanted_chunks(chunks: Any, lazy: bool | None) -> bool:
@@ -96,6 +125,27 @@ def wanted_chunks(chunks: Any, lazy: bool | None) -> bool:
     return bool(lazy) or chunks is not None
 
 
+def check_download(download: str, lazy: bool) -> str:
+    """``load(download=...)`` checked: ``"client"`` (default) or, for a lazy load, ``"workers"``.
+
+    Examples
+    --------
+    >>> check_download("client", False), check_download("workers", True)
+    ('client', 'workers')
+    """
+    if download not in DOWNLOADS:
+        raise InvalidRequestError(
+            f"download={download!r} is not known; give 'client' (this process fetches the files "
+            "up front) or, for a lazy load, 'workers' (a dask.distributed worker opens the load)"
+        )
+    if download == "workers" and not lazy:
+        raise InvalidRequestError(
+            "download='workers' is for lazy loads (lazy=True or chunks='file'): an eager load "
+            "reads every file in this process, so it fetches them here"
+        )
+    return download
+
+
 def run_lazy(
     reg: Registry,
     spec: MissionSpec,
@@ -104,15 +154,28 @@ def run_lazy(
     request: Request,
     *,
     records: int | None = None,
+    download: str = "client",
 ) -> xr.Dataset:
     """The request lifecycle with a lazy read step: a Dataset of dask-backed variables.
 
-    Files are fetched up front (in parallel, as an eager load does); each
-    variable then holds one dask chunk per file (or per ``records`` records
-    of a larger file: the hook is then called with the file and the request
-    narrowed to the chunk's time span), read through the plugin's
-    ``helioport_load`` hook when computed. Names, attrs and provenance are
+    The open needs the times of every file (they make the time index), so
+    every file is fetched and its times read up front: by this process
+    (``download="client"``, in parallel, as an eager load does), or, with
+    ``download="workers"``, by one worker of the active ``dask.distributed``
+    client, into its own cache, this process fetching nothing (listings aside):
+    for a client far from the data and workers next to it (the same object
+    store region). Each variable then holds one dask chunk per file (or per
+    ``records`` records of a larger file: the hook is then called with the file
+    and the request narrowed to the chunk's time span), read through the
+    plugin's ``helioport_load`` hook when computed, on the machine that
+    computes it (from the opening cache when it sees the same file, else
+    fetched into its own: :func:`read_block`). Names, attrs and provenance are
     those of the eager load.
+
+    Raises
+    ------
+    InvalidRequestError
+        ``download="workers"`` with no ``dask.distributed`` client active.
 
     Examples
     --------
@@ -120,18 +183,24 @@ def run_lazy(
     >>> ds["dc_mag"].sel(time_dc_mag=slice("2010-03-01", "2010-03-08")).compute()  # doctest: +SKIP
     """
     require_dask()
+    check_download(download, True)
+    client = _active_client() if download == "workers" else None
     wrapped = {k: lazy_derivation(d) for k, d in derivations.items()}
     plan = make_plan(spec, wrapped, request)
     transport = Transport(cfg)
     ctx = transport.context(spec, offline=request.offline)
     found = find_files(reg, plan, ctx)
-    local = fetch_files(transport, plan, found)
     shared_reg = None if reg is get_registry() else reg
+    if client is not None:
+        opened, local = client.submit(open_on_worker, shared_reg, plan, found, pure=False).result()
+    else:
+        local = fetch_files(transport, plan, found)
+        opened = {
+            key: open_files(reg, plan, key, _in_time(local, f), local) for key, f in found.items()
+        }
     stored: dict[Key, Loaded] = {}
     for key, f in found.items():
-        files = [local[r.relpath] for r in f.selected]  # provenance in the eager load's order
-        in_time = sorted(files, key=lambda lf: (str(lf.remote.start or ""), lf.remote.relpath))
-        value = lazy_read(reg, shared_reg, plan, key, in_time, records=records)
+        value = lazy_value(shared_reg, plan, key, opened[key], records=records)
         tdim = find_time_dim(value)
         spans = covered_spans(plan.request, f.selected, value[tdim].values)
         covered = describe_gaps(plan.request, spans)
@@ -140,11 +209,48 @@ def run_lazy(
                 f"{plan.describe(*key)}: the archive's files cover only {covered}; "
                 "the result holds that part"
             )
+        files = [local[r.relpath] for r in f.selected]  # provenance in the eager load's order
         stored[key] = Loaded(value, files, covered)
     variables = output_variables(plan, stored)
     ds = assemble(plan, variables)
     ds.attrs["chunks"] = "file" if records is None else f"file, at most {records} records"
     return ds
+
+
+def _in_time(local: Mapping[str, LocalFile], f: Found) -> list[LocalFile]:
+    """The selected files of ``f`` in time order (start, then path)."""
+    files = [local[r.relpath] for r in f.selected]
+    return sorted(files, key=lambda lf: (str(lf.remote.start or ""), lf.remote.relpath))
+
+
+def open_on_worker(
+    registry: Registry | None, plan: Plan, found: dict[Key, Found]
+) -> tuple[dict[Key, Opened], dict[str, LocalFile]]:
+    """The open of a lazy load, run by a worker (``download="workers"``): the files fetched
+    into its own cache (its own configuration, the load's offline setting), the first file and
+    the times of the others read there. A top-level function, so that dask ships it."""
+    reg = registry or get_registry()
+    transport = Transport(Config.load(offline=plan.request.offline))
+    local = fetch_files(transport, plan, found)
+    opened = {
+        key: open_files(reg, plan, key, _in_time(local, f), local, small=True)
+        for key, f in found.items()
+    }
+    return opened, dict(local)
+
+
+def _active_client() -> Any:
+    """The active ``dask.distributed`` client, or an error saying ``download="workers"`` needs one."""
+    try:
+        from distributed import default_client
+
+        return default_client()
+    except (ImportError, ValueError):
+        raise InvalidRequestError(
+            "download='workers' opens the lazy load on a dask.distributed worker, and no "
+            "client is active: start one (distributed.Client(...)) first, or leave "
+            "download='client' to fetch the files here"
+        ) from None
 
 
 # --------------------------------------------------------------------------- read
@@ -154,17 +260,77 @@ def run_lazy(
 class _Piece:
     """One file of a lazy variable: the file and the times it gives in the request's range."""
 
-    file: LocalFile
+    file: FileStamp
     times: np.ndarray
     span: tuple[Any, Any] | None = None  # a record range of the file: the request narrowed
 
 
-def lazy_read(
+@dataclass(frozen=True)
+class Opened:
+    """What the open of a lazy load learnt of one (product, probe).
+
+    Attributes
+    ----------
+    template : what one file gives (dimensions, dtypes, coordinates, attrs),
+        the first file's first record only when it travelled from a worker.
+    tdim : its time dimension.
+    pieces : each file holding records in the range, with its times.
+    how : where the times came from: ``"epoch"`` (the CDF's epoch variable) or ``"hook"``.
+    value : the whole product read at once, when the files overlap in time.
+    """
+
+    template: xr.DataArray | xr.Dataset
+    tdim: Hashable
+    pieces: list[_Piece]
+    how: str
+    value: xr.DataArray | xr.Dataset | None = None
+
+
+def open_files(
     reg: Registry,
-    shared_reg: Registry | None,
     plan: Plan,
     key: Key,
     files: list[LocalFile],
+    local: LocalFiles,
+    *,
+    small: bool = False,
+) -> Opened:
+    """Read what a lazy (product, probe) needs from its local ``files`` (in time order): the
+    first file holding records in the range, and the times of the others.
+
+    ``local`` fetches a file that fails to read once more, and describes each
+    file for the chunk reads (:meth:`LocalFiles.stamp`). ``small`` keeps one
+    record of the first file as the template (it travels from a worker).
+    """
+    files = list(files)
+    for i, lf in enumerate(files):  # the first file holding records in the range
+        try:
+            first, (files[i],) = read_healing(reg, plan, key, [lf], local, read_one)
+            break
+        except DataNotFoundError:
+            if i == len(files) - 1:
+                raise
+    files = files[i:]
+    tdim = find_time_dim(first)
+    times0 = np.asarray(first[tdim].values, dtype="datetime64[ns]")
+    how, others = _times_of_files(reg, plan, key, files, first, times0, local)
+    in_files = [(files[0], times0)] + [
+        (local[lf.remote.relpath], t) for lf, t in zip(files[1:], others) if t.size
+    ]
+    pieces = [_Piece(local.stamp(lf), t) for lf, t in in_files]
+    template = first.isel({tdim: slice(0, 1)}) if small else first
+    all_times = np.concatenate([p.times for p in pieces])
+    if all_times.size > 1 and not bool(np.all(all_times[1:] > all_times[:-1])):
+        value = read_healing(reg, plan, key, files, local, read_one)[0]
+        return Opened(template, tdim, pieces, how, value)
+    return Opened(template, tdim, pieces, how)
+
+
+def lazy_value(
+    shared_reg: Registry | None,
+    plan: Plan,
+    key: Key,
+    opened: Opened,
     *,
     records: int | None = None,
 ) -> xr.DataArray | xr.Dataset:
@@ -173,32 +339,19 @@ def lazy_read(
     ``shared_reg`` is the registry the chunk reads use (``None``: the default
     one, rebuilt on each dask worker from the installed plugins).
     """
-    product, probe = key
-    for i, lf in enumerate(files):  # the first file holding records in the range
-        try:
-            first = read_one(reg, plan, product, probe, [lf])
-            break
-        except DataNotFoundError:
-            if i == len(files) - 1:
-                raise
-    files = files[i:]
-    tdim = find_time_dim(first)
-    times0 = np.asarray(first[tdim].values, dtype="datetime64[ns]")
-    how, others = _times_of_files(reg, plan, key, files, first, times0)
-    pieces = [_Piece(files[0], times0)] + [
-        _Piece(lf, t) for lf, t in zip(files[1:], others) if t.size
-    ]
-    all_times = np.concatenate([p.times for p in pieces]) if pieces else times0
-    if all_times.size > 1 and not bool(np.all(all_times[1:] > all_times[:-1])):
+    if opened.value is not None:
         warn_caller(
-            f"{plan.describe(product, probe)}: the files overlap in time or are out of order; "
+            f"{plan.describe(*key)}: the files overlap in time or are out of order; "
             "this product is read eagerly (all files at once) so that the plugin merges them"
         )
-        return read_one(reg, plan, product, probe, files)
+        return opened.value
+    pieces = opened.pieces
     if records is not None:
         pieces = [q for p in pieces for q in _split(p, records, plan.request)]
-    logger.debug("%s: %d lazy chunks, times from the %s", plan.describe(*key), len(pieces), how)
-    return _assemble_lazy(shared_reg, plan, key, first, tdim, pieces)
+    logger.debug(
+        "%s: %d lazy chunks, times from the %s", plan.describe(*key), len(pieces), opened.how
+    )
+    return _assemble_lazy(shared_reg, plan, key, opened.template, opened.tdim, pieces)
 
 
 def _as_datetime(t: np.datetime64, like: dt.datetime) -> dt.datetime:
@@ -238,6 +391,24 @@ def _cdf_times(path: Any, epoch: str, request: Request) -> np.ndarray:
     return np.asarray(var[epoch].data, dtype="datetime64[ns]").reshape(-1)
 
 
+def _epoch_read(
+    epoch: str, reg: Registry, plan: Plan, product: str, probe: str | None, files: list[LocalFile]
+) -> np.ndarray:
+    """The times of ``files[0]`` from its ``epoch`` variable (a ``read`` of :func:`read_healing`)."""
+    return _cdf_times(files[0].path, epoch, plan.request)
+
+
+def _hook_times(
+    reg: Registry, plan: Plan, product: str, probe: str | None, files: list[LocalFile]
+) -> np.ndarray:
+    """The times the hook gives for ``files`` (a ``read`` of :func:`read_healing`)."""
+    try:
+        v = read_one(reg, plan, product, probe, files)
+    except DataNotFoundError:
+        return np.zeros(0, "datetime64[ns]")
+    return np.asarray(v[find_time_dim(v)].values, dtype="datetime64[ns]")
+
+
 def _times_of_files(
     reg: Registry,
     plan: Plan,
@@ -245,34 +416,34 @@ def _times_of_files(
     files: list[LocalFile],
     first: xr.DataArray | xr.Dataset,
     times0: np.ndarray,
+    local: LocalFiles,
 ) -> tuple[str, list[np.ndarray]]:
     """The times ``files[1:]`` give: their epoch variable when, on ``files[0]``, it gives the
-    hook's own times ``times0``; else the hook's, file by file."""
+    hook's own times ``times0``; else the hook's, file by file. A file that fails to read is
+    fetched once more (``local``)."""
     src = _source_variable(first)
     path0 = files[0].path
+
+    def each(read: Callable[..., np.ndarray]) -> list[np.ndarray]:
+        return [read_healing(reg, plan, key, [lf], local, read)[0] for lf in files[1:]]
+
     if src is not None and path0.is_file():
         try:
             epoch = read_variables(path0, [src], support=False)[src].depend_0
             if epoch is not None and np.array_equal(_cdf_times(path0, epoch, plan.request), times0):
-                return "epoch", [_cdf_times(lf.path, epoch, plan.request) for lf in files[1:]]
+                return "epoch", each(functools.partial(_epoch_read, epoch))
+        except CorruptFileError:
+            raise  # fetched again once already: the hook would meet the same bytes
         except HelioportError as exc:
             logger.info("epoch read for %s failed (%s); times from the hook", key, exc)
-    out = []
-    for lf in files[1:]:
-        try:
-            v = read_one(reg, plan, key[0], key[1], [lf])
-        except DataNotFoundError:
-            out.append(np.zeros(0, "datetime64[ns]"))
-            continue
-        out.append(np.asarray(v[find_time_dim(v)].values, dtype="datetime64[ns]"))
-    return "hook", out
+    return "hook", each(_hook_times)
 
 
 def read_block(
     registry: Registry | None,
     plan: Plan,
     key: Key,
-    lf: LocalFile,
+    stamp: FileStamp,
     times: tuple[int, np.datetime64, np.datetime64],
     span: tuple[Any, Any] | None = None,
 ) -> xr.Dataset:
@@ -280,20 +451,26 @@ def read_block(
     record range), checked to give the times announced at the open: ``times`` is their
     number, first and last (not the whole array, which would swell the task graph).
 
-    A top-level function, so that dask ships it to workers.
+    The file is found on the machine that runs this (:func:`files_here`): the
+    opening process's cached copy when it is the same file here, else fetched
+    into this process's own cache. A copy that fails to read is moved aside and
+    fetched once more (:func:`read_healing`). A top-level function, so that
+    dask ships it to workers.
     """
     reg = registry or get_registry()
     if span is not None:
         narrowed = plan.request.model_copy(update={"start": span[0], "end": span[1]})
         plan = replace(plan, request=narrowed)
-    value = as_dataset(read_one(reg, plan, key[0], key[1], [lf]))
+    here = files_here(stamp)
+    lf = here[stamp.local.remote.relpath]
+    value = as_dataset(read_healing(reg, plan, key, [lf], here, read_one)[0])
     tdim = find_time_dim(value)
     got = np.asarray(value[tdim].values, dtype="datetime64[ns]")
     if _summary(got) != times:
         raise PluginError(
             f"{plan.describe(*key)}: reading {lf.remote.name} alone gave {got.size} records, "
             f"not the {times[0]} its times announced when the lazy load was opened; has the "
-            "cached file changed? Open the load again (or load eagerly)"
+            "archive's file changed since? Open the load again (or load eagerly)"
         )
     return value
 
@@ -309,7 +486,7 @@ def _assemble_lazy(
     shared_reg: Registry | None,
     plan: Plan,
     key: Key,
-    first: xr.DataArray | xr.Dataset,
+    template: xr.DataArray | xr.Dataset,
     tdim: Hashable,
     pieces: list[_Piece],
 ) -> xr.DataArray | xr.Dataset:
@@ -322,4 +499,4 @@ def _assemble_lazy(
         for p in pieces
     ]
     times = np.concatenate([p.times for p in pieces])
-    return from_blocks(first, tdim, times, blocks, [p.times.size for p in pieces])
+    return from_blocks(template, tdim, times, blocks, [p.times.size for p in pieces])

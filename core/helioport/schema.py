@@ -427,7 +427,8 @@ class RemoteFile(BaseModel):
 
     Attributes
     ----------
-    url : where to fetch it (``https://``, ``file://`` or a local path).
+    url : where to fetch it (``https://``, ``file://``, a local path, or an object store:
+        ``s3://``, ``gs://``, ``az://``).
     relpath : its path inside the mission's cache folder, mirroring the archive
         layout (``hro_1min/2010/omni_hro_1min_20100101_v01.cdf``).
     key : the logical file: the same for every version of it (the name without

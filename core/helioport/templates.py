@@ -8,6 +8,11 @@ and returns every version of every file as :class:`~helioport.schema.RemoteFile`
 The core then keeps the newest version per logical file (or the pinned /
 minimum one), so a plugin never sorts versions itself.
 
+A template that names its CDAWeb ``dataset`` is also served by HelioCloud
+(:mod:`helioport.heliocloud`): with the request option ``source="heliocloud"``
+its files come from the dataset's CloudCatalog registries instead of folder
+listings, so a plugin gets that source by giving ``dataset=``.
+
 Template syntax: :func:`time.strftime` codes (``%Y``, ``%m``, ``%d``,
 ``%H``...) for the period's start, ``{name}`` fields filled from keyword
 arguments (``{probe}``, ``{site}``, ``{mode}``), and ``{version}`` where the
@@ -35,13 +40,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import heliocloud
 from .errors import DownloadError, InvalidRequestError, OfflineError, PluginError
 from .schema import RemoteFile, Request
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from .transport.context import ArchiveContext
 
-__all__ = ["PRUNE_ABOVE", "FileTemplate", "Period", "existing_folders", "find_files", "periods"]
+__all__ = [
+    "PRUNE_ABOVE",
+    "FileTemplate",
+    "Period",
+    "existing_folders",
+    "find_files",
+    "periods",
+    "wants_heliocloud",
+]
 
 log = logging.getLogger(__name__)
 UTC = dt.timezone.utc
@@ -114,6 +128,9 @@ class FileTemplate:
     version : the regular expression a version matches where ``{version}``
         stands (digits and dots by default).
     unpack : a packed delivery the transport unpacks (``gunzip``, ``untar``, ``unzip``).
+    dataset : the CDAWeb dataset ID of these files (``{fields}`` allowed, any
+        case: ``"OMNI_HRO_{mode}"``), when CDAWeb has them; it lets HelioCloud
+        serve the template (request option ``source="heliocloud"``).
     """
 
     source: str
@@ -121,6 +138,7 @@ class FileTemplate:
     period: Period = "day"
     version: str = r"\d+(?:\.\d+)*"
     unpack: Literal["gunzip", "untar", "unzip"] | None = None
+    dataset: str | None = None
 
     def relpath(self, start: dt.datetime, **fields: Any) -> str:
         """The path of the file covering the period starting at ``start``; ``{version}`` kept."""
@@ -131,6 +149,29 @@ class FileTemplate:
                 f"file template {self.path!r} needs the field {exc.args[0]!r}; give it to find_files"
             ) from None
         return start.strftime(text).replace(_MARK, _VERSION)
+
+    def dataset_id(self, **fields: Any) -> str | None:
+        """The CDAWeb dataset ID with its ``{fields}`` filled, ``None`` when the template has none."""
+        if self.dataset is None:
+            return None
+        try:
+            return self.dataset.format(**fields)
+        except KeyError as exc:
+            raise PluginError(
+                f"dataset {self.dataset!r} of file template {self.path!r} needs the field "
+                f"{exc.args[0]!r}; give it to find_files"
+            ) from None
+
+
+def wants_heliocloud(request: Request) -> bool:
+    """Whether the request selects the HelioCloud source (option ``source="heliocloud"``).
+
+    Examples
+    --------
+    >>> wants_heliocloud(request_with(source="HelioCloud"))  # doctest: +SKIP
+    True
+    """
+    return str(request.options.get("source", "")).strip().lower() == heliocloud.KEY
 
 
 def find_files(
@@ -153,6 +194,10 @@ def find_files(
     Files the listing does not show are simply absent (the core reports a
     request with no file at all).
 
+    With the request option ``source="heliocloud"``, the files come from the
+    HelioCloud registries of the template's ``dataset`` instead (no listing;
+    :func:`helioport.heliocloud.find_files`).
+
     Parameters
     ----------
     template
@@ -166,14 +211,21 @@ def find_files(
     **fields
         Values of the template's ``{name}`` fields (``probe="mms1"``, ``site="gako"``).
 
+    Raises
+    ------
+    InvalidRequestError
+        HelioCloud was asked for a template without a ``dataset``.
+
     Examples
     --------
     >>> find_files(HRO, request, ctx, mode=request.mode)  # doctest: +SKIP
     [RemoteFile(url='https://.../omni_hro_1min_20100101_v01.cdf', version='01', ...)]
     """
-    base = ctx.base_url(template.source)
     first_t = _utc(start or request.start)
     last_t = _utc(end or request.end)
+    if wants_heliocloud(request):
+        return _from_heliocloud(template, request, ctx, first_t, last_t, fields)
+    base = ctx.base_url(template.source)
     folder_path = template.path.rpartition("/")[0]
     step = _folder_period(folder_path, template.period)
     spans: dict[str, tuple[dt.datetime, dt.datetime]] = {}
@@ -221,6 +273,28 @@ def find_files(
                 )
             )
     return files
+
+
+def _from_heliocloud(
+    template: FileTemplate,
+    request: Request,
+    ctx: ArchiveContext,
+    start: dt.datetime,
+    end: dt.datetime,
+    fields: dict[str, Any],
+) -> list[RemoteFile]:
+    """The template's files from the HelioCloud registries of its dataset."""
+    dataset = template.dataset_id(**fields)
+    if dataset is None:
+        spec = request.mission
+        option = (ctx.mission.options or {}).get("source")
+        others = [c for c in (option.choices or []) if c != heliocloud.KEY] if option else []
+        choices = f"source={' or source='.join(map(repr, others))}" if others else "another source"
+        raise InvalidRequestError(
+            f"HelioCloud does not serve the {spec} files {template.path} (source "
+            f"{template.source!r}): CDAWeb has no dataset of them; use {choices}"
+        )
+    return heliocloud.find_files(ctx, dataset, start, end)
 
 
 #: strftime codes of a folder path, finest first, and the period a folder then spans

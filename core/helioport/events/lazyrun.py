@@ -11,8 +11,9 @@ same Dataset gives.
 
 Sequentially, one chunk is in memory at a time. With dask (``use_dask=True``,
 or a ``dask.distributed`` client active) each chunk is a task whose lazy
-slice is read on the worker that runs it: the workers must see the cache
-folder the Dataset was opened from.
+slice is read on the worker that runs it: from the cache the Dataset was
+opened from when the worker sees the same file there, else fetched into the
+worker's own cache (:func:`helioport.lazy.read_block`).
 """
 
 from __future__ import annotations

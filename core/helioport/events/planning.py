@@ -8,6 +8,12 @@ and cuts it into chunks: ``chunk`` long, or with ``chunk="auto"`` about
 :data:`AUTO_CHUNK_SAMPLES` grid samples. When the probe's data holds all that
 the first chunk needs, the first chunk is cut to it and the probe's data is
 its data, so no span of the request is loaded twice.
+
+A request's chunks load through :class:`RequestLoader` unless a loader is
+given: :func:`helioport.api.load` with the mirrors and offline setting of the
+process that plans the search, so that a chunk run on a ``dask.distributed``
+worker reads the same archive, and caches its files in the worker's own
+cache folder.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from typing import Any
 import xarray as xr
 
 from .. import api
+from ..config import Config
 from ..errors import CriteriaError, InvalidRequestError
+from ..registry import get_registry
 from ..times import duration_ns
 from .chunks import (
     Plan,
@@ -36,6 +44,7 @@ from .resolve import MARGIN_EXTRA_NS, infer_probes, resolve_series
 __all__ = [
     "AUTO_CHUNK_SAMPLES",
     "AUTO_CHUNK_WINDOWS",
+    "RequestLoader",
     "SearchSettings",
     "check_settings",
     "plan_chunks",
@@ -62,6 +71,44 @@ class SearchSettings:
     mode: str | float
     probes: tuple[str, ...]  # the probes asked for; () for every probe in the data
     sample_freq: float | None  # Hz
+
+
+@dataclass(frozen=True)
+class RequestLoader:
+    """:func:`helioport.api.load` with the archive settings of the process that made it.
+
+    The default loader of a request's chunks. A chunk may run on a
+    ``dask.distributed`` worker, whose environment and config file may name
+    other mirrors (or none): the chunk loads from the mirrors this process
+    resolved (``base_url=`` of the request, else ``HELIOPORT_<SOURCE>_URL`` or
+    the config file here) with its offline setting, and caches the files in
+    the worker's own cache folder (its ``HELIOPORT_CACHE_DIR``, config file or
+    default), unless the request names one (``cache_dir=``).
+
+    Examples
+    --------
+    >>> load = RequestLoader(urls=(("omni", "file:///srv/omni/"),), offline=False)
+    >>> load
+    RequestLoader(urls=(('omni', 'file:///srv/omni/'),), offline=False)
+    """
+
+    urls: tuple[tuple[str, str], ...]
+    offline: bool
+
+    @classmethod
+    def here(cls, req: SearchRequest) -> RequestLoader:
+        """The loader of ``req`` with this process's mirrors for its mission, and offline setting."""
+        cfg = Config.load(offline=req.extra.get("offline"))
+        reg = req.extra.get("registry") or get_registry()
+        keys = [s.key for s in reg.mission(req.mission).sources]
+        return cls(tuple((k, cfg.urls[k]) for k in keys if k in cfg.urls), cfg.offline)
+
+    def __call__(self, mission: str, start: Any, end: Any, **kwargs: Any) -> xr.Dataset:
+        if kwargs.get("offline") is None:
+            kwargs["offline"] = self.offline
+        if kwargs.get("base_url") is None and self.urls:
+            kwargs["base_url"] = dict(self.urls)
+        return api.load(mission, start, end, **kwargs)
 
 
 # --------------------------------------------------------------------------- settings
@@ -145,7 +192,7 @@ def plan_chunks(
         req = normalise_source(source)
         if settings.probes:
             req = replace(req, probes=settings.probes)
-        loader = loader or api.load
+        loader = loader or RequestLoader.here(req)
         probe = probe_load(req, loader, settings.products, settings.chunk)
         data = probe.data
     probes = _match_probes(

@@ -97,7 +97,9 @@ def find_events(
         of 16 Hz data), at least 8 windows.
     loader
         ``loader(mission, start, end, products=, probes=, coords=, mode=)``
-        returning a Dataset; default :func:`helioport.api.load`.
+        returning a Dataset; default :func:`helioport.api.load` with this
+        process's mirrors and offline setting, wherever a chunk runs
+        (:class:`.planning.RequestLoader`).
     progress
         Show a tqdm progress bar over chunks (``None``: only on a terminal).
     use_dask
@@ -105,7 +107,9 @@ def find_events(
         is active). Results are identical to the sequential run. A lazy
         Dataset (``helioport.load(..., lazy=True)``) is searched chunk by
         chunk too, reading one chunk (plus a window of overlap) at a time
-        (:mod:`.lazyrun`), or as dask tasks on the workers.
+        (:mod:`.lazyrun`), or as dask tasks on the workers. A worker reads a
+        file from the cache of the process that opened the load when it sees
+        it there, else fetches it into its own cache (no shared disk needed).
 
     Returns
     -------

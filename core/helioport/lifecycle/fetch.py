@@ -1,18 +1,30 @@
-"""Step 3: every selected file into the cache, once, in parallel (or from the cache offline)."""
+"""Step 3: every selected file into the cache, once, in parallel (or from the cache offline).
+
+A lazy load reads its files later, maybe on another machine (a dask worker):
+:meth:`LocalFiles.stamp` describes a fetched file for that reader, and
+:func:`files_here` finds it there, in the caller's cache when that is the same
+file (a shared disk, or the same machine), else by fetching it into the
+reader's own cache.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..errors import CorruptFileError, DownloadError, warn_caller
+from ..config import Config
+from ..errors import CorruptFileError, DownloadError, OfflineError, warn_caller
 from ..schema import RemoteFile
 from ..transport import LocalFile, Transport
+from ..transport.cache import CacheLayout, stored_size
 from .find import Found
 from .plan import Key, Plan
 
-__all__ = ["LocalFiles", "fetch_files"]
+__all__ = ["FileStamp", "LocalFiles", "fetch_files", "files_here", "server_of"]
 
 
 class LocalFiles(dict[str, LocalFile]):
@@ -59,12 +71,111 @@ class LocalFiles(dict[str, LocalFile]):
         self[f.relpath] = new
         return new
 
+    def stamp(self, lf: LocalFile) -> FileStamp:
+        """``lf`` as a reader elsewhere needs it: the cache it is in and what its sidecar says."""
+        meta = self.transport.layout.read_meta(lf.remote) or {}
+        return FileStamp(
+            local=lf,
+            cache_dir=self.transport.layout.root,
+            size=meta.get("size"),
+            version=meta.get("version"),
+            etag=meta.get("etag"),
+            offline=self.offline,
+            origin=_this_process(),
+        )
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """A fetched file as a reader in another process (a dask worker) needs it.
+
+    Attributes
+    ----------
+    local : the file in the cache of the process that fetched it.
+    cache_dir : that cache folder.
+    size, version, etag : what the file's sidecar recorded: the reader takes the
+        cached copy it sees at ``local.path`` only when they match.
+    offline : the load's offline setting, which the reader keeps.
+    origin : host name and process id of the process that fetched it.
+    """
+
+    local: LocalFile
+    cache_dir: Path
+    size: int | None
+    version: str | None
+    etag: str | None
+    offline: bool
+    origin: tuple[str, int]
+
+
+def _this_process() -> tuple[str, int]:
+    return socket.gethostname(), os.getpid()
+
+
+def _same_file(s: FileStamp) -> bool:
+    """The file at ``s.local.path`` here is the one stamped: its size and sidecar match."""
+    size = stored_size(s.local.path)
+    if size is None or (s.size is not None and size != s.size):
+        return False
+    meta = CacheLayout(s.cache_dir).read_meta(s.local.remote)
+    return meta is not None and (meta.get("version"), meta.get("etag")) == (s.version, s.etag)
+
+
+def files_here(s: FileStamp) -> LocalFiles:
+    """The stamped file, readable in this process, as :class:`LocalFiles` (to heal it in place).
+
+    * The cached copy at ``s.local.path`` when it is the same file here (the
+      size and the sidecar's version and ETag match): the caller's own process,
+      a worker on the same machine, or a shared disk. A damaged copy is then
+      fetched again into that cache.
+    * Otherwise the file is fetched from where it is (``s.local.remote.url``:
+      an archive, a mirror, an object store) into this process's own cache,
+      which its own configuration names (:meth:`Config.load`:
+      ``HELIOPORT_CACHE_DIR``, the config file or the default), keeping the
+      load's offline setting; in the caller's own process that is the load's
+      cache folder. The transport's lock and sidecar make concurrent tasks
+      safe: each file is downloaded once per cache.
+
+    Raises
+    ------
+    OfflineError
+        The load is offline and this process's cache lacks the file.
+    DownloadError
+        The file could not be fetched here.
+    """
+    relpath = s.local.remote.relpath
+    if _same_file(s):
+        cfg = Config.load(cache_dir=str(s.cache_dir), offline=s.offline)
+        return LocalFiles(Transport(cfg), s.offline, [(relpath, s.local)])
+    own = str(s.cache_dir) if s.origin == _this_process() else None
+    transport = Transport(Config.load(cache_dir=own, offline=s.offline))
+    try:
+        got = transport.fetch([s.local.remote], offline=s.offline)[0]
+    except OfflineError as exc:
+        if own is not None:
+            raise
+        raise OfflineError(
+            f"{s.local.remote.name} is read on {socket.gethostname()} (a dask worker), which "
+            f"does not see the cache {s.cache_dir} of the process that opened the load: {exc} "
+            "Or give the workers that cache folder (a shared disk, HELIOPORT_CACHE_DIR)."
+        ) from exc
+    return LocalFiles(transport, s.offline, [(relpath, got)])
+
 
 def server_of(f: RemoteFile) -> str:
-    """The host a remote file comes from, or its folder for a ``file://`` or folder mirror."""
+    """The host a remote file comes from, the bucket of an object store (``s3://bucket``), or
+    its folder for a ``file://`` or folder mirror.
+
+    Examples
+    --------
+    >>> server_of(RemoteFile(url="s3://helio/omni/a.cdf", relpath="a.cdf", mission="omni"))
+    's3://helio'
+    """
     parts = urlsplit(f.url)
     if parts.scheme in ("http", "https"):
         return parts.netloc
+    if parts.scheme not in ("", "file") and len(parts.scheme) > 1:  # not a Windows drive
+        return f"{parts.scheme}://{parts.netloc}"
     return f"the mirror {Path(parts.path if parts.scheme else f.url).parent}"
 
 

@@ -7,8 +7,10 @@ A vector asked for in a frame the archive lacks is read in the frame it has
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import xarray as xr
 
@@ -23,7 +25,9 @@ from .fetch import server_of
 from .find import Found
 from .plan import Key, Plan
 
-__all__ = ["Loaded", "read_one", "read_products"]
+__all__ = ["Loaded", "read_healing", "read_one", "read_products"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ def read_products(
     out = {}
     for key, f in found.items():
         files = [local[r.relpath] for r in f.selected]
-        value, files = _read_healing(reg, plan, key, files, local)
+        value, files = read_healing(reg, plan, key, files, local)
         tdim = find_time_dim(value)
         spans = covered_spans(plan.request, f.selected, value[tdim].values)
         covered = describe_gaps(plan.request, spans)
@@ -64,14 +68,33 @@ def read_products(
     return out
 
 
-def _read_healing(
-    reg: Registry, plan: Plan, key: Key, files: list[LocalFile], local: dict[str, LocalFile]
-) -> tuple[xr.DataArray | xr.Dataset, list[LocalFile]]:
-    """:func:`read_one`, fetching a damaged file once more (each file at most once)."""
+def read_healing(
+    reg: Registry,
+    plan: Plan,
+    key: Key,
+    files: list[LocalFile],
+    local: dict[str, LocalFile],
+    read: Callable[..., T] | None = None,
+) -> tuple[T, list[LocalFile]]:
+    """``read(reg, plan, product, probe, files)``, fetching a damaged file once more.
+
+    ``read`` is :func:`read_one` unless given (a lazy load reads only the times
+    of a file at its open, or one chunk). When it raises
+    :class:`CorruptFileError` naming one of ``files``, that file is moved aside
+    and fetched again through ``local.refetch`` (:class:`~.fetch.LocalFiles`),
+    and the read is tried once more: each file is fetched again at most once.
+    Returns what ``read`` gave and the files, the fetched-again ones replaced.
+
+    Raises
+    ------
+    CorruptFileError
+        The file fails to read even as just downloaded (the archive's copy is
+        bad), or ``local`` cannot fetch it again (offline: the message says so).
+    """
     fetched_again: set[str] = set()
     while True:
         try:
-            return read_one(reg, plan, *key, files), files
+            return (read or read_one)(reg, plan, *key, files), files
         except CorruptFileError as exc:
             i = _culprit(exc, files)
             if i is None:

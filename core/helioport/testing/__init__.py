@@ -7,6 +7,8 @@
 - :mod:`helioport.testing.cdfwriter`: CDF fixtures with real variable names
   (:func:`write_cdf`, :class:`VarSpec`); :func:`write_sav` writes IDL SAVE
   files (skymaps, calibration files) that :func:`scipy.io.readsav` reads;
+- :class:`S3Server`: a real S3 API (moto's server) on 127.0.0.1 for object-store
+  mirrors and HelioCloud-like buckets (``helioport[test]``; moto is imported on start);
 - :func:`check_plugin`: the plugin conformance suite (:func:`check_dataset` for one Dataset);
 - :mod:`helioport.testing.pytest_plugin`: pytest fixtures (``clean_env``,
   ``cache_dir``, ``real_file``, ``server_for``, ``sample_archive``,
@@ -25,6 +27,7 @@ A plugin's own tests::
 
 from .cdfwriter import VarSpec, write_cdf
 from .conformance import ConformanceReport, check_dataset, check_plugin
+from .s3server import S3Server
 from .savfile import write_sav
 from .server import ApiHandler, ApiRequest, ApiResponse, ArchiveServer, LoggedRequest, serve_forever
 
@@ -35,6 +38,7 @@ __all__ = [
     "ArchiveServer",
     "ConformanceReport",
     "LoggedRequest",
+    "S3Server",
     "VarSpec",
     "check_dataset",
     "check_plugin",

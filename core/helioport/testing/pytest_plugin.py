@@ -30,6 +30,12 @@ tests and in a plugin's own ``tests/`` folder alike:
 ``sample_copy``
     ``sample_copy("omni")``: a copy of that sample a test may change, in
     ``tmp_path / "archive"`` (or ``sample_copy("omni", dest)``).
+``s3_server``
+    A real S3 API on 127.0.0.1 (:class:`~helioport.testing.s3server.S3Server`,
+    moto's server, one per session, emptied for each test) with
+    ``AWS_ENDPOINT_URL_S3`` pointing at it and every other ``AWS_*`` setting
+    and AWS config file out of the way, so requests are anonymous unless the
+    test sets credentials. Skips when ``moto[server]`` or ``s3fs`` is missing.
 
 Examples
 --------
@@ -44,6 +50,7 @@ A plugin's ``tests/test_myplugin.py``::
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -55,6 +62,7 @@ import pytest
 
 from ..registry import get_registry
 from ..schema import SampleArchive
+from .s3server import S3Server
 from .server import ArchiveServer
 
 __all__ = [
@@ -62,6 +70,7 @@ __all__ = [
     "cache_dir",
     "clean_env",
     "real_file",
+    "s3_server",
     "sample_archive",
     "sample_copy",
     "server_for",
@@ -204,3 +213,35 @@ def sample_copy(
         return WrittenSample(root, sample.archive)
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def helioport_s3_session() -> Iterator[S3Server]:
+    """The session's S3 server (use ``s3_server``, which empties it and sets the environment)."""
+    for module, what in (("moto.server", "moto[server]"), ("s3fs", "s3fs")):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            pytest.skip(f"{what} is not installed (pip install 'helioport[test]')")
+    with S3Server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_server(
+    helioport_s3_session: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> S3Server:
+    """An empty S3 server on 127.0.0.1 with ``AWS_ENDPOINT_URL_S3`` set and no AWS credentials."""
+    server = helioport_s3_session
+    server.reset()
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", server.endpoint)
+    # nothing from the machine: no AWS config files, no instance-metadata lookups
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return server

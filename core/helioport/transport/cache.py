@@ -5,6 +5,7 @@ Layout under ``cache_dir``::
     <mission>/<relpath>                  the cached files, mirroring the archive
     .meta/<mission>/<relpath>.json       one metadata sidecar per cached file
     .locks/<sha1(mission/relpath)>.lock  one lock file per cached file
+    .stores/<kind>-<sha1(url)>           the last answer of an object store (listing, document)
     http_cache.sqlite                    listings and API answers (requests-cache)
 
 Nothing here touches the network.
@@ -252,6 +253,30 @@ class CacheLayout:
     def remove(self, f: RemoteFile) -> int:
         """Delete a cached file (or unpacked folder) and its sidecar; return the bytes freed."""
         return remove_tree(self.file_path(f)) + remove_tree(self.meta_path(f))
+
+    # -- answers of object stores ---------------------------------------------------
+    def answer_path(self, kind: str, url: str) -> Path:
+        """Where the last answer of kind ``kind`` (``list``, ``read``) for a store ``url`` is kept."""
+        return self.root / ".stores" / f"{kind}-{hashlib.sha1(url.encode()).hexdigest()}"
+
+    def read_answer(self, kind: str, url: str) -> tuple[bytes, dt.datetime] | None:
+        """The kept answer for ``url`` and when it was stored, or ``None``."""
+        path = self.answer_path(kind, url)
+        try:
+            return path.read_bytes(), dt.datetime.fromtimestamp(
+                path.stat().st_mtime, dt.timezone.utc
+            )
+        except OSError:
+            return None
+
+    def write_answer(self, kind: str, url: str, data: bytes) -> None:
+        """Keep ``data`` as the last answer for ``url`` (atomically; a read-only cache is
+        passed over: the answer is only a fallback)."""
+        path = self.answer_path(kind, url)
+        try:
+            atomic_write_bytes(path, data)
+        except OSError as exc:
+            log.info("cannot keep the answer of %s in %s: %s", url, path.parent, exc)
 
     # -- whole cache -----------------------------------------------------------
     def info(self) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """What a plugin sees of the transport: base URLs, cached listings and JSON answers.
 
 An :class:`ArchiveContext` is handed to the plugin hooks
-(``helioport_find_files``, ``helioport_fetch``). Listings and JSON answers go
-through the transport's one requests-cache session and are revalidated on
-every use (a 304 costs one round trip); when the server fails, the cached
-answer is used with a warning. Offline, only cached answers are used.
+(``helioport_find_files``, ``helioport_fetch``). ``http(s)`` listings and JSON
+answers go through the transport's one requests-cache session and are
+revalidated on every use (a 304 costs one round trip); when the server fails,
+the cached answer is used with a warning. Offline, only cached answers are
+used. Folders and object stores (``s3://``, ``gs://``, ``az://``) are read
+through fsspec (:mod:`.storeread`): a store is listed again on every load,
+its last answer kept as the fallback.
 """
 
 from __future__ import annotations
@@ -29,16 +32,14 @@ from .listing import DirEntry, parse_index, scan_folder, url_to_path
 from .localfile import LocalFile
 from .retry import RetryPolicy, Transient, connection_failure, parse_retry_after, with_retries
 from .sessions import Sessions
+from .storeread import StoreReader
+from .stores import is_http, is_local, store_host
 
 __all__ = ["ArchiveContext"]
 
 log = logging.getLogger(__name__)
 
 _SAFE = "/:@!$&'()*+,;=~%-._"
-
-
-def _is_http(url: str) -> bool:
-    return url.lower().startswith(("http://", "https://"))
 
 
 class ArchiveContext:
@@ -70,6 +71,14 @@ class ArchiveContext:
         # one answer per URL for the life of the context (one load): several
         # products listing the same folder cost one revalidation, not one each
         self._memo: dict[tuple, Any] = {}
+        self._stores = StoreReader(
+            sessions.config,
+            layout,
+            self.offline,
+            self._check_mirror,
+            self._cache_folder_listing,
+            sessions.note_tags,
+        )
 
     def __repr__(self) -> str:
         return f"ArchiveContext(mission={self.mission.name!r}, offline={self.offline})"
@@ -117,7 +126,8 @@ class ArchiveContext:
 
     @staticmethod
     def join(base: str, *parts: str) -> str:
-        """Join path parts onto a base URL (``https://`` or ``file://``), quoting unsafe characters.
+        """Join path parts onto a base URL (``https://``, ``file://``, ``s3://``...), quoting unsafe
+        characters.
 
         A trailing ``/`` on the last part is kept (a folder URL).
 
@@ -163,8 +173,11 @@ class ArchiveContext:
         """The entries of the folder at ``url``; ``[]`` when it does not exist.
 
         ``http(s)``: the HTML index, cached and revalidated. ``file://`` or a
-        folder path: the folder itself. Offline, an ``http`` listing comes from
-        the cached index, else from the matching cache folder.
+        folder path: the folder itself. ``s3://``, ``gs://``, ``az://``: the
+        store's own listing, asked on every load (with its ETags in
+        :attr:`DirEntry.etag`). Offline, an ``http`` listing comes from the
+        cached index, else from the matching cache folder; a store's from the
+        cache folder.
         """
         if not url.endswith("/"):
             url += "/"
@@ -174,11 +187,8 @@ class ArchiveContext:
         return list(self._memo[key])
 
     def _list_dir(self, url: str) -> list[DirEntry]:
-        if not _is_http(url):
-            folder = url_to_path(url)
-            if not folder.is_dir():
-                self._check_mirror(url)
-            return scan_folder(folder, url)
+        if not is_http(url):
+            return self._stores.list_dir(url)
         if self.offline:
             resp = self._stored_if_readable(url, None)
             if resp is not None:
@@ -187,7 +197,7 @@ class ArchiveContext:
         resp = self._get(url, None, what="list")
         if resp is None:
             return []
-        return parse_index(resp.text, resp.url if _is_http(resp.url or "") else url)
+        return parse_index(resp.text, resp.url if is_http(resp.url or "") else url)
 
     def list_cache_folder(self, url: str) -> list[DirEntry]:
         """The entries the cache holds below the archive folder ``url`` (no request made)."""
@@ -216,7 +226,8 @@ class ArchiveContext:
     def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
         """The JSON answer of ``url`` with query ``params``, cached and revalidated.
 
-        A ``file://`` URL or path is read directly (``params`` ignored).
+        A ``file://`` URL, folder path or store URL (``s3://``...) is read through
+        fsspec (``params`` ignored).
 
         Raises
         ------
@@ -232,7 +243,8 @@ class ArchiveContext:
 
     def read_bytes(self, url: str, params: dict[str, Any] | None = None) -> bytes:
         """The body of ``url`` (a small document: a catalog, a registry, an API answer),
-        cached and revalidated like a listing; a ``file://`` URL or folder path is read directly.
+        cached and revalidated like a listing; a ``file://`` URL or folder path is read directly,
+        a store URL (``s3://``...) through fsspec, its last answer kept for when it fails.
 
         Raises
         ------
@@ -247,14 +259,8 @@ class ArchiveContext:
         return self._memo[key]
 
     def _read_bytes(self, url: str, params: dict[str, Any] | None) -> bytes:
-        if not _is_http(url):
-            path = url_to_path(url)
-            if not path.exists():
-                self._check_mirror(url)
-            try:
-                return path.read_bytes()
-            except OSError as exc:
-                raise DownloadError(f"cannot read {url}: {exc}") from exc
+        if not is_http(url):
+            return self._stores.read_bytes(url)
         if self.offline:
             resp = self._stored_if_readable(url, params)
             if resp is None:
@@ -272,27 +278,37 @@ class ArchiveContext:
         return resp.content
 
     def _check_mirror(self, url: str) -> None:
-        """Raise :class:`ConfigError` when ``url`` lies under a folder mirror that does not exist
-        (a missing folder inside an existing mirror is just an empty listing)."""
+        """Raise :class:`ConfigError` when ``url`` lies under a folder or store mirror that does
+        not exist (a missing folder inside an existing mirror is just an empty listing)."""
         for src in self.mission.sources:
             base = self.base_url(src.key)
-            if _is_http(base) or not url.startswith(base):
+            if is_http(base) or not url.startswith(base):
                 continue
-            root = url_to_path(base)
-            if not root.is_dir():
-                env = src.env or f"HELIOPORT_{src.key.upper()}_URL"
+            key = ("mirror", base)
+            if key not in self._memo or is_local(base):
+                self._memo[key] = self._stores.root_state(base)
+            why = self._memo[key]
+            if why is None:
+                continue
+            env = src.env or f"HELIOPORT_{src.key.upper()}_URL"
+            if is_local(base):
                 raise ConfigError(
-                    f"the {self.mission.name} mirror folder {root} (source {src.key!r}) does not "
-                    f"exist; check base_url= / --base-url or {env}, or create the folder"
+                    f"the {self.mission.name} mirror folder {url_to_path(base)} (source "
+                    f"{src.key!r}) does not exist; check base_url= / --base-url or {env}, or "
+                    "create the folder"
                 )
+            endpoint = " and AWS_ENDPOINT_URL_S3" if base.lower().startswith("s3") else ""
+            raise ConfigError(
+                f"the {self.mission.name} mirror {base} (source {src.key!r}) does not exist at "
+                f"{store_host(base)}: {why}; check base_url= / --base-url or {env}{endpoint}"
+            )
 
     def _get_json(self, url: str, params: dict[str, Any] | None) -> Any:
-        if not _is_http(url):
-            if not url_to_path(url).exists():
-                self._check_mirror(url)
+        if not is_http(url):
+            data = self.read_bytes(url)
             try:
-                return json.loads(url_to_path(url).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
+                return json.loads(data.decode("utf-8"))
+            except ValueError as exc:
                 raise DownloadError(f"cannot read JSON from {url}: {exc}") from exc
         if self.offline:
             resp = self._stored_if_readable(url, params)

@@ -2,8 +2,8 @@
 
 :func:`http_attempt` streams an ``http(s)`` URL with a plain
 :class:`requests.Session` (files never go to the listing cache);
-:func:`local_attempt` copies from a ``file://`` URL or folder mirror through
-fsspec. Both write to ``.{name}.part-<random>`` next to the destination,
+:func:`fs_attempt` copies from every other URL (a folder mirror, ``file://``,
+``s3://``, ``gs://``, ``az://``) through fsspec (:mod:`.stores`). Both write to ``.{name}.part-<random>`` next to the destination,
 verify (size, and first bytes against what was declared: :func:`verify_head`),
 then hand the temporary file to ``place`` (``os.replace`` by default; the
 unpacking of a packed delivery, :func:`helioport.transport.unpack.unpack`);
@@ -14,7 +14,6 @@ the temporary file is removed in ``finally`` on any failure, including
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import logging
 import os
@@ -22,19 +21,18 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from email.utils import format_datetime
 from pathlib import Path
 from typing import IO
 
-import fsspec
 import requests
 import urllib3
 
 from ..errors import CorruptFileError, DownloadError
 from ..magic import looks_like
 from ..schema import RemoteFile, Unpack
+from . import stores
 from .listing import url_name, url_to_path
 from .retry import Cancelled, Transient, connection_failure, failure, parse_retry_after
 
@@ -44,8 +42,8 @@ __all__ = [
     "Pace",
     "Place",
     "first_line",
+    "fs_attempt",
     "http_attempt",
-    "local_attempt",
     "pace_hook",
     "replace_file",
     "size_matches",
@@ -449,55 +447,57 @@ def http_attempt(
         )
 
 
-def local_attempt(
+def fs_attempt(
     f: RemoteFile,
     dest: Path,
     *,
     etag: str | None = None,
+    timeout: float = 60.0,
+    min_speed: float = 0.0,
+    speed_window: float = 30.0,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     place: Place = replace_file,
 ) -> Outcome:
-    """Copy ``f.url`` (``file://`` URL or path) into ``dest`` through fsspec, then ``place`` it.
+    """Copy ``f.url`` (a folder path, ``file://``, ``s3://``, ``gs://``, ``az://``) into ``dest``
+    through fsspec, then ``place`` it.
 
-    The source's size and modification time act as its ETag: when they equal
-    ``etag`` nothing is copied (``modified=False``).
+    The store's tag of the file (an object store's ETag; a local file's size
+    and modification time, ``local-<size>-<mtime>``) is compared with
+    ``etag``, the cached copy's: when they are equal nothing is copied
+    (``modified=False``). A store's body arriving slower than ``min_speed``
+    bytes/s over ``speed_window`` seconds is cut (:class:`Pace`). Raises
+    :class:`Transient` for retryable failures and :class:`DownloadError` for
+    final ones (no such file, access refused).
     """
-    fs = fsspec.filesystem("file")
-    src = str(url_to_path(f.url))
-    try:
-        info = fs.info(src)
-    except FileNotFoundError:
+    info = stores.file_info(f.url, timeout=timeout)
+    if info is None:
+        where = (
+            f"the mirror has no file {url_to_path(f.url)}"
+            if stores.is_local(f.url)
+            else f"{stores.store_host(f.url)} has no object {f.url}"
+        )
         raise failure(
             DownloadError,
-            f"the mirror has no file {src} ({f.url}); check the mirror's layout or refresh the listing",
+            f"{where} ({f.url}); check the mirror's layout or refresh the listing",
             transient=False,
-        ) from None
-    mtime = float(info.get("mtime") or 0.0)
-    tag = f"local-{info['size']}-{mtime!r}"
-    last_modified = format_datetime(dt.datetime.fromtimestamp(mtime, dt.timezone.utc), usegmt=True)
-    if etag == tag:
-        return Outcome(modified=False, etag=tag, last_modified=last_modified)
-
-    def chunks() -> Iterable[bytes]:
-        with fs.open(src, "rb") as fin:
-            while block := fin.read(CHUNK):
-                yield block
-
-    try:
-        size = _stream_to(
-            dest,
-            chunks(),
-            f,
-            expected=info["size"],
-            progress=progress,
-            cancel=cancel,
-            place=place,
         )
-    except DownloadError:
-        raise
-    except OSError as exc:
-        raise failure(
-            DownloadError, f"cannot copy {src} to {dest}: {exc}", transient=False
-        ) from exc
-    return Outcome(modified=True, etag=tag, last_modified=last_modified, size=size)
+    if etag == info.tag:
+        return Outcome(modified=False, etag=info.tag, last_modified=info.last_modified)
+    chunks: Iterable[bytes] = stores.read_chunks(f.url, chunk=CHUNK, info=info, timeout=timeout)
+    if not stores.is_local(f.url):
+        chunks = _checked(chunks, Pace(min_speed, speed_window))
+    size = _stream_to(
+        dest, chunks, f, expected=info.size, progress=progress, cancel=cancel, place=place
+    )
+    # an OSError from writing the cache passes: the fetch names the cache folder
+    return Outcome(modified=True, etag=info.tag, last_modified=info.last_modified, size=size)
+
+
+def _checked(chunks: Iterable[bytes], pace: Pace) -> Iterator[bytes]:
+    """``chunks`` as they arrive, checked against ``pace``."""
+    received = 0
+    for chunk in chunks:
+        received += len(chunk)
+        pace.check(received)
+        yield chunk

@@ -5,7 +5,8 @@ For each :class:`~helioport.schema.RemoteFile`:
 - cached, and the listing's size/mtime equal what the sidecar recorded ->
   ``"cached"`` (no request: the listing revalidation already covered it); the
   same for a file declared ``revalidate=False`` cached as the same version;
-- cached otherwise -> conditional GET: 304 ``"revalidated"``, 200 ``"replaced"``;
+- cached otherwise -> conditional GET (a folder or object store: its tag compared):
+  unchanged ``"revalidated"``, else ``"replaced"``;
 - not cached -> ``"downloaded"`` (then older cached versions of the same key,
   named in ``candidates``, are removed);
 - network failure with a cached copy -> ``"stale"`` with a warning.
@@ -30,7 +31,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,11 @@ from tqdm.auto import tqdm
 from ..errors import DownloadError, HelioportError, OfflineError
 from ..schema import RemoteFile
 from .cache import CacheLayout, cache_write_error, remove_stale_parts, stored_size
-from .download import Outcome, http_attempt, local_attempt, replace_file
+from .download import Outcome, fs_attempt, http_attempt, replace_file
 from .localfile import Action, LocalFile
 from .retry import Cancelled, RetryPolicy, with_retries
 from .sessions import Sessions
+from .stores import is_http, is_local
 from .unpack import unpack
 from .versions import version_key
 
@@ -81,15 +83,21 @@ def _intact(path: Path, meta: dict[str, Any] | None, f: RemoteFile) -> bool:
     return meta.get("size") in (None, stored_size(path))
 
 
-def _listing_fresh(path: Path, meta: dict[str, Any] | None, f: RemoteFile) -> bool:
+def _listing_fresh(
+    path: Path, meta: dict[str, Any] | None, f: RemoteFile, tag: str | None = None
+) -> bool:
     """The cached copy is what the listing describes, so no request is needed.
 
+    ``tag`` is the ETag an object store's listing showed for ``f.url``: when
+    known, it decides (equal to the cached copy's: fresh, whatever the time).
     With neither size nor mtime listed, only a file that needs no revalidation
     (``RemoteFile.revalidate`` false) and was cached as the same version (or
     whose version cannot be known now) is.
     """
     if meta is None:
         return False
+    if tag is not None and meta.get("url") == f.url:
+        return meta.get("etag") == tag and _intact(path, meta, f)
     if f.size is None and f.mtime is None:
         same = f.version is None or meta.get("version") == f.version
         return not f.revalidate and same and _intact(path, meta, f)
@@ -242,7 +250,10 @@ class _Job:
 
     # -- one file ----------------------------------------------------------------
     def _quick(self, f: RemoteFile) -> bool:
-        return _listing_fresh(self.layout.file_path(f), self.layout.read_meta(f), f)
+        return self._fresh(self.layout.file_path(f), self.layout.read_meta(f), f)
+
+    def _fresh(self, path: Path, meta: dict[str, Any] | None, f: RemoteFile) -> bool:
+        return _listing_fresh(path, meta, f, self.sessions.listed_tag(f.url))
 
     def one(self, f: RemoteFile) -> LocalFile:
         try:
@@ -266,7 +277,7 @@ class _Job:
             if had and (meta.get("fetched_at_ts") or 0) >= self.started:
                 log.debug("%s: fetched meanwhile by another process", f.relpath)
                 return LocalFile(path, f, "cached")
-            if had and _listing_fresh(path, meta, f):
+            if had and self._fresh(path, meta, f):
                 return LocalFile(path, f, "cached")
             # the cached copy's validators stand for this file only if it is the same version
             validators = meta if had and meta.get("version") == f.version else {}
@@ -318,15 +329,21 @@ class _Job:
 
     def _attempt(self, f: RemoteFile, path: Path, validators: dict[str, Any]) -> Outcome:
         place = replace_file if f.unpack is None else partial(unpack, f)
-        if not f.url.lower().startswith(("http://", "https://")):
-            return local_attempt(
-                f,
-                path,
-                etag=validators.get("etag"),
-                progress=self._progress,
-                cancel=self.cancel,
-                place=place,
-            )
+        if not is_http(f.url):
+            # folders are copied freely; an object store's bucket is limited like a host
+            limit = nullcontext() if is_local(f.url) else self.sessions.host_limit(f.url)
+            with limit:
+                return fs_attempt(
+                    f,
+                    path,
+                    etag=validators.get("etag"),
+                    timeout=self.cfg.timeout,
+                    min_speed=self.cfg.min_speed,
+                    speed_window=self.cfg.speed_window,
+                    progress=self._progress,
+                    cancel=self.cancel,
+                    place=place,
+                )
         same_url = validators.get("url") == f.url
         with self.sessions.host_limit(f.url):
             return http_attempt(

@@ -1,8 +1,10 @@
-"""Directory listings: Apache/nginx-style HTML indexes and local folders, as :class:`DirEntry`.
+"""Directory listings: Apache/nginx-style HTML indexes, local folders and object stores,
+as :class:`DirEntry`.
 
 Pure functions, no network: :func:`parse_index` reads the HTML of an index page
 (the ``<table>`` and ``<pre>`` variants), :func:`scan_folder` lists a local
-folder. The cached, revalidated fetching of index pages lives in
+folder, :func:`store_entries` converts an fsspec listing (``fs.ls(path,
+detail=True)`` of ``s3://``, ``gs://``...). The cached, revalidated fetching of index pages lives in
 :mod:`helioport.transport.context`.
 """
 
@@ -24,6 +26,7 @@ __all__ = [
     "parse_mtime",
     "parse_size",
     "scan_folder",
+    "store_entries",
     "url_name",
     "url_to_path",
 ]
@@ -60,6 +63,7 @@ class DirEntry:
     size : size in bytes, ``None`` when not shown. Indexes often abbreviate
         (``1.2M``): the value is then approximate.
     mtime : modification time (UTC) when shown.
+    etag : the store's tag of the content (an object store's ETag), when it gives one.
     """
 
     name: str
@@ -67,6 +71,7 @@ class DirEntry:
     is_dir: bool
     size: int | None = None
     mtime: dt.datetime | None = None
+    etag: str | None = None
 
 
 def parse_size(text: str) -> int | None:
@@ -279,3 +284,65 @@ def scan_folder(folder: Path, url: str, *, meta: dict[str, dict] | None = None) 
         href = quote(name) + ("/" if is_dir else "")
         out.append(DirEntry(name=name, url=url + href, is_dir=is_dir, size=size, mtime=mtime))
     return out
+
+
+#: characters left unquoted in a store entry's URL (those of ``ArchiveContext.join`` but ``%``,
+#: so that unquoting gives the key back)
+_STORE_SAFE = "!$&'()*+,;=:@~-._"
+
+
+def _as_utc(value: object) -> dt.datetime | None:
+    """A UTC datetime from what fsspec backends report: a datetime, a POSIX time, ISO text."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(_UTC) if value.tzinfo else value.replace(tzinfo=_UTC)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(float(value), _UTC)
+    if isinstance(value, str) and value:
+        try:
+            return _as_utc(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return None
+    return None
+
+
+def store_entries(infos: list[dict], url: str) -> list[DirEntry]:
+    """The entries of an fsspec listing (``fs.ls(path, detail=True)``) of the folder ``url``.
+
+    Names are the last part of each path; entry URLs are ``url`` plus the
+    quoted name (folders end in ``/``). Hidden names (``.``) and names with
+    control characters are skipped, like in :func:`scan_folder`; the ETag is
+    kept when the store gives one. Sorted by name.
+
+    Examples
+    --------
+    >>> infos = [{"name": "b/omni/a v01.cdf", "type": "file", "size": 3, "ETag": '"9f"',
+    ...           "LastModified": dt.datetime(2010, 1, 5, tzinfo=dt.timezone.utc)},
+    ...          {"name": "b/omni/2010", "type": "directory", "size": 0}]
+    >>> [(e.url, e.is_dir, e.size, e.etag) for e in store_entries(infos, "s3://b/omni/")]
+    [('s3://b/omni/2010/', True, None, None), ('s3://b/omni/a%20v01.cdf', False, 3, '"9f"')]
+    """
+    if not url.endswith("/"):
+        url += "/"
+    out: dict[str, DirEntry] = {}
+    for info in infos:
+        name = str(info.get("name", "")).rstrip("/").rsplit("/", 1)[-1]
+        if not name or name.startswith(".") or _CONTROL.search(name):
+            continue
+        is_dir = info.get("type") == "directory"
+        size = info.get("size")
+        mtime = _as_utc(
+            info.get("LastModified")
+            or info.get("mtime")
+            or info.get("last_modified")
+            or info.get("updated")
+        )
+        etag = info.get("ETag") or info.get("etag")
+        out[name] = DirEntry(
+            name=name,
+            url=url + quote(name, safe=_STORE_SAFE) + ("/" if is_dir else ""),
+            is_dir=is_dir,
+            size=None if is_dir or size is None else int(size),
+            mtime=mtime,
+            etag=str(etag) if etag else None,
+        )
+    return [out[n] for n in sorted(out)]

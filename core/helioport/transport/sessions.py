@@ -109,6 +109,7 @@ class Sessions:
         self._files: requests.Session | None = None
         self._hosts: dict[str, threading.Semaphore] = {}
         self._auth: dict[str, tuple[str, str]] = {}
+        self._tags: dict[str, str] = {}
 
     @property
     def listing(self) -> CachedSession:
@@ -210,6 +211,17 @@ class Sessions:
         with self._lock:
             matches = [p for p in self._auth if url.startswith(p)]
             return self._auth[max(matches, key=len)] if matches else None
+
+    def note_tags(self, tags: dict[str, str]) -> None:
+        """Remember the ETags an object store's listing showed, by file URL (see :meth:`listed_tag`)."""
+        with self._lock:
+            self._tags.update(tags)
+
+    def listed_tag(self, url: str) -> str | None:
+        """The ETag the latest listing showed for ``url`` (object stores), if any: the fetch
+        compares it with the cached copy's instead of the listed size and time."""
+        with self._lock:
+            return self._tags.get(url)
 
     def close(self) -> None:
         """Let go of the sessions (shared ones stay open for the process)."""

@@ -19,6 +19,8 @@ delivered files' own ``_V<yymmdd>`` stamps are stated in the loaded attrs.
 
 **SPDF** (``source="spdf"``, or a mirror set for ``cluster_spdf``): the daily
 CP files of the SPDF tree, where it has the dataset (FGM spin resolution).
+**HelioCloud** (``source="heliocloud"``): the same files from HelioCloud's copy
+of CDAWeb, found through the registries of their CDAWeb dataset (``C1_CP_FGM_SPIN``).
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def product_for(request: Request, product: str) -> products.Product:
 
 
 def source_of(request: Request, ctx: ArchiveContext) -> str:
-    """``"csa"`` or ``"spdf"``: the option, else SPDF when a mirror is set for it."""
+    """``"csa"``, ``"spdf"`` or ``"heliocloud"``: the option, else SPDF when a mirror is set
+    for it, else the CSA."""
     opt = request.options.get("source")
     if opt is not None:
         return str(opt).lower()
@@ -59,15 +62,17 @@ def source_of(request: Request, ctx: ArchiveContext) -> str:
 
 
 def find_files(request: Request, product: str, probe: str, ctx: ArchiveContext) -> list[RemoteFile]:
-    """The files (CSA day deliveries or SPDF daily files) of ``product`` for ``probe``."""
+    """The files (CSA day deliveries, SPDF or HelioCloud daily files) of ``product`` for ``probe``."""
     row = product_for(request, product)
     dataset = products.dataset_id(row, probe, request.mode)
-    if source_of(request, ctx) == "spdf":
+    source = source_of(request, ctx)
+    if source in ("spdf", "heliocloud"):
         template = products.SPDF_FILES.get(dataset.split("_", 1)[1])
         if template is None:
+            where = "SPDF" if source == "spdf" else "HelioCloud"
             raise InvalidRequestError(
-                f"SPDF has no copy of {dataset} for {product!r} here; use source='csa' "
-                f"(SPDF serves: {', '.join(products.SPDF_FILES)})"
+                f"{where} has no copy of {dataset} for {product!r} here; use source='csa' "
+                f"({source} serves: {', '.join(products.SPDF_FILES)})"
             )
         return find_from_template(template, request, ctx, probe=probe)
     return csa_files(request, dataset, ctx)

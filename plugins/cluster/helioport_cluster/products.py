@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from helioport import heliocloud
 from helioport.schema import MissionSpec, OptionSpec, ProductSpec, SourceSpec
 from helioport.standard import standard
 from helioport.templates import FileTemplate
@@ -53,12 +54,16 @@ MODES = list(FGM)
 HIA_PROBES = ["c1", "c3"]
 CSA_URL = "https://csa.esac.esa.int/csa-sl-tap/"
 SPDF_URL = "https://spdf.gsfc.nasa.gov/pub/data/cluster/"
-SOURCES = ["csa", "spdf"]
+SOURCES = ["csa", "spdf", heliocloud.KEY]
 FORMATS = ["cdf", "cef"]
-#: the SPDF copy of the CP datasets, where it serves a product (FGM spin resolution)
+#: the SPDF copy of the CP datasets, where it serves a product (FGM spin resolution);
+#: their CDAWeb IDs (``C1_CP_FGM_SPIN``) let HelioCloud serve them too
 SPDF_FILES = {
     "CP_FGM_SPIN": FileTemplate(
-        "cluster_spdf", "{probe}/cp/%Y/{probe}_cp_fgm_spin_%Y%m%d_v{version}.cdf", "day"
+        "cluster_spdf",
+        "{probe}/cp/%Y/{probe}_cp_fgm_spin_%Y%m%d_v{version}.cdf",
+        "day",
+        dataset="{probe}_CP_FGM_SPIN",
     )
 }
 
@@ -147,8 +152,9 @@ def variable_name(product: Product, dataset: str) -> str:
 
 OPTIONS = {
     "source": OptionSpec(
-        description="'csa' (ESA Cluster Science Archive, default) or 'spdf' (its SPDF copy: FGM "
-        "spin only); a mirror for key 'cluster_spdf' selects 'spdf'",
+        description="'csa' (ESA Cluster Science Archive, default), 'spdf' (its SPDF copy: FGM "
+        "spin only) or 'heliocloud' (HelioCloud's copy of that CDAWeb data, "
+        "HELIOPORT_HELIOCLOUD_URL); a mirror for key 'cluster_spdf' selects 'spdf'",
         choices=SOURCES,
     ),
     "format": OptionSpec(
@@ -193,5 +199,6 @@ def mission_spec() -> MissionSpec:
                 env="HELIOPORT_CLUSTER_SPDF_URL",
                 description="SPDF copy of the CP datasets: c{n}/cp/%Y/c{n}_cp_fgm_spin_%Y%m%d_v??.cdf",
             ),
+            heliocloud.SOURCE,
         ],
     )

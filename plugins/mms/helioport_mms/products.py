@@ -51,6 +51,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from helioport import heliocloud
 from helioport.schema import MissionSpec, OptionSpec, ProductSpec, Request, SourceSpec
 from helioport.standard import XYZ, standard
 
@@ -80,8 +81,8 @@ PROBES = ["mms1", "mms2", "mms3", "mms4"]
 MODES = ["srvy", "fast", "brst"]
 MODE_ALIASES = {"low_res": "srvy", "high_res": "brst", "survey": "srvy", "burst": "brst"}
 
-#: where files are found: the LASP SDC API or the SPDF tree (option ``source``)
-SOURCES = ["sdc", "spdf"]
+#: where files are found: the LASP SDC API, the SPDF tree or HelioCloud (option ``source``)
+SOURCES = ["sdc", "spdf", heliocloud.KEY]
 SPDF_URL = "https://spdf.gsfc.nasa.gov/pub/data/mms/"
 SDC_URL = "https://lasp.colorado.edu/mms/sdc/public/files/api/v1/"
 SDC_TEAM_URL = "https://lasp.colorado.edu/mms/sdc/sitl/files/api/v1/"
@@ -300,7 +301,8 @@ def variable_names(prod: Product, probe: str, rate: str, frame_: str | None) -> 
 # request options (``helioport.load("mms", ..., source="spdf")``); see helioport_mms.plugin
 OPTIONS = {
     "source": OptionSpec(
-        description="'sdc' (default) or 'spdf'; a mirror for key 'mms' selects 'spdf'",
+        description="'sdc' (default), 'spdf' or 'heliocloud' (HelioCloud's copy of CDAWeb, "
+        "HELIOPORT_HELIOCLOUD_URL); a mirror for key 'mms' selects 'spdf'",
         choices=SOURCES,
     ),
     "team": OptionSpec(description="None (team API when credentials are set), True or False"),
@@ -355,5 +357,6 @@ def mission_spec() -> MissionSpec:
                 env="HELIOPORT_MMS_SDC_TEAM_URL",
                 description="LASP SDC team API, used with HELIOPORT_MMS_USER/PASSWORD credentials",
             ),
+            heliocloud.SOURCE,
         ],
     )

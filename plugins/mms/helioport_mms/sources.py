@@ -1,7 +1,7 @@
 """Finding MMS files: the LASP SDC API or the SPDF directory tree, as RemoteFiles.
 
-Source choice (:func:`choose_source`): the request option ``source="sdc"`` or
-``"spdf"`` wins; otherwise a mirror configured for the SPDF tree (source key
+Source choice (:func:`choose_source`): the request option ``source="sdc"``,
+``"spdf"`` or ``"heliocloud"`` wins; otherwise a mirror configured for the SPDF tree (source key
 ``mms``: ``HELIOPORT_MMS_URL``, the config file's ``[urls] mms``, or
 ``base_url=`` in :func:`helioport.load`) makes the SPDF tree the source;
 otherwise the SDC API (key ``mms_sdc``, ``HELIOPORT_MMS_SDC_URL``).
@@ -12,8 +12,11 @@ otherwise the SDC API (key ``mms_sdc``, ``HELIOPORT_MMS_SDC_URL``).
   mirror is read as a tree in the SPDF layout, the layout the SDC's clients
   store files in.
 - **SPDF**: the month folders (burst: day folders) are listed.
+- **HelioCloud**: the yearly registries of the dataset's CDAWeb ID
+  (``MMS1_FGM_SRVY_L2``, ``MMS1_FPI_FAST_L2_DIS-MOMS``) are read, no listing
+  (:func:`helioport.heliocloud.find_files`); files are cached under ``heliocloud/``.
 
-Both start one day before the request, so that a burst interval (or a file)
+All start one day before the request, so that a burst interval (or a file)
 that starts before the requested start, even before midnight of the first day,
 is found; files are kept when their span (:func:`helioport_mms.names.file_spans`)
 overlaps the request. Every version is returned; the core picks one per key.
@@ -28,6 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
+from helioport import heliocloud
 from helioport.errors import DownloadError, OfflineError
 from helioport.schema import RemoteFile, Request
 from helioport.templates import existing_folders
@@ -44,6 +48,7 @@ __all__ = [
     "choose_source",
     "dataset_for",
     "find_files",
+    "list_heliocloud",
     "list_sdc",
     "list_spdf",
     "max_burst",
@@ -58,13 +63,15 @@ UTC = dt.timezone.utc
 
 @dataclass(frozen=True)
 class Listed:
-    """A file as a listing shows it (before its name is parsed)."""
+    """A file as a listing shows it (before its name is parsed); ``relpath`` its cache path
+    when not the SPDF layout's."""
 
     name: str
     url: str
     size: int | None
     mtime: dt.datetime | None
     source: str
+    relpath: str | None = None
 
 
 def _is_http(url: str) -> bool:
@@ -72,7 +79,7 @@ def _is_http(url: str) -> bool:
 
 
 def choose_source(request: Request, ctx: ArchiveContext) -> str:
-    """``"sdc"`` or ``"spdf"`` for this request (see the module docstring).
+    """``"sdc"``, ``"spdf"`` or ``"heliocloud"`` for this request (see the module docstring).
 
     The core has checked the option against its declared choices.
 
@@ -118,6 +125,21 @@ def list_spdf(
             if not e.is_dir and e.name.startswith(ds.prefix) and e.name.endswith(".cdf"):
                 out.append(Listed(e.name, e.url, e.size, e.mtime, source))
     return out
+
+
+def list_heliocloud(
+    ctx: ArchiveContext, ds: Dataset, start: dt.datetime, end: dt.datetime
+) -> list[Listed]:
+    """The dataset's files overlapping ``[start, end)`` from its HelioCloud registries.
+
+    The CDAWeb ID is the upper-cased logical source (``MMS1_FGM_SRVY_L2``).
+    """
+    found = heliocloud.find_files(ctx, ds.logical_source.upper(), start, end)
+    return [
+        Listed(f.name, f.url, f.size, f.mtime, heliocloud.KEY, relpath=f.relpath)
+        for f in found
+        if f.name.startswith(ds.prefix)
+    ]
 
 
 def _mtime(value: Any) -> dt.datetime | None:
@@ -186,8 +208,11 @@ def max_burst(request: Request) -> dt.timedelta:
 
 def _listing(request: Request, ds: Dataset, ctx: ArchiveContext) -> list[Listed]:
     start = request.start - LOOKBACK
-    if choose_source(request, ctx) == "spdf":
+    source = choose_source(request, ctx)
+    if source == "spdf":
         return list_spdf(ctx, ctx.base_url("mms"), ds, start, request.end, "mms")
+    if source == heliocloud.KEY:
+        return list_heliocloud(ctx, ds, start, request.end)
     base = team_base_url(ctx, request.options) or ctx.base_url("mms_sdc")
     if not _is_http(base):
         return list_spdf(ctx, base, ds, start, request.end, "mms_sdc")
@@ -258,7 +283,7 @@ def _remote_files(request: Request, ds: Dataset, ctx: ArchiveContext) -> list[Re
         files.append(
             RemoteFile(
                 url=item.url,
-                relpath=fn.relpath,
+                relpath=item.relpath or fn.relpath,
                 mission=products.MISSION,
                 key=fn.key,
                 version=fn.version,

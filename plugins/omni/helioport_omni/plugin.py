@@ -1,7 +1,7 @@
 """helioport hooks for OMNI: the table in :mod:`.products`, read by :mod:`.loading`.
 
 The core routes only OMNI requests here, already checked against the specs
-(modes, frames, the ``hourly_source`` option and its choices).
+(modes, frames, the ``hourly_source`` and ``source`` options and their choices).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import xarray as xr
 from helioport.errors import InvalidRequestError
 from helioport.hookspecs import hookimpl
 from helioport.schema import MissionSpec, RemoteFile, Request, SampleArchive
-from helioport.templates import find_files
+from helioport.templates import find_files, wants_heliocloud
 from helioport.transport import ArchiveContext
 
 from . import products
@@ -22,6 +22,11 @@ from .loading import load_product
 def _family(request: Request, product: str) -> str:
     """The file family of the request, refusing a product its hourly files lack."""
     fam = products.family(request.mode, str(request.options.get("hourly_source", "ascii")).lower())
+    if fam == "ascii" and wants_heliocloud(request):
+        raise InvalidRequestError(
+            "HelioCloud has no OMNI2 ASCII hourly files (they are not a CDAWeb dataset); "
+            "use hourly_source='cdf' (OMNI2_H0_MRG1HR) with source='heliocloud', or source='spdf'"
+        )
     if fam != "hro" and product != "all" and getattr(products.BY_NAME[product], fam) is None:
         other = "cdf" if fam == "ascii" else "ascii"
         raise InvalidRequestError(

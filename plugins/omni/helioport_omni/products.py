@@ -7,12 +7,19 @@ Files (below the base ``https://spdf.gsfc.nasa.gov/pub/data/omni/``), :data:`FIL
 - ``hourly``: the OMNI2 ASCII yearly files ``low_res_omni/omni2_%Y.dat`` (default),
   or, with ``hourly_source="cdf"``, ``omni_cdaweb/hourly/%Y/omni2_h0_mrg1hr_%Y%m01_v??.cdf``
   (files dated 0101 and 0701).
+
+Sources (option ``source``): ``spdf`` (the SPDF tree above, default) or
+``heliocloud`` (the CDF files through the HelioCloud registries of their
+CDAWeb datasets, :data:`FileTemplate.dataset <helioport.templates.FileTemplate>`;
+the OMNI2 ASCII files are not in CDAWeb, so hourly data then needs
+``hourly_source="cdf"``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from helioport import heliocloud
 from helioport.schema import MissionSpec, OptionSpec, ProductSpec, SourceSpec
 from helioport.standard import STANDARD, XYZ, standard
 from helioport.templates import FileTemplate
@@ -23,21 +30,29 @@ HRO = ["1min", "5min"]
 XYZT = ["x", "y", "z", "tot"]
 SOURCE = "omni"
 HOURLY_SOURCES = ["ascii", "cdf"]
+#: values of the option ``source``: the SPDF tree, or HelioCloud's copy of CDAWeb
+SOURCES = ["spdf", heliocloud.KEY]
 
 #: the files of each (mode, file family): ``hro`` HRO CDFs, ``h0`` hourly CDFs, ``ascii`` OMNI2
 FILES: dict[str, FileTemplate] = {
     "hro": FileTemplate(
-        SOURCE, "omni_cdaweb/hro_{mode}/%Y/omni_hro_{mode}_%Y%m01_v{version}.cdf", "month"
+        SOURCE,
+        "omni_cdaweb/hro_{mode}/%Y/omni_hro_{mode}_%Y%m01_v{version}.cdf",
+        "month",
+        dataset="OMNI_HRO_{mode}",
     ),
     "h0": FileTemplate(
-        SOURCE, "omni_cdaweb/hourly/%Y/omni2_h0_mrg1hr_%Y%m01_v{version}.cdf", "halfyear"
+        SOURCE,
+        "omni_cdaweb/hourly/%Y/omni2_h0_mrg1hr_%Y%m01_v{version}.cdf",
+        "halfyear",
+        dataset="OMNI2_H0_MRG1HR",
     ),
     "ascii": FileTemplate(SOURCE, "low_res_omni/omni2_%Y.dat", "year"),
 }
-#: the dataset name of each file family, stated in the attrs
+#: the dataset name of each file family, stated in the attrs (CDAWeb's IDs for the CDFs)
 DATASETS = {
-    "hro": "OMNI_HRO_{mode}",
-    "h0": "OMNI2_H0_MRG1HR",
+    "hro": FILES["hro"].dataset,
+    "h0": FILES["h0"].dataset,
     "ascii": "OMNI2 hourly (low_res_omni)",
 }
 
@@ -406,7 +421,13 @@ def mission_spec() -> MissionSpec:
                 description="'ascii' (OMNI2 yearly files, default) or 'cdf' (omni_cdaweb/hourly CDFs)",
                 choices=HOURLY_SOURCES,
                 default="ascii",
-            )
+            ),
+            "source": OptionSpec(
+                description="'spdf' (the SPDF OMNI tree, default) or 'heliocloud' (the CDF files "
+                "from HelioCloud's copy of CDAWeb, HELIOPORT_HELIOCLOUD_URL)",
+                choices=SOURCES,
+                default="spdf",
+            ),
         },
         sources=[
             SourceSpec(
@@ -414,6 +435,7 @@ def mission_spec() -> MissionSpec:
                 url=BASE_URL,
                 env="HELIOPORT_OMNI_URL",
                 description="SPDF OMNI tree (omni_cdaweb/ HRO and hourly CDFs, low_res_omni/ ASCII)",
-            )
+            ),
+            heliocloud.SOURCE,
         ],
     )
