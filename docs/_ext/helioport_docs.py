@@ -33,6 +33,10 @@ from typing import Any
 ACTIVE = "HELIOPORT_DOCS_SAMPLES"
 #: the missions whose samples the documentation uses
 MISSIONS = ("omni", "mms", "cluster", "themis_asi")
+#: the bucket holding every sample archive (``s3://helio-samples/omni/`` is OMNI's mirror)
+SAMPLES_BUCKET = "helio-samples"
+#: the HelioCloud bucket's real name: with the local endpoint set, the default URL works
+HELIOCLOUD_BUCKET = "gov-nasa-hdrl-data1"
 
 
 class SampleEnvironment:
@@ -51,6 +55,7 @@ class SampleEnvironment:
             Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="helioport-docs-"))
         )
         self.server: Any = None
+        self.s3: Any = None
         self.samples: dict[str, Any] = {}
         self.urls: dict[str, str] = {}
 
@@ -74,11 +79,32 @@ class SampleEnvironment:
             )
             for key, url in urls.items():
                 self.urls[envs[key]] = url
+        self._start_s3(archive)
         return self
+
+    def _start_s3(self, archive: Path) -> None:
+        """The same archives in a bucket of a local S3 server (moto), and a HelioCloud-like
+        bucket (CloudCatalog) made from the SPDF-layout ones, when moto and s3fs are there."""
+        import importlib.util
+
+        if not all(importlib.util.find_spec(m) for m in ("moto", "s3fs")):
+            return
+        from helioport.testing import S3Server
+        from helioport.testing.heliocloud import write_heliocloud_tree
+
+        self.s3 = S3Server().start()
+        self.s3.make_bucket(SAMPLES_BUCKET, public=True)
+        self.s3.upload_folder(archive, f"s3://{SAMPLES_BUCKET}/")
+        spdf = {m: archive / m for m in ("omni", "mms", "cluster") if m in self.samples}
+        tree = write_heliocloud_tree(self.workdir / "heliocloud", spdf, bucket=HELIOCLOUD_BUCKET)
+        self.s3.make_bucket(HELIOCLOUD_BUCKET, public=True)
+        self.s3.upload_folder(tree.root, f"s3://{HELIOCLOUD_BUCKET}/")
 
     def __exit__(self, *exc: object) -> None:
         if self.server is not None:
             self.server.stop()
+        if self.s3 is not None:
+            self.s3.stop()
         if self._own:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -87,8 +113,17 @@ class SampleEnvironment:
         cache = Path(cache_dir) if cache_dir else self.workdir / "cache"
         config = self.workdir / "no-config.toml"
         config.touch()  # HELIOPORT_CONFIG must name a file that exists
+        s3 = {}
+        if self.s3 is not None:  # the local S3 server, anonymous, nothing from the machine
+            s3 = {
+                "AWS_ENDPOINT_URL_S3": self.s3.endpoint,
+                "AWS_EC2_METADATA_DISABLED": "true",
+                "AWS_CONFIG_FILE": str(self.workdir / "no-aws-config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(self.workdir / "no-aws-credentials"),
+            }
         return {
             **self.urls,
+            **s3,
             "HELIOPORT_CACHE_DIR": str(cache),
             "HELIOPORT_CONFIG": str(config),
             "MPLBACKEND": "Agg",
