@@ -1,6 +1,6 @@
 """helioport against the practical floor, the same work on both sides (run by hand).
 
-    python bench/bench_floor.py [--repeat 7] [--records 17792] [--samples 1000000]
+    python bench/bench_floor.py [--repeat 7] [--records 17792] [--samples 1000000] [--only mms,jcurl]
 
 Prints, in one run, best of N (interleaved rounds, so that a busy moment of
 the machine hits both sides alike), with the ratios issue 12 asks for:
@@ -233,14 +233,27 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--records", type=int, default=17792, help="records per FGM burst file")
     ap.add_argument("--samples", type=int, default=1_000_000, help="j_curl samples")
+    ap.add_argument(
+        "--only", default="mms,import,omni,jcurl", help="comma-separated parts to run (default all)"
+    )
     args = ap.parse_args()
+    parts = {p.strip() for p in args.only.split(",")}
+    unknown = parts - {"mms", "import", "omni", "jcurl"}
+    if unknown:
+        ap.error(
+            f"unknown part(s) {', '.join(sorted(unknown))}; choose among mms, import, omni, jcurl"
+        )
     import warnings
 
     warnings.simplefilter("ignore")
-    bench_mms(args.repeat, args.records)
-    bench_import(max(3, args.repeat // 2))
-    bench_omni(args.repeat)
-    bench_jcurl(max(1, min(args.repeat, 3)), args.samples)
+    if "mms" in parts:
+        bench_mms(args.repeat, args.records)
+    if "import" in parts:
+        bench_import(max(3, args.repeat // 2))
+    if "omni" in parts:
+        bench_omni(args.repeat)
+    if "jcurl" in parts:
+        bench_jcurl(max(1, min(args.repeat, 3)), args.samples)
 
 
 if __name__ == "__main__":

@@ -24,15 +24,23 @@ on that variable alone, never on what else a request holds:
   time-varying coordinates on those dimensions (:func:`output_dims`);
 - :func:`find_time_dim` finds the time dimension of any DataArray or Dataset,
   :func:`time_dims` all of a Dataset's.
+
+The load builds each output variable once, in these names, from the
+plugin's DataArray (:func:`output_variable`, :func:`output_split`: an
+:class:`OutputVariable`, the plugin's indexes renamed, not made again);
+:func:`output_dims` gives the same as a DataArray.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
+from xarray.indexes import Index, PandasIndex
 
 __all__ = [
     "COMPONENT",
@@ -40,11 +48,14 @@ __all__ = [
     "TENSOR_DIMS",
     "TIME",
     "XYZ",
+    "OutputVariable",
     "dim_name",
     "find_time_dim",
     "magnitude_attrs",
     "magnitude_name",
     "output_dims",
+    "output_split",
+    "output_variable",
     "split_magnitude",
     "time_dim_name",
     "time_dims",
@@ -61,6 +72,7 @@ TENSOR_DIMS = ("component_1", "component_2")
 XYZ = ("x", "y", "z")
 #: the component label of a magnitude given with a vector (split off into its own variable)
 MAGNITUDE = "tot"
+_COMPONENT_DIMS = (COMPONENT, *TENSOR_DIMS)
 
 
 def variable_name(product: str, probe: str | None = None) -> str:
@@ -143,10 +155,24 @@ def time_dims(obj: xr.DataArray | xr.Dataset) -> list[Hashable]:
     ]
 
 
-def _labels(da: xr.DataArray, dim: Hashable) -> list[str] | None:
-    if dim not in da.coords:
+def _labels(obj: xr.DataArray, dim: Hashable) -> list[str] | None:
+    """The labels of ``dim`` as text, or ``None`` when it has no coordinate."""
+    var = obj.coords.variables.get(dim)
+    if var is None:
         return None
-    return [str(v) for v in np.asarray(da.coords[dim].values).ravel()]
+    return [str(v) for v in np.asarray(var.values).ravel()]
+
+
+def _magnitude_at(da: xr.DataArray) -> tuple[list[str], int] | None:
+    """The component labels of a vector with a ``tot`` component, and where ``tot`` is."""
+    labels = _labels(da, COMPONENT) if COMPONENT in da.dims else None
+    if not labels or MAGNITUDE not in labels or not set(XYZ) <= set(labels):
+        return None
+    return labels, labels.index(MAGNITUDE)
+
+
+def _all_nan(var: xr.Variable) -> bool:
+    return not bool(np.any(np.isfinite(np.asarray(var.values, dtype=float))))
 
 
 def split_magnitude(
@@ -172,6 +198,7 @@ def split_magnitude(
         is nothing to split); ``magnitude`` the ``tot`` values without the
         component dimension, or ``None``. Attrs are ``da``'s; the caller
         names and describes the magnitude (:func:`magnitude_attrs`).
+        :func:`output_split` does the same and names both as output variables.
 
     Examples
     --------
@@ -182,12 +209,13 @@ def split_magnitude(
     >>> vec["component"].values.tolist(), mag.values.tolist(), mag.dims
     (['x', 'y', 'z'], [5.0], ('time',))
     """
-    labels = _labels(da, COMPONENT) if COMPONENT in da.dims else None
-    if not labels or MAGNITUDE not in labels or not set(XYZ) <= set(labels):
+    found = _magnitude_at(da)
+    if found is None:
         return da, None
-    mag = da.isel({COMPONENT: labels.index(MAGNITUDE)}, drop=True)
-    vec = da.isel({COMPONENT: [i for i, c in enumerate(labels) if c != MAGNITUDE]})
-    if not declared and not bool(np.any(np.isfinite(np.asarray(mag.values, dtype=float)))):
+    labels, at = found
+    mag = da.isel({COMPONENT: at}, drop=True)
+    vec = da.isel({COMPONENT: [i for i in range(len(labels)) if i != at]})
+    if not declared and _all_nan(mag.variable):
         return vec, None
     return vec, mag
 
@@ -228,12 +256,255 @@ def magnitude_attrs(
     return attrs
 
 
-def _shared(da: xr.DataArray, dim: Hashable) -> bool:
-    """Whether ``dim`` is a shared component dimension labelled exactly ``x, y, z`` (any order)."""
-    if dim != COMPONENT and dim not in TENSOR_DIMS:
-        return False
-    labels = _labels(da, dim)
-    return labels is not None and len(labels) == 3 and set(labels) == set(XYZ)
+@dataclass(frozen=True)
+class OutputVariable:
+    """An output variable before it joins the Dataset: values and coordinates in output names.
+
+    :func:`output_variable` and :func:`output_split` build it from a
+    plugin's DataArray with one :class:`xarray.Variable` per array, the
+    DataArray's indexes renamed rather than rebuilt; the output Dataset is
+    then made from all of them at once
+    (:func:`helioport.lifecycle.assemble.assemble`). A DataArray per output
+    variable on the way would copy every coordinate each time, which costs
+    more than reading the file.
+
+    Attributes
+    ----------
+    variable
+        Values, dimension names and attrs.
+    coords
+        Its coordinates by name (those of an index as the index gives them).
+    indexes
+        The indexes of its indexed coordinates.
+
+    Examples
+    --------
+    >>> t = np.array(["2020-01-01"], dtype="datetime64[ns]")
+    >>> out = output_variable(xr.DataArray([1.0], dims="time", coords={"time": t}), "n")
+    >>> out.variable.dims, out.time_dim, out.to_dataarray("n").dims
+    (('time_n',), 'time_n', ('time_n',))
+    """
+
+    variable: xr.Variable
+    coords: dict[Hashable, xr.Variable]
+    indexes: dict[Hashable, Index]
+
+    @property
+    def attrs(self) -> dict[Any, Any]:
+        return self.variable.attrs
+
+    @property
+    def time_dim(self) -> Hashable | None:
+        """The first dimension whose coordinate holds datetime64 values (:func:`find_time_dim`)."""
+        for d in self.variable.dims:
+            c = self.coords.get(d)
+            if c is not None and c.dtype.kind == "M":
+                return d
+        return None
+
+    def to_dataarray(self, name: Hashable | None = None) -> xr.DataArray:
+        """The output variable as a DataArray named ``name``."""
+        coords = xr.Coordinates(self.coords, indexes=self.indexes)
+        return xr.DataArray(self.variable, coords=coords, name=name)
+
+
+def _xyz_index(dim: Hashable) -> Index:
+    """A new index of ``x, y, z`` (``<U1``) on ``dim``."""
+    labels = np.array(XYZ)
+    return PandasIndex(pd.Index(labels, name=dim), dim, coord_dtype=labels.dtype)
+
+
+def _component_labels(da: xr.DataArray, dim: Hashable) -> list[str] | None:
+    """The labels of a 1-D coordinate ``dim`` as text (from its index when it has one)."""
+    index = da.xindexes.get(dim)
+    if type(index) is PandasIndex:
+        return [str(v) for v in index.index.tolist()]
+    var = da.coords.variables.get(dim)
+    return None if var is None or var.ndim != 1 else [str(v) for v in np.asarray(var.values)]
+
+
+def _shared_order(
+    da: xr.DataArray, dim: Hashable, picked: list[int] | None
+) -> tuple[list[int] | None, bool] | None:
+    """For a component dimension: ``(positions, relabel)`` when its labels (those at
+    ``picked``, when given) are ``x, y, z`` in some order, else ``None``.
+
+    ``positions`` are the positions to take for ``x, y, z`` in this order
+    (``None``: all, as they are); ``relabel`` says the labels must be made
+    anew (another order, or text of another width than ``<U1``).
+    """
+    labels = _component_labels(da, dim)
+    if labels is None:
+        return None
+    base = list(range(len(labels))) if picked is None else list(picked)
+    labels = [labels[i] for i in base]
+    if len(labels) != 3 or set(labels) != set(XYZ):
+        return None
+    in_order = labels == list(XYZ)
+    positions = None if in_order and picked is None else [base[labels.index(c)] for c in XYZ]
+    return positions, not in_order or da.coords.variables[dim].dtype != np.dtype("<U1")
+
+
+def _as_slice(positions: Any) -> Any:
+    """Consecutive increasing positions as a slice (a view of the values, not a copy)."""
+    if np.ndim(positions) != 1 or len(positions) == 0:
+        return positions
+    first = int(positions[0])
+    if list(positions) != list(range(first, first + len(positions))):
+        return positions
+    return slice(first, first + len(positions))
+
+
+def _output_dims(
+    da: xr.DataArray, variable: str, take: dict[Hashable, Any]
+) -> tuple[dict[Hashable, str], set[Hashable]]:
+    """The renamed dims of output variable ``variable`` and the component dims to relabel;
+    ``take`` gets the positions that put shared component dims in ``x, y, z`` order."""
+    tdim = find_time_dim(da)
+    dmap: dict[Hashable, str] = {}
+    relabel: set[Hashable] = set()
+    for d in da.dims:
+        picked = take.get(d)
+        if picked is not None and np.ndim(picked) == 0:
+            continue  # a scalar position: the dim goes
+        if d == tdim:
+            dmap[d] = time_dim_name(variable)
+            continue
+        order = _shared_order(da, d, picked) if d in _COMPONENT_DIMS else None
+        if order is None:
+            dmap[d] = dim_name(d, variable)
+            continue
+        positions, new_labels = order
+        if positions is not None:
+            take[d] = positions
+        if new_labels:
+            relabel.add(d)
+    for d, positions in take.items():
+        take[d] = _as_slice(positions)
+    return dmap, relabel
+
+
+def _output(
+    da: xr.DataArray, variable: str, take: Mapping[Hashable, Any], attrs: Mapping | None
+) -> OutputVariable:
+    """``da`` at positions ``take`` ({dim: int} drops the dim, {dim: [i, ...]} keeps those),
+    in the names of output variable ``variable`` (the rules of :func:`output_dims`)."""
+    take = dict(take)
+    dmap, relabel = _output_dims(da, variable, take)
+    suffix = f"_{variable}"
+
+    def new_name(name: Hashable) -> Hashable:
+        if name in da.dims:
+            return dmap.get(name, name)
+        return name if str(name).endswith(suffix) else f"{name}{suffix}"
+
+    var = da.variable.isel(take) if take else da.variable
+    dims = tuple(dmap.get(d, d) for d in var.dims)
+    out = xr.Variable(dims, var.data, da.attrs if attrs is None else attrs, var.encoding)
+    coords: dict[Hashable, xr.Variable] = {}
+    indexes: dict[Hashable, Index] = {}
+    groups = {id(index): (index, group) for index, group in da.xindexes.group_by_index()}
+    xindexes = da.xindexes
+    for name, cv in da.coords.variables.items():  # in order; an index's coordinates at its first
+        if name not in xindexes:
+            _plain(coords, new_name(name), cv, {d: take[d] for d in cv.dims if d in take}, dmap)
+            continue
+        index, group = groups.pop(id(xindexes[name]), (None, {}))
+        if index is None or set(group) & relabel:
+            continue  # done with its first coordinate, or made anew below
+        sel = {d: take[d] for v in group.values() for d in v.dims if d in take}
+        index = index.isel(sel) if sel else index
+        if index is None:  # a scalar position: no index left
+            for n, v in group.items():
+                _plain(coords, new_name(n), v, sel, dmap)
+            continue
+        names = {n: new_name(n) for n in group}
+        index = index.rename(names, dmap)
+        made = index.create_variables({names[n]: v for n, v in group.items()})
+        coords.update(made)
+        indexes.update(dict.fromkeys(made, index))
+    for d in (d for d in da.dims if d in relabel):  # after the others, as assign_coords puts them
+        indexes[d] = _xyz_index(d)
+        coords.update(indexes[d].create_variables())
+    return OutputVariable(out, coords, indexes)
+
+
+def _plain(
+    coords: dict[Hashable, xr.Variable],
+    name: Hashable,
+    cv: xr.Variable,
+    sel: Mapping[Hashable, Any],
+    dmap: Mapping[Hashable, str],
+) -> None:
+    """Add a coordinate without an index at positions ``sel``, its dims renamed; one that
+    a scalar position leaves scalar is dropped (as ``isel(..., drop=True)``)."""
+    if sel:
+        cv = cv.isel(sel)
+        if cv.ndim == 0:
+            return
+    dims = tuple(dmap.get(d, d) for d in cv.dims)
+    coords[name] = xr.Variable(dims, cv.data, cv.attrs, cv.encoding)
+
+
+def output_variable(
+    da: xr.DataArray, variable: str, *, attrs: Mapping | None = None
+) -> OutputVariable:
+    """``da`` as output variable ``variable``: the naming of :func:`output_dims`, built once.
+
+    Parameters
+    ----------
+    da
+        A product's DataArray as a plugin or derivation returns it.
+    variable
+        The output variable's name (:func:`variable_name`).
+    attrs
+        The output variable's attrs (default ``da``'s).
+
+    Examples
+    --------
+    >>> t = np.array(["2020-01-01"], dtype="datetime64[ns]")
+    >>> v = xr.DataArray([[1.0, 2.0, 3.0]], dims=("time", "component"),
+    ...                  coords={"time": t, "component": ["z", "x", "y"]})
+    >>> out = output_variable(v, "v")
+    >>> out.variable.dims, out.coords["component"].values.tolist(), out.variable.values.tolist()
+    (('time_v', 'component'), ['x', 'y', 'z'], [[2.0, 3.0, 1.0]])
+    """
+    return _output(da, variable, {}, attrs)
+
+
+def output_split(
+    da: xr.DataArray,
+    vector: str,
+    magnitude: str,
+    *,
+    declared: bool = True,
+    attrs: Mapping | None = None,
+) -> tuple[OutputVariable, OutputVariable | None]:
+    """:func:`split_magnitude` and :func:`output_variable` at once: a vector with a ``tot``
+    component as output variables ``vector`` (``x, y, z``) and ``magnitude``.
+
+    Without a ``tot`` to split (or an undeclared all-NaN one: see
+    :func:`split_magnitude`), the magnitude is ``None``. Both carry
+    ``attrs`` (default ``da``'s); the caller describes the magnitude
+    (:func:`magnitude_attrs`).
+
+    Examples
+    --------
+    >>> t = np.array(["2020-01-01"], dtype="datetime64[ns]")
+    >>> b = xr.DataArray([[3.0, 0.0, 4.0, 5.0]], dims=("time", "component"),
+    ...                  coords={"time": t, "component": ["x", "y", "z", "tot"]})
+    >>> vec, mag = output_split(b, "b", "b_tot")
+    >>> vec.variable.dims, str(vec.coords["component"].dtype), mag.variable.dims
+    (('time_b', 'component'), '<U1', ('time_b_tot',))
+    """
+    found = _magnitude_at(da)
+    if found is None:
+        return _output(da, vector, {}, attrs), None
+    labels, at = found
+    vec = _output(da, vector, {COMPONENT: [i for i in range(len(labels)) if i != at]}, attrs)
+    if not declared and _all_nan(da.variable.isel({COMPONENT: at})):
+        return vec, None
+    return vec, _output(da, magnitude, {COMPONENT: at}, attrs)
 
 
 def output_dims(da: xr.DataArray, variable: str) -> xr.DataArray:
@@ -241,10 +512,11 @@ def output_dims(da: xr.DataArray, variable: str) -> xr.DataArray:
 
     The time dimension becomes ``time_{variable}``; a ``component`` (or
     tensor ``component_1``/``component_2``) dimension labelled ``x, y, z``
-    keeps its shared name, its labels put in that order; every other
-    dimension becomes ``{dim}_{variable}``, and so does every non-dimension
-    coordinate whose name does not already end with ``_{variable}``. Values
-    and attrs are not copied.
+    keeps its shared name, its labels put in that order (as ``<U1`` text);
+    every other dimension becomes ``{dim}_{variable}``, and so does every
+    non-dimension coordinate whose name does not already end with
+    ``_{variable}``. Values and attrs are not copied. The DataArray of
+    :func:`output_variable`.
 
     Examples
     --------
@@ -255,30 +527,4 @@ def output_dims(da: xr.DataArray, variable: str) -> xr.DataArray:
     >>> out.dims, list(out.coords)
     (('time_ab', 'energy_bin_ab'), ['time_ab', 'energy_ab'])
     """
-    tdim = find_time_dim(da)
-    renames: dict[Hashable, str] = {}
-    shared: list[Hashable] = []
-    for d in da.dims:
-        if d == tdim:
-            renames[d] = time_dim_name(variable)
-        elif _shared(da, d):
-            shared.append(d)
-        else:
-            renames[d] = dim_name(d, variable)
-    suffix = f"_{variable}"
-    for c in da.coords:
-        if c not in da.dims and not str(c).endswith(suffix):
-            renames[c] = f"{c}{suffix}"
-    if shared:  # x, y, z in this order, labels of one dtype whatever the file's
-        xyz = np.array(XYZ)
-        reorder = {d: list(XYZ) for d in shared if _labels(da, d) != list(XYZ)}
-        if reorder:
-            da = da.sel(reorder)
-        relabel = {
-            d: xyz
-            for d in shared
-            if d in reorder or d not in da.coords or da.coords.variables[d].dtype != xyz.dtype
-        }
-        if relabel:
-            da = da.assign_coords(relabel)
-    return da.rename(renames) if renames else da
+    return output_variable(da, variable).to_dataarray(da.name)

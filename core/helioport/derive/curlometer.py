@@ -389,7 +389,9 @@ def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None
     # first probe's B times; units scaled after, as the values are interpolated in their own
     others = [(mags[p], f"dc_mag of {p}", None) for p in probes[1:]]
     others += [(poss[p], f"sc_pos of {p}", _reach_ns(poss[p])) for p in probes]
-    both = np.empty((8, times.size, 3))
+    # (input, sample, xyz) as a view of (input, xyz, sample): each component contiguous, as
+    # the interpolation fills it fastest (and the kernel reads it component by component)
+    both = np.empty((8, 3, times.size)).transpose(0, 2, 1)
     both[0] = xyz_components(mags[first], f"dc_mag of {first}")
     interp_linear(
         [(series_times(da, what), xyz_components(da, what), ext) for da, what, ext in others],

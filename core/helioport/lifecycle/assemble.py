@@ -1,7 +1,7 @@
 """Step 6: the output variables as one Dataset, with the request in its attrs.
 
 Dimension names follow :mod:`helioport.naming` and depend on each variable
-alone (:func:`helioport.naming.output_dims`): its own ``time_<variable>``,
+alone (:func:`helioport.naming.output_variable`, applied by :mod:`.derive`): its own ``time_<variable>``,
 the shared ``component`` (``x, y, z``) of vectors and ``component_1``,
 ``component_2`` of tensors, and ``<dim>_<variable>`` for every other axis. So
 a variable has the same dimensions whatever else the request holds, and
@@ -11,31 +11,25 @@ xarray never outer-joins two variables' axes.
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 
 import xarray as xr
+from xarray.indexes import Index
 
 from .. import __version__
-from ..naming import find_time_dim, output_dims
+from ..naming import OutputVariable
 from ..times import format_time
 from .plan import Plan
 
 __all__ = ["assemble"]
 
+#: the attrs of every time coordinate
+TIME_ATTRS = {"long_name": "time (UTC)", "standard_name": "time"}
 
-def assemble(plan: Plan, variables: dict[str, xr.DataArray]) -> xr.Dataset:
+
+def assemble(plan: Plan, variables: dict[str, OutputVariable]) -> xr.Dataset:
     """One Dataset of ``variables`` with the dataset-level attrs of DESIGN §4."""
-    named: dict[str, xr.DataArray] = {}
-    for name, da in variables.items():
-        keep = dict(da.attrs)
-        da = output_dims(da, name)
-        da.attrs = keep
-        named[name] = da
-    ds = _dataset(named)
-    for da in named.values():
-        tdim = find_time_dim(da)
-        if tdim is not None:
-            # on the coordinate itself: ds[tdim] would build a DataArray for each
-            ds.variables[tdim].attrs.update({"long_name": "time (UTC)", "standard_name": "time"})
+    ds = _dataset(variables)
     req = plan.request
     ds.attrs.update(
         {
@@ -51,24 +45,42 @@ def assemble(plan: Plan, variables: dict[str, xr.DataArray]) -> xr.Dataset:
     return ds
 
 
-def _dataset(named: dict[str, xr.DataArray]) -> xr.Dataset:
-    """``xr.Dataset(named)`` without xarray's alignment when nothing needs aligning.
+def _dataset(variables: dict[str, OutputVariable]) -> xr.Dataset:
+    """The Dataset of ``variables``, built once from their variables and indexes.
 
     Each output variable has its own time and other dimensions; only shared
-    dimensions (``component``) meet, with the same labels. Then the Dataset
-    is built from the variables themselves (a tenth of the time); any other
-    meeting of coordinates takes xarray's own way.
+    dimensions (``component``) meet, with the same labels. Then the indexes
+    the output variables carry are used as they are (none is made again); any
+    other meeting of coordinates takes xarray's own way (alignment).
+    Time coordinates get :data:`TIME_ATTRS`.
     """
     data_vars: dict[str, xr.Variable] = {}
-    coords: dict[str, xr.Variable] = {}
-    for name, da in named.items():
-        data_vars[name] = da.variable
-        for cname, var in da.coords.variables.items():
-            old = coords.get(str(cname))
+    coords: dict[Hashable, xr.Variable] = {}
+    indexes: dict[Hashable, Index] = {}
+    times: set[Hashable] = set()
+    for name, out in variables.items():
+        data_vars[name] = out.variable
+        tdim = out.time_dim
+        if tdim is not None:
+            times.add(tdim)
+        for cname, var in out.coords.items():
+            old = coords.get(cname)
             if old is None:
-                coords[str(cname)] = var
+                coords[cname] = var
             elif not (old.dims == var.dims and old.equals(var) and old.attrs == var.attrs):
-                return xr.Dataset(named)
+                return _aligned(variables, times)
+        indexes.update(out.indexes)
     if set(data_vars) & set(coords):
-        return xr.Dataset(named)
-    return xr.Dataset(data_vars, coords)
+        return _aligned(variables, times)
+    for tdim in times:  # a copy: the output variables' coordinates are left as they are
+        var = coords[tdim] = coords[tdim].copy(deep=False)
+        var.attrs.update(TIME_ATTRS)
+    return xr.Dataset(data_vars, coords=xr.Coordinates(coords, indexes=indexes))
+
+
+def _aligned(variables: dict[str, OutputVariable], times: set[Hashable]) -> xr.Dataset:
+    """``variables`` as one Dataset the way xarray joins DataArrays (coordinates aligned)."""
+    ds = xr.Dataset({name: out.to_dataarray(name) for name, out in variables.items()})
+    for tdim in times:
+        ds.variables[tdim].attrs.update(TIME_ATTRS)
+    return ds

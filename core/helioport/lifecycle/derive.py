@@ -5,7 +5,7 @@ products share them; each output variable gets its provenance (files,
 versions, probe, level) and is named by :func:`helioport.naming.variable_name`.
 A magnitude the archive gives with a vector (a ``tot`` component) becomes an
 output variable of its own, ``{product}_tot[_{probe}]``
-(:func:`helioport.naming.split_magnitude`); plugins and derivations keep
+(:func:`helioport.naming.output_split`); plugins and derivations keep
 working on their ``x, y, z, tot`` arrays.
 """
 
@@ -20,9 +20,10 @@ from ..errors import DerivationError, InvalidRequestError, PluginError
 from ..naming import (
     COMPONENT,
     MAGNITUDE,
+    OutputVariable,
     magnitude_attrs,
     magnitude_name,
-    split_magnitude,
+    output_split,
     variable_name,
 )
 from ..schema import Derivation
@@ -33,10 +34,14 @@ from .read import Loaded
 __all__ = ["Values", "output_variables"]
 
 
-def output_variables(plan: Plan, stored: dict[Key, Loaded]) -> dict[str, xr.DataArray]:
-    """The output variables of every requested product (DESIGN §4 names), with provenance."""
+def output_variables(plan: Plan, stored: dict[Key, Loaded]) -> dict[str, OutputVariable]:
+    """The output variables of every requested product (DESIGN §4 names), with provenance.
+
+    Each is built once in its output names (:func:`helioport.naming.output_split`),
+    for :func:`helioport.lifecycle.assemble.assemble` to make the Dataset of.
+    """
     values = Values(plan, stored)
-    variables: dict[str, xr.DataArray] = {}
+    variables: dict[str, OutputVariable] = {}
     for product in plan.request.products:
         d = plan.derivations.get(product) if not plan.is_stored(product) else None
         probes = [None] if (d is not None and d.across_probes) else plan.probes
@@ -46,48 +51,52 @@ def output_variables(plan: Plan, stored: dict[Key, Loaded]) -> dict[str, xr.Data
             if covered:
                 attrs["covered"] = covered
             for name, da in _items(product, values.get(product, probe)):
-                da = da.copy(deep=False)  # new attrs, the same (read-only by convention) data
-                da.attrs = dict(da.attrs)
+                merged = dict(da.attrs)
                 for key, value in attrs.items():
                     if key == "coords" or (d is not None and key == "units"):
                         # the frame a plugin read (OMNI ``all`` keeps GSE where GSM is absent)
                         # and a derivation's own units (j_curl's div_b is nT/km) win
-                        da.attrs.setdefault(key, value)
+                        merged.setdefault(key, value)
                     else:
-                        da.attrs[key] = value
-                for out_name, out in _split(plan, name, probe, da):
+                        merged[key] = value
+                for out_name, out in _split(plan, name, probe, da, merged):
                     _put(variables, out_name, out, product)
     return variables
 
 
 def _split(
-    plan: Plan, name: str, probe: str | None, da: xr.DataArray
-) -> list[tuple[str, xr.DataArray]]:
-    """The output variable of ``name`` for ``probe``, and its magnitude when the archive gives one."""
+    plan: Plan, name: str, probe: str | None, da: xr.DataArray, attrs: dict[str, Any]
+) -> list[tuple[str, OutputVariable]]:
+    """The output variable of ``name`` for ``probe`` with ``attrs``, and its magnitude when
+    the archive gives one."""
     spec = plan.spec.product(name) if name in plan.spec.product_names else None
     declared = spec is not None and MAGNITUDE in (spec.components or [])
-    labels = [str(c) for c in da[COMPONENT].values] if COMPONENT in da.coords else []
-    vec, mag = split_magnitude(da, declared=declared)
     vector = variable_name(name, probe)
+    magnitude = magnitude_name(name, probe)
+    vec, mag = output_split(da, vector, magnitude, declared=declared, attrs=attrs)
     if mag is None:
         return [(vector, vec)]
-    mag.attrs = magnitude_attrs(da.attrs, vector, len(labels), labels.index(MAGNITUDE))
-    return [(vector, vec), (magnitude_name(name, probe), mag)]
+    labels = [str(c) for c in da.coords.variables[COMPONENT].values]
+    mag.variable.attrs = magnitude_attrs(attrs, vector, len(labels), labels.index(MAGNITUDE))
+    return [(vector, vec), (magnitude, mag)]
 
 
-def _put(variables: dict[str, xr.DataArray], name: str, da: xr.DataArray, product: str) -> None:
+def _put(
+    variables: dict[str, OutputVariable], name: str, out: OutputVariable, product: str
+) -> None:
     """Add an output variable; another product's different values under the same name are refused
     (a derivation's result must never silently replace a stored product's)."""
     old = variables.get(name)
     if old is not None and not (
-        old.shape == da.shape and np.array_equal(old.values, da.values, equal_nan=True)
+        old.variable.shape == out.variable.shape
+        and np.array_equal(old.variable.values, out.variable.values, equal_nan=True)
     ):
         raise PluginError(
             f"products {old.attrs.get('product')!r} and {product!r} both give a variable named "
             f"{name!r} with different values; a bundle or derivation must name its variables "
             "after what they hold"
         )
-    variables[name] = da
+    variables[name] = out
 
 
 class Values:

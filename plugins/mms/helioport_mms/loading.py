@@ -37,6 +37,7 @@ distributions and spectra (probes, species) live in one Dataset.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import xarray as xr
@@ -176,8 +177,15 @@ def load_product(
 
 def _files_rate(paths: list[Path]) -> str | None:
     """The data rate in the names of ``paths`` when they agree (a fallback shows here)."""
-    rates = {f.dataset.rate for f in (parse_name(Path(p).name) for p in paths) if f is not None}
+    rates = {_rate(Path(p).name) for p in paths} - {None}
     return rates.pop() if len(rates) == 1 else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _rate(name: str) -> str | None:
+    """The data rate in an MMS file name (names parsed once: a warm load reads the same files)."""
+    f = parse_name(name)
+    return None if f is None else f.dataset.rate
 
 
 def _fgm_sc_pos(
