@@ -286,6 +286,31 @@ def test_registry_without_header_uses_the_spec_order():
     assert rows[0].stop - rows[0].start == dt.timedelta(seconds=44)
 
 
+def test_unreadable_registry_rows_are_skipped_with_one_warning():
+    good = "2010-01-01T00:00Z,2010-01-01T23:59Z,s3://b/a_v01.cdf,1200"
+    bad = [
+        "2010-01-02T00:00Z,2010-01-02T23:59Z,s3://b/inf_v01.cdf,inf",
+        "2010-01-03T00:00Z,2010-01-03T23:59Z,s3://b/huge_v01.cdf,1e999",
+        "2010-365T00:00Z,2010-366T00:00Z,s3://b/doy_v01.cdf,1200",
+        "2010-01-05T00:00Z,2010-01-04T00:00Z,s3://b/back_v01.cdf,1200",
+        "2010-01-06T00:00Z,2010-01-06T23:59Z,s3://b/neg_v01.cdf,-3",
+    ]
+    with pytest.warns(UserWarning, match=r"has 5 unreadable row\(s\), skipped \(first: .*inf_v01"):
+        rows = heliocloud.parse_registry("\n".join([good, *bad]) + "\n", "s3://b/X_2010.csv")
+    assert [(r.datakey, r.filesize) for r in rows] == [("s3://b/a_v01.cdf", 1200)]
+
+
+@given(st.integers(1900, 2100))
+def test_a_day_of_year_past_the_years_end_is_not_a_time(year):
+    days = 366 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 365
+    assert heliocloud.parse_time(f"{year}-{days:03d}T12:00Z") == dt.datetime(
+        year, 12, 31, 12, tzinfo=UTC
+    )
+    for doy in (0, days + 1):
+        with pytest.raises(ValueError, match=f"day {doy:03d} is not a day of {year}"):
+            heliocloud.parse_time(f"{year}-{doy:03d}T12:00Z")
+
+
 def test_unknown_dataset_lists_close_ids(tree):
     ctx = _ctx("omni", heliocloud=str(tree.root))
     with pytest.raises(
@@ -303,13 +328,73 @@ def test_a_year_without_registry_has_no_files_and_no_registry_at_all_is_an_error
     ctx = _ctx("omni", heliocloud=str(tree.root))
     got = heliocloud.find_files(ctx, "OMNI_HRO_1MIN", dt.datetime(2009, 12, 30, tzinfo=UTC), T1)
     assert [f.name for f in got] == ["omni_hro_1min_20100101_v01.cdf"]
-    with pytest.raises(DataNotFoundError, match=r"no registry of OMNI_HRO_1MIN for 2009-2009"):
+    with pytest.raises(DataNotFoundError, match=r"no registry of OMNI_HRO_1MIN for 2009 below"):
         heliocloud.find_files(
             ctx,
             "OMNI_HRO_1MIN",
             dt.datetime(2009, 7, 1, tzinfo=UTC),
             dt.datetime(2009, 8, 1, tzinfo=UTC),
         )
+
+
+def _starting_2009(tree: HelioCloudTree) -> None:
+    """Make OMNI_HRO_1MIN start in 2009 (the bucket holds no 2009 registry)."""
+    data = json.loads(tree.catalog.read_text())
+    for entry in data["catalog"]:
+        if entry["id"] == "OMNI_HRO_1MIN":
+            entry["start"] = "2009-06-01T00:00:00.000Z"
+    tree.catalog.write_text(json.dumps(data))
+
+
+def test_only_a_missing_registry_is_an_absent_year_a_refused_one_is_an_error(tree, server_for):
+    _starting_2009(tree)
+    server = server_for(tree.root)
+    ctx = _ctx("omni", heliocloud=server.url)
+    t = dt.datetime(2009, 12, 30, tzinfo=UTC)
+    # 404 for 2009: no files that year
+    assert [f.name for f in heliocloud.find_files(ctx, "OMNI_HRO_1MIN", t, T1)] == [
+        "omni_hro_1min_20100101_v01.cdf"
+    ]
+    server.add_fault("*OMNI_HRO_1MIN_2009.csv", "status", status=403)
+    with pytest.raises(DownloadError, match=r"OMNI_HRO_1MIN_2009\.csv answered 403") as err:
+        heliocloud.find_files(_ctx("omni", heliocloud=server.url), "OMNI_HRO_1MIN", t, T1)
+    assert not isinstance(err.value, DataNotFoundError) and not err.value.transient
+
+
+def test_offline_a_registry_not_cached_is_an_error_but_a_known_absent_year_is_not(tree):
+    _starting_2009(tree)
+    t = dt.datetime(2009, 12, 30, tzinfo=UTC)
+    online = _ctx("omni", heliocloud=str(tree.root))
+    assert len(heliocloud.find_files(online, "OMNI_HRO_1MIN", T0, T1)) == 1  # 2010 cached
+    offline = _ctx("omni", offline=True, heliocloud=str(tree.root))
+    with pytest.raises(OfflineError, match=r"OMNI_HRO_1MIN for 2009 is not cached"):
+        heliocloud.find_files(offline, "OMNI_HRO_1MIN", t, T1)
+    # once an online load saw that 2009 has no registry, offline loads know it too
+    assert len(heliocloud.find_files(online, "OMNI_HRO_1MIN", t, T1)) == 1
+    got = heliocloud.find_files(offline, "OMNI_HRO_1MIN", t, T1)
+    assert [f.name for f in got] == ["omni_hro_1min_20100101_v01.cdf"]
+    # a registry that appears later is used, and offline after that too
+    reg10 = tree.datasets["OMNI_HRO_1MIN"][2010]
+    fields = reg10.read_text().splitlines()[1].split(",")
+    key = fields[2].replace("2010/omni_hro_1min_20100101", "2009/omni_hro_1min_20091231")
+    reg10.with_name("OMNI_HRO_1MIN_2009.csv").write_text(
+        f"start,stop,datakey,filesize\n2009-12-31T00:00:00Z,2009-12-31T23:59:00Z,{key},"
+        f"{fields[3]}\n"
+    )
+    names = ["omni_hro_1min_20091231_v01.cdf", "omni_hro_1min_20100101_v01.cdf"]
+    assert [f.name for f in heliocloud.find_files(online, "OMNI_HRO_1MIN", t, T1)] == names
+    assert [f.name for f in heliocloud.find_files(offline, "OMNI_HRO_1MIN", t, T1)] == names
+
+
+def test_a_catalog_that_cannot_be_fetched_keeps_its_error_class_and_transience(tree, server_for):
+    server = server_for(tree.root)
+    server.add_fault("*catalog.json", "status", status=503, times=2)
+    ctx = Transport(Config.load(urls={"heliocloud": server.url}, retries=1, backoff=0)).context(
+        get_registry().mission("omni")
+    )
+    with pytest.raises(DownloadError, match=r"HelioCloud catalog .* could not be fetched") as err:
+        heliocloud.read_catalog(ctx)
+    assert err.value.transient is True and "503" in err.value.last.cause
 
 
 def test_a_range_outside_the_dataset_reads_no_registry(tree):

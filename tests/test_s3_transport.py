@@ -251,6 +251,21 @@ def test_list_dir_gives_the_store_listing_with_etags(omni_s3):
     )
 
 
+def test_folder_markers_are_not_files_and_a_file_named_like_a_folder_is_kept(s3_server):
+    s3_server.make_bucket("marked")
+    s3_server.put("s3://marked/omni/2010/", b"")  # a folder marker (consoles create them)
+    s3_server.put("s3://marked/omni/2010/a_v01.cdf", b"x" * 10)
+    s3_server.put("s3://marked/omni/2010", b"an object named like the folder")
+    ctx = _context()
+    inside = ctx.list_dir("s3://marked/omni/2010/")
+    assert [(e.name, e.is_dir, e.size) for e in inside] == [("a_v01.cdf", False, 10)]
+    above = ctx.list_dir("s3://marked/omni/")
+    assert [(e.url, e.is_dir, e.size) for e in above] == [
+        ("s3://marked/omni/2010", False, 31),
+        ("s3://marked/omni/2010/", True, None),
+    ]
+
+
 def test_read_bytes_and_fetch_of_s3_urls(s3_server, cache_dir):
     s3_server.make_bucket("catalogs")
     s3_server.put("s3://catalogs/catalog.json", b'{"version": 1}')
@@ -283,6 +298,59 @@ def test_a_missing_object_fails_finally_naming_it(s3_server):
     with pytest.raises(DownloadError, match="has no object s3://catalogs/gone_v01.cdf"):
         Transport(Config.load()).fetch([remote])
     assert time.perf_counter() - t0 < 5  # not retried
+
+
+def _replacing_after_first_block(monkeypatch, s3_server, url: str, new: bytes) -> list[int]:
+    """Make the first read of ``url`` see the object replaced by ``new`` after its first block."""
+    from helioport.transport import stores
+
+    original = stores.read_chunks
+    calls: list[int] = []
+
+    def reading(u, **kw):
+        calls.append(1)
+        for i, block in enumerate(original(u, **kw)):
+            yield block
+            if i == 0 and len(calls) == 1:
+                s3_server.put(url, new)
+
+    monkeypatch.setattr(stores, "read_chunks", reading)
+    return calls
+
+
+def test_an_object_replaced_while_read_is_fetched_again_whole(s3_server, monkeypatch, cache_dir):
+    # 20 MiB: several 8 MiB range requests, the object replaced after the first block
+    s3_server.make_bucket("big")
+    url = "s3://big/a_v01.bin"
+    s3_server.put(url, b"A" * (20 * 2**20))
+    calls = _replacing_after_first_block(monkeypatch, s3_server, url, b"B" * (20 * 2**20))
+    remote = RemoteFile(url=url, relpath="big/a_v01.bin", mission="omni")
+    (got,) = Transport(Config.load(backoff=0)).fetch([remote])
+    data = got.path.read_bytes()
+    assert len(calls) == 2  # the first attempt was refused (If-Match), the second read it all
+    assert len(data) == 20 * 2**20 and data.count(b"B") == len(data)
+
+
+def test_an_object_that_shrinks_while_read_is_retried_not_refused(s3_server, monkeypatch):
+    from helioport.transport import stores
+    from helioport.transport.retry import Transient
+
+    s3_server.make_bucket("big")
+    url = "s3://big/a_v01.bin"
+    s3_server.put(url, b"A" * (20 * 2**20))
+    info = stores.file_info(url)
+    with pytest.raises(Transient, match="changed while it was read"):
+        for i, _ in enumerate(stores.read_chunks(url, chunk=2**18, info=info)):
+            if i == 0:
+                s3_server.put(url, b"B" * (5 * 2**20))
+    # without If-Match (another store), a range past the new end is retried too
+    s3_server.put(url, b"A" * (20 * 2**20))
+    info = stores.file_info(url)
+    monkeypatch.setattr(stores, "_pin", lambda fh, url, info: None)
+    with pytest.raises(Transient, match="changed while it was read"):
+        for i, _ in enumerate(stores.read_chunks(url, chunk=2**18, info=info)):
+            if i == 0:
+                s3_server.put(url, b"B" * (5 * 2**20))
 
 
 # -- settings ------------------------------------------------------------------------------
@@ -344,3 +412,88 @@ def test_store_errors_become_helioport_errors(monkeypatch, tmp_path):
     assert isinstance(missing, ConfigError) and "'bucket'" in str(missing)
     other = store_error(ValueError("odd answer"), url)
     assert isinstance(other, DownloadError) and url in str(other)
+
+
+def _standin(module: str, name: str, *bases: type) -> type:
+    """An exception class called ``module.name``, as the backend defines it (not installed here)."""
+    return type(name, bases or (Exception,), {"__module__": module})
+
+
+def test_gcs_and_azure_errors_become_helioport_errors_by_name(monkeypatch):
+    import sys
+    import types
+
+    from helioport.transport import storeerrors, stores
+    from helioport.transport.retry import Transient
+
+    http_error = _standin("gcsfs.retry", "HttpError")
+    google_auth = _standin("google.auth.exceptions", "GoogleAuthError")
+    google_transport = _standin("google.auth.exceptions", "TransportError", google_auth)
+    azure = _standin("azure.core.exceptions", "AzureError")
+    azure_http = _standin("azure.core.exceptions", "HttpResponseError", azure)
+    azure_auth = _standin("azure.core.exceptions", "ClientAuthenticationError", azure_http)
+    azure_missing = _standin("azure.core.exceptions", "ResourceNotFoundError", azure_http)
+    azure_request = _standin("azure.core.exceptions", "ServiceRequestError", azure)
+    azure_response = _standin("azure.core.exceptions", "ServiceResponseError", azure)
+
+    def gcs(code: int) -> Exception:
+        err = http_error(f"HTTP {code}")
+        err.code = code
+        return err
+
+    def az(cls: type, status: int | None = None, code: str | None = None) -> Exception:
+        err = cls(f"azure {status} {code}")
+        err.status_code, err.error_code = status, code
+        return err
+
+    gs, blob = "gs://bucket/omni/a_v01.cdf", "az://container/omni/a_v01.cdf"
+    busy = stores.store_error(gcs(503), gs)
+    assert isinstance(busy, Transient) and not busy.unreachable and "503" in busy.cause
+    assert isinstance(stores.store_error(gcs(429), gs), Transient)
+    refused = stores.store_error(gcs(403), gs)
+    assert isinstance(refused, DownloadError) and not refused.transient
+    assert "refused access" in str(refused) and "GOOGLE_APPLICATION_CREDENTIALS" in str(refused)
+    forbidden = stores.store_error(OSError("Forbidden: bucket/omni/a_v01.cdf"), gs)
+    assert "refused access" in str(forbidden)
+    signin = stores.store_error(google_auth("could not find default credentials"), gs)
+    assert isinstance(signin, ConfigError) and "GOOGLE_APPLICATION_CREDENTIALS" in str(signin)
+    assert isinstance(stores.store_error(google_transport("no route"), gs), Transient)
+    denied = stores.store_error(az(azure_auth, 403, "AuthorizationFailure"), blob)
+    assert isinstance(denied, DownloadError) and not denied.transient
+    assert "AZURE_STORAGE_ACCOUNT_KEY" in str(denied)
+    no_container = stores.store_error(az(azure_missing, 404, "ContainerNotFound"), blob)
+    assert isinstance(no_container, ConfigError) and "'container'" in str(no_container)
+    no_blob = stores.store_error(az(azure_missing, 404, "BlobNotFound"), blob)
+    assert isinstance(no_blob, DownloadError) and no_blob.missing and blob in str(no_blob)
+    throttled = stores.store_error(az(azure_http, 503, "ServerBusy"), blob)
+    assert isinstance(throttled, Transient) and "ServerBusy" in throttled.cause
+    down = stores.store_error(az(azure_request, None, None), blob)
+    assert isinstance(down, Transient) and down.unreachable
+    cut = stores.store_error(az(azure_response, None, None), blob)
+    assert isinstance(cut, Transient) and not cut.unreachable
+    # the transport catches them once their backend is loaded, without importing it
+    assert azure not in storeerrors.backend_errors()
+    for module, classes in {
+        "gcsfs.retry": [http_error],
+        "google.auth.exceptions": [google_auth],
+        "azure.core.exceptions": [azure],
+    }.items():
+        fake = types.ModuleType(module)
+        for cls in classes:
+            setattr(fake, cls.__name__, cls)
+        monkeypatch.setitem(sys.modules, module, fake)
+    assert {http_error, google_auth, azure} <= set(storeerrors.backend_errors())
+
+
+def test_gcs_and_azure_filesystems_get_the_timeout(monkeypatch):
+    aiohttp = pytest.importorskip("aiohttp")
+    from helioport.transport import storefs
+
+    gcs, _ = storefs._options("gcs", 7.0)
+    timeout = gcs["requests_timeout"]
+    assert isinstance(timeout, aiohttp.ClientTimeout)
+    assert (timeout.sock_connect, timeout.sock_read, timeout.total) == (7.0, 7.0, None)
+    az, first = storefs._options("az", 7.4)
+    assert az == {"connection_timeout": 7, "read_timeout": 7}
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_NAME", "another")
+    assert storefs._options("abfs", 7.4)[1] != first  # new settings, new instance

@@ -1,6 +1,6 @@
 """Lazy loads and event searches on a ``dask.distributed`` cluster with no shared cache folder.
 
-Two worker processes, each with its own ``HELIOPORT_CACHE_DIR``, and a client
+Two worker processes (one of two threads), each with its own ``HELIOPORT_CACHE_DIR``, and a client
 whose cache folder the workers never see (it is deleted before the compute):
 each worker fetches the files its chunks need from where they are (a local
 HTTP archive server, then a local S3 server: moto) into its own cache, once,
@@ -88,8 +88,9 @@ def client(worker_caches, s3) -> Iterator[distributed.Client]:
         aws = s3[1] if s3 is not None else {}
         return {"HELIOPORT_CACHE_DIR": str(cache), "HELIOPORT_CONFIG": os.devnull, **aws}
 
+    # w0 runs two threads: its chunks share one fsspec filesystem (and HTTP session) at once
     workers = {
-        f"w{i}": {"cls": Nanny, "options": {"nthreads": 1, "env": env(c), "silence_logs": 40}}
+        f"w{i}": {"cls": Nanny, "options": {"nthreads": 2 - i, "env": env(c), "silence_logs": 40}}
         for i, c in enumerate(worker_caches)
     }
     scheduler = {"cls": Scheduler, "options": {"dashboard_address": None}}
@@ -151,7 +152,8 @@ def _workers_cache_dirs(client) -> set[str]:
 
 
 def test_workers_have_their_own_cache_folders(client, worker_caches):
-    assert len(client.scheduler_info()["workers"]) == 2
+    workers = client.scheduler_info()["workers"].values()
+    assert sorted(w["nthreads"] for w in workers) == [1, 2]
     assert _workers_cache_dirs(client) == {str(c.resolve()) for c in worker_caches}
 
 
@@ -240,17 +242,13 @@ def test_a_damaged_file_in_a_worker_cache_is_fetched_again_there(
 
 
 def _open_on_workers(archive: ArchiveServer, cache: Path):
-    """A lazy load opened with ``download="workers"`` (``load(download=...)`` once the API has
-    the keyword; here the lifecycle's own entry)."""
-    from helioport.api import prepare
-    from helioport.lazy import run_lazy
-
-    reg, spec, cfg, derivs, request = prepare(
-        "omni", *SPAN, PRODUCTS, mode="1min", base_url=archive.url, cache_dir=str(cache)
-    )
+    """A lazy load opened by a worker: ``load(..., lazy=True, download="workers")``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return run_lazy(reg, spec, cfg, derivs, request, download="workers")
+        return helioport.load(
+            "omni", *SPAN, products=PRODUCTS, mode="1min", base_url=archive.url,
+            cache_dir=str(cache), lazy=True, download="workers",
+        )  # fmt: skip
 
 
 def test_download_by_the_workers_the_client_fetches_nothing(
@@ -270,6 +268,20 @@ def test_download_by_the_workers_the_client_fetches_nothing(
         warnings.simplefilter("ignore")
         got = find_events(lz, CRITERIA, chunk="7D", **SEARCH)
     assert _events(got) == _events(find_events(eager, CRITERIA, use_dask=False, **SEARCH))
+
+
+def test_download_by_the_workers_is_for_lazy_loads_only(archive, tmp_path):
+    with pytest.raises(helioport.errors.InvalidRequestError, match="is for lazy loads"):
+        helioport.load(
+            "omni", *SPAN, products=PRODUCTS, mode="1min", base_url=archive.url,
+            cache_dir=str(tmp_path), download="workers",
+        )  # fmt: skip
+    with pytest.raises(helioport.errors.InvalidRequestError, match="download='servers' is not"):
+        helioport.load(
+            "omni", *SPAN, products=PRODUCTS, mode="1min", base_url=archive.url,
+            cache_dir=str(tmp_path), lazy=True, download="servers",
+        )  # fmt: skip
+    assert not _held(tmp_path)
 
 
 def test_an_offline_load_on_workers_without_its_files_says_what_to_do(

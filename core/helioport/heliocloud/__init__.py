@@ -26,6 +26,13 @@ offline use of the cached copy. The catalog is revalidated on every call
 ``modification`` for the dataset they are used from the cache without any
 request, and when it changes they are all revalidated.
 
+Missing years. A year whose registry does not exist (404, no such object or
+file) has no files, and the cache remembers it for offline loads; any other
+failure to read a registry (refused, broken, unreachable with nothing cached)
+is an error, and offline a year in range whose registry is not cached is an
+:class:`~helioport.errors.OfflineError` naming the years: a load never leaves a
+year out silently.
+
 Mirrors. A ``datakey`` (or ``index``) under the configured base URL is used
 as it is; one on another bucket (the registries name the GSFC bucket) is
 re-rooted onto the configured base, keeping its path below the bucket, so a
@@ -54,6 +61,7 @@ from pydantic import ValidationError
 
 from ..errors import DataNotFoundError, DownloadError, OfflineError
 from ..schema import RemoteFile, SourceSpec
+from ..transport.retry import failure
 from .cloudcatalog import Catalog, Entry, Row, parse_catalog, parse_registry, parse_time
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
@@ -159,11 +167,14 @@ def read_catalog(ctx: ArchiveContext) -> Catalog:
             f"offline mode is on and the HelioCloud catalog ({url}) is not cached: {exc}"
         ) from None
     except DownloadError as exc:
-        raise type(exc)(
+        raise failure(
+            type(exc),
             f"the HelioCloud catalog {url} could not be fetched: {exc}. Check "
             "HELIOPORT_HELIOCLOUD_URL (the bucket, server or folder holding catalog.json), "
-            "or use the mission's own archive (source= option)"
-        ) from None
+            "or use the mission's own archive (source= option)",
+            transient=getattr(exc, "transient", False),
+            last=getattr(exc, "last", None),
+        ) from exc
     st = path.stat()
     return _catalog_from(str(path), st.st_size, st.st_mtime_ns, url)
 
@@ -181,7 +192,14 @@ def _years(entry: Entry, start: dt.datetime, end: dt.datetime) -> range:
 
 def _registry(
     ctx: ArchiveContext, entry: Entry, index: tuple[str, str], year: int
-) -> tuple[Row, ...]:
+) -> tuple[Row, ...] | None:
+    """The rows of ``entry``'s registry of ``year``; ``None`` when the store has none.
+
+    Only "does not exist" (404, no such object or file) is an absence; it is
+    remembered in the cache (``.<registry>.absent``) so that offline loads know
+    the year has no files. A refusal, a broken answer or an offline cache
+    without the registry raise.
+    """
     name = f"{entry.id}_{year}.csv"
     remote = RemoteFile(
         url=ctx.join(index[0], name),
@@ -190,39 +208,76 @@ def _registry(
         mtime=entry.modification,
         source=KEY,
     )
-    path = _fetch_one(ctx, remote)
+    marker = ctx.cache_path(remote).with_name(f".{name}.absent")  # hidden: no cache walk sees it
+    if ctx.offline and marker.exists() and not ctx.cache_path(remote).exists():
+        return None
+    try:
+        path = _fetch_one(ctx, remote)
+    except DownloadError as exc:
+        if isinstance(exc, OfflineError) or not getattr(exc, "missing", False):
+            raise
+        log.info("HelioCloud %s: no registry for %d (%s)", entry.id, year, exc)
+        _remember_absent(marker)
+        return None
+    marker.unlink(missing_ok=True)
     st = path.stat()
     return _registry_from(str(path), st.st_size, st.st_mtime_ns, remote.url)
 
 
+def _remember_absent(marker: Path) -> None:
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError as exc:  # a read-only cache: offline loads of this year will ask to go online
+        log.info("cannot note %s: %s", marker, exc)
+
+
+def _span(years: list[int]) -> str:
+    """``[2009, 2010, 2012]`` as ``'2009, 2010, 2012'``; a run as ``'2009-2012'``."""
+    if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}"
+    return ", ".join(str(y) for y in years)
+
+
 def _rows(ctx: ArchiveContext, entry: Entry, years: range) -> list[Row]:
-    """The rows of the registries of ``years``; a missing year has no files."""
+    """The rows of the registries of ``years``; a year without a registry has no files.
+
+    Raises
+    ------
+    OfflineError
+        Offline, and the registry of a year in range is not cached (the years named).
+    DataNotFoundError
+        No year in range has a registry.
+    DownloadError
+        A registry cannot be fetched (refused, broken, unreachable with nothing cached).
+    """
     index = _rooted(
         ctx, entry.index if entry.index.endswith("/") else entry.index + "/", ctx.base_url(KEY)
     )
     rows: list[Row] = []
-    failures: list[str] = []
+    absent: list[int] = []
+    uncached: list[int] = []
     for year in years:
         try:
-            rows += _registry(ctx, entry, index, year)
-        except OfflineError as exc:
-            failures.append(f"{year}: {exc}")
-            if len(failures) == len(years):
-                raise OfflineError(
-                    f"offline mode is on and no registry of HelioCloud dataset {entry.id} for "
-                    f"{years.start}-{years.stop - 1} is cached; go online once for this range"
-                ) from None
-        except DownloadError as exc:
-            if getattr(exc, "transient", False):
-                raise
-            # a year without a registry (404, or 403 on a bucket that hides missing keys)
-            log.info("HelioCloud %s: no registry for %d (%s)", entry.id, year, exc)
-            failures.append(f"{year}: {exc}")
-    if years and len(failures) == len(years):
+            found = _registry(ctx, entry, index, year)
+        except OfflineError:
+            uncached.append(year)
+            continue
+        if found is None:
+            absent.append(year)
+        else:
+            rows += found
+    if uncached:
+        raise OfflineError(
+            f"offline mode is on and the registry of HelioCloud dataset {entry.id} for "
+            f"{_span(uncached)} is not cached (asked: {_span(list(years))}); go online once for "
+            "this range (offline=False or unset HELIOPORT_OFFLINE), or ask for cached years only"
+        )
+    if years and len(absent) == len(years):
         raise DataNotFoundError(
-            f"HelioCloud has no registry of {entry.id} for {years.start}-{years.stop - 1} "
-            f"below {index[0]} ({failures[0]}); the dataset has no files there, or the "
-            "registries are missing: try the mission's own archive (source= option)"
+            f"HelioCloud has no registry of {entry.id} for {_span(absent)} below {index[0]}; "
+            "the dataset has no files there, or the registries are missing: try the "
+            "mission's own archive (source= option)"
         )
     return rows
 
@@ -286,7 +341,7 @@ def find_files(
     DownloadError
         The catalog cannot be read, or marks the dataset unavailable.
     OfflineError
-        Offline, and the catalog or every registry in range is not cached.
+        Offline, and the catalog or a registry in range is not cached.
 
     Examples
     --------

@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as dt
 import difflib
@@ -148,7 +149,12 @@ def parse_time(text: str) -> dt.datetime:
     if m is None:
         raise ValueError(f"{text!r} is not an ISO 8601 time")
     year, month, day, doy, hour, minute, second, frac = m.groups()
+    if int(hour or 0) > 23 or int(minute or 0) > 59 or int(second or 0) > 59:
+        raise ValueError(f"{text!r} is not a time of day (hours 00-23, minutes and seconds 00-59)")
     if doy is not None:
+        days = 366 if calendar.isleap(int(year)) else 365
+        if not 1 <= int(doy) <= days:
+            raise ValueError(f"{text!r}: day {doy} is not a day of {year} (001-{days})")
         base = dt.datetime(int(year), 1, 1, tzinfo=UTC) + dt.timedelta(days=int(doy) - 1)
     else:
         base = dt.datetime(int(year), int(month), int(day), tzinfo=UTC)
@@ -273,7 +279,7 @@ def parse_registry(text: str, url: str) -> list[Row]:
             continue  # a comment line
         try:
             rows.append(_row(fields, columns))
-        except (ValueError, IndexError):
+        except (ValueError, IndexError, OverflowError):
             bad.append(",".join(fields))
     if bad:
         warn_caller(
@@ -294,13 +300,17 @@ def _is_header(fields: list[str]) -> bool:
 
 
 def _row(fields: list[str], columns: dict[str, int]) -> Row:
+    """One row; ``ValueError`` (or ``OverflowError`` for an infinite size) when it is unreadable:
+    no datakey, a time that is not one, ``stop`` before ``start``, a negative size."""
     size = _clean(fields[columns["filesize"]]) if len(fields) > columns["filesize"] else ""
     key = _clean(fields[columns["datakey"]])
     if not key:
         raise ValueError("empty datakey")
-    return Row(
-        start=parse_time(fields[columns["start"]]),  # it strips spaces and quotes itself
-        stop=parse_time(fields[columns["stop"]]),
-        datakey=key,
-        filesize=(int(size) if size.isdigit() else int(float(size))) if size else None,
-    )
+    start = parse_time(fields[columns["start"]])  # it strips spaces and quotes itself
+    stop = parse_time(fields[columns["stop"]])
+    if stop < start:
+        raise ValueError("stop before start")
+    filesize = (int(size) if size.isdigit() else int(float(size))) if size else None
+    if filesize is not None and filesize < 0:
+        raise ValueError("negative filesize")
+    return Row(start=start, stop=stop, datakey=key, filesize=filesize)

@@ -395,11 +395,9 @@ def http_attempt(
         if status >= 500:
             raise Transient(f"HTTP {status} {resp.reason}")
         if status == 404 or status == 410:
-            raise failure(
-                DownloadError,
+            raise stores.missing_file(
                 f"{f.url} answered {status} {resp.reason}: the archive no longer has {f.name}; "
-                "try again to refresh the listing (a newer version may have replaced it)",
-                transient=False,
+                "try again to refresh the listing (a newer version may have replaced it)"
             )
         if status in (401, 403):
             raise failure(
@@ -477,10 +475,8 @@ def fs_attempt(
             if stores.is_local(f.url)
             else f"{stores.store_host(f.url)} has no object {f.url}"
         )
-        raise failure(
-            DownloadError,
-            f"{where} ({f.url}); check the mirror's layout or refresh the listing",
-            transient=False,
+        raise stores.missing_file(
+            f"{where} ({f.url}); check the mirror's layout or refresh the listing"
         )
     if etag == info.tag:
         return Outcome(modified=False, etag=info.tag, last_modified=info.last_modified)

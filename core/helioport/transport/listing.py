@@ -310,8 +310,11 @@ def store_entries(infos: list[dict], url: str) -> list[DirEntry]:
 
     Names are the last part of each path; entry URLs are ``url`` plus the
     quoted name (folders end in ``/``). Hidden names (``.``) and names with
-    control characters are skipped, like in :func:`scan_folder`; the ETag is
-    kept when the store gives one. Sorted by name.
+    control characters are skipped, like in :func:`scan_folder`, and so are
+    folder markers (empty objects whose key ends in ``/``, the listed folder's
+    own among them); an object and a folder of the same name (``omni/2010``
+    and ``omni/2010/``) are both kept. The ETag is kept when the store gives
+    one. Sorted by name, a file before the folder of its name.
 
     Examples
     --------
@@ -320,15 +323,21 @@ def store_entries(infos: list[dict], url: str) -> list[DirEntry]:
     ...          {"name": "b/omni/2010", "type": "directory", "size": 0}]
     >>> [(e.url, e.is_dir, e.size, e.etag) for e in store_entries(infos, "s3://b/omni/")]
     [('s3://b/omni/2010/', True, None, None), ('s3://b/omni/a%20v01.cdf', False, 3, '"9f"')]
+    >>> marker = {"name": "b/omni/", "type": "file", "size": 0}
+    >>> [e.name for e in store_entries([marker, *infos], "s3://b/omni/")]
+    ['2010', 'a v01.cdf']
     """
     if not url.endswith("/"):
         url += "/"
-    out: dict[str, DirEntry] = {}
+    out: dict[tuple[str, bool], DirEntry] = {}
     for info in infos:
-        name = str(info.get("name", "")).rstrip("/").rsplit("/", 1)[-1]
+        raw = str(info.get("name", ""))
+        is_dir = info.get("type") == "directory"
+        if raw.endswith("/") and not is_dir:
+            continue  # a folder marker: the folder itself, not a file in it
+        name = raw.rstrip("/").rsplit("/", 1)[-1]
         if not name or name.startswith(".") or _CONTROL.search(name):
             continue
-        is_dir = info.get("type") == "directory"
         size = info.get("size")
         mtime = _as_utc(
             info.get("LastModified")
@@ -337,7 +346,7 @@ def store_entries(infos: list[dict], url: str) -> list[DirEntry]:
             or info.get("updated")
         )
         etag = info.get("ETag") or info.get("etag")
-        out[name] = DirEntry(
+        out[name, is_dir] = DirEntry(
             name=name,
             url=url + quote(name, safe=_STORE_SAFE) + ("/" if is_dir else ""),
             is_dir=is_dir,
@@ -345,4 +354,4 @@ def store_entries(infos: list[dict], url: str) -> list[DirEntry]:
             mtime=mtime,
             etag=str(etag) if etag else None,
         )
-    return [out[n] for n in sorted(out)]
+    return [out[k] for k in sorted(out)]

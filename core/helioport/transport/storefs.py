@@ -5,6 +5,11 @@
 ``s3://`` URL is used; a missing backend is a :class:`ConfigError` naming the
 extra to install.
 
+Google Cloud Storage (``gs://``) and Azure (``az://``, ``abfs://``) get the
+same bounds where their backends accept them (gcsfs: each request's connection
+and reads; adlfs: connection and reads of whole-object calls); their own
+retries cannot be turned off through gcsfs or adlfs.
+
 S3 follows the AWS conventions: the endpoint is ``AWS_ENDPOINT_URL_S3``, else
 ``AWS_ENDPOINT_URL`` (else AWS itself), passed to the client explicitly;
 ``AWS_PROFILE`` and the other credential sources work as in botocore; when none
@@ -58,7 +63,6 @@ _BACKENDS: dict[str, tuple[str, str, str]] = {
     "abfs": ("abfs", "adlfs", "azure"),
     "abfss": ("abfs", "adlfs", "azure"),
 }
-#: bytes asked of an object store per range request when a file is streamed
 _lock = threading.Lock()
 _INSTANCES_MAX = 16
 _instances: OrderedDict[tuple, AbstractFileSystem] = OrderedDict()
@@ -202,6 +206,14 @@ def _create(
 
 def _options(protocol: str, timeout: float) -> tuple[dict[str, Any], str]:
     """The filesystem's keyword arguments and a digest of the settings they came from."""
+    if protocol == "gcs":
+        return _gcs_options(timeout), _env_fingerprint(("GOOGLE_", "GCSFS_", "STORAGE_EMULATOR"))
+    if protocol in ("az", "abfs"):
+        # adlfs forwards these to whole-object calls (cat_file, get); its range reads and
+        # its retries (azure-core's policy) are not configurable through adlfs
+        seconds = max(1, round(timeout))
+        options = {"connection_timeout": seconds, "read_timeout": seconds}
+        return options, _env_fingerprint(("AZURE_",))
     if protocol != "s3":
         return {}, ""
     fingerprint = _aws_fingerprint()
@@ -224,10 +236,32 @@ def _options(protocol: str, timeout: float) -> tuple[dict[str, Any], str]:
     return options, fingerprint
 
 
+def _gcs_options(timeout: float) -> dict[str, Any]:
+    """gcsfs's settings: every request waits at most ``timeout`` to connect and per read.
+
+    gcsfs passes ``requests_timeout`` to each aiohttp request; an
+    ``aiohttp.ClientTimeout`` bounds the connection and each wait for bytes
+    (a bare number would bound the whole request). gcsfs retries 5xx, 429 and
+    timeouts itself (up to 6 tries; the count is fixed in gcsfs) before
+    helioport's own retries.
+    """
+    try:
+        import aiohttp
+    except ImportError:  # gcsfs is missing too: _create says which extra to install
+        return {"requests_timeout": timeout}
+    return {"requests_timeout": aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)}
+
+
+def _env_fingerprint(prefixes: tuple[str, ...]) -> str:
+    """A digest of the environment variables starting with ``prefixes`` (a backend's settings:
+    a new instance is made when they change)."""
+    found = sorted((k, v) for k, v in os.environ.items() if k.startswith(prefixes))
+    return hashlib.sha256(repr(found).encode()).hexdigest()
+
+
 def _aws_fingerprint() -> str:
     """A digest of the ``AWS_*`` settings (they decide endpoint and credentials)."""
-    aws = sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))
-    return hashlib.sha256(repr(aws).encode()).hexdigest()
+    return _env_fingerprint(("AWS_",))
 
 
 def _has_aws_credentials(profile: str | None, fingerprint: str) -> bool:

@@ -7,28 +7,30 @@ transport needs (:func:`list_folder`, :func:`file_info`, :func:`read_file`,
 :class:`Transient` for what another attempt may cure (timeouts, resets, 5xx,
 throttling; an unreachable endpoint with ``unreachable`` set),
 :class:`ConfigError` for a missing bucket or broken credentials,
-:class:`DownloadError` for a refusal (:func:`store_error`).
+:class:`DownloadError` for a refusal (:func:`~helioport.transport.storeerrors.store_error`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import functools
-import importlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from typing import Any
 
-from ..errors import ConfigError, DownloadError, HelioportError
+from ..errors import ConfigError, DownloadError
 from .listing import DirEntry, scan_folder, store_entries, url_to_path
-from .retry import Transient, connection_failure, failure
+from .retry import Transient, failure
+from .storeerrors import (
+    backend_errors,
+    bucket_missing,
+    error_chain,
+    error_codes,
+    missing_file,
+    store_error,
+)
 from .storefs import (
-    anonymous,
-    bucket_of,
-    described,
     filesystem,
     is_http,
     is_local,
@@ -46,6 +48,7 @@ __all__ = [
     "is_http",
     "is_local",
     "list_folder",
+    "missing_file",
     "read_chunks",
     "read_file",
     "scheme_of",
@@ -58,141 +61,6 @@ log = logging.getLogger(__name__)
 
 #: bytes asked of an object store per range request when a file is streamed
 _BLOCK = 8 * 1024 * 1024
-_TRANSIENT_CODES = {
-    "SlowDown",
-    "Throttling",
-    "ThrottlingException",
-    "RequestTimeout",
-    "RequestTimeTooSkewed",
-    "InternalError",
-    "ServiceUnavailable",
-    "TooManyRequests",
-    "503",
-    "500",
-    "502",
-    "504",
-}
-_TRANSIENT_TYPES = {
-    "ReadTimeoutError",
-    "ReadTimeout",
-    "TimeoutError",
-    "timeout",
-    "FSTimeoutError",
-    "ConnectionResetError",
-    "ConnectionClosedError",
-    "IncompleteRead",
-    "IncompleteReadError",
-    "ClientPayloadError",
-    "ServerDisconnectedError",
-    "ResponseParserError",
-    "BrokenPipeError",
-}
-_UNREACHABLE_TYPES = {"EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError"}
-
-
-# -- errors --------------------------------------------------------------------------
-@functools.cache
-def _store_errors() -> tuple[type[BaseException], ...]:
-    """What fsspec backends raise: OS errors, timeouts, and botocore's and aiohttp's errors."""
-    found: list[type[BaseException]] = [OSError, TimeoutError, asyncio.TimeoutError, ValueError]
-    for module, names in (
-        ("botocore.exceptions", ("BotoCoreError", "ClientError")),
-        ("aiohttp", ("ClientError",)),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
-        found += [getattr(mod, n) for n in names if hasattr(mod, n)]
-    return tuple(found)
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        e = todo.pop()
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        todo += [x for x in (e.__cause__, e.__context__) if x is not None]
-        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
-        todo += [v for v in getattr(e, "kwargs", {}).values() if isinstance(v, BaseException)]
-
-
-def _codes(exc: BaseException) -> tuple[set[str], int | None]:
-    """The error codes (``NoSuchBucket``, ``SlowDown``) and HTTP status in ``exc``'s chain."""
-    codes: set[str] = set()
-    status = None
-    for e in _chain(exc):
-        response = getattr(e, "response", None)
-        if isinstance(response, dict):
-            code = (response.get("Error") or {}).get("Code")
-            if code:
-                codes.add(str(code))
-            status = status or (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
-    return codes, status
-
-
-def store_error(exc: BaseException, url: str, *, what: str = "read") -> Exception:
-    """What a failure of the store means: a :class:`Transient` (another try may cure it; an
-    unreachable endpoint has ``unreachable`` set) or a final helioport error naming ``url``.
-
-    ``FileNotFoundError`` is not mapped here: the callers know what a missing path means.
-    """
-    if isinstance(exc, (Transient, HelioportError)):
-        return exc
-    host = store_host(url)
-    names = {type(e).__name__ for e in _chain(exc)}
-    codes, status = _codes(exc)
-    if "NoSuchBucket" in codes:
-        return ConfigError(
-            f"the bucket {bucket_of(url)!r} does not exist at {host} ({url}); check the URL "
-            "(base_url= or HELIOPORT_<SOURCE>_URL) and the endpoint (AWS_ENDPOINT_URL_S3)"
-        )
-    if names & {"NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError"}:
-        return ConfigError(
-            f"cannot {what} {url}: the AWS credentials are incomplete ({exc}); set "
-            "AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or remove them to read "
-            "public buckets anonymously"
-        )
-    if names & _UNREACHABLE_TYPES or "ConnectionRefusedError" in names or "gaierror" in names:
-        found = connection_failure(exc, url)
-        reason = found.cause.partition(": ")[2] if found.unreachable else str(exc)
-        return Transient(f"cannot reach {described(url)}: {reason}", unreachable=True)
-    if codes & _TRANSIENT_CODES or (status is not None and status >= 500):
-        return Transient(f"{host} answered {status or ''} {'/'.join(sorted(codes))}".strip())
-    if names & _TRANSIENT_TYPES:
-        return Transient(f"{type(exc).__name__} talking to {host}: {exc}")
-    if isinstance(exc, PermissionError) or status in (401, 403) or "AccessDenied" in codes:
-        return _refused(url, host, what)
-    return failure(
-        DownloadError,
-        f"cannot {what} {url} ({host}): {type(exc).__name__}: {exc}",
-        transient=False,
-    )
-
-
-def _refused(url: str, host: str, what: str) -> DownloadError:
-    if is_local(url):
-        return failure(
-            DownloadError,
-            f"cannot {what} {url}: permission denied; check the mirror folder's permissions",
-            transient=False,
-        )
-    if not is_s3(url):
-        hint = "check the credentials the backend uses and their rights on this bucket"
-    elif anonymous():
-        hint = (
-            "no credentials were found, so the request was anonymous: set AWS_PROFILE or "
-            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for a private bucket"
-        )
-    else:
-        hint = "check that the credentials in use may read this bucket"
-    return failure(
-        DownloadError, f"cannot {what} {url}: {host} refused access (403); {hint}", transient=False
-    )
 
 
 # -- operations ----------------------------------------------------------------------
@@ -209,10 +77,10 @@ def list_folder(url: str, *, timeout: float = 60.0) -> list[DirEntry] | None:
     try:
         infos = fs.ls(path, detail=True)
     except FileNotFoundError as exc:
-        if "NoSuchBucket" in _codes(exc)[0]:
+        if bucket_missing(exc):
             raise store_error(exc, url, what="list") from None
         return None
-    except _store_errors() as exc:
+    except backend_errors() as exc:
         raise store_error(exc, url, what="list") from exc
     return store_entries(infos, url)
 
@@ -226,7 +94,7 @@ def folder_exists(url: str, *, timeout: float = 60.0) -> bool:
         return bool(fs.isdir(path))
     except FileNotFoundError:
         return False
-    except _store_errors() as exc:
+    except backend_errors() as exc:
         err = store_error(exc, url, what="list")
         if isinstance(err, ConfigError) and "does not exist" in str(err):
             return False
@@ -236,8 +104,9 @@ def folder_exists(url: str, *, timeout: float = 60.0) -> bool:
 @dataclass(frozen=True)
 class FileInfo:
     """What a store says of a file: its size, a tag that changes with its content, its time,
-    and the backend's own description (``details``: reading with it needs no second request,
-    and an object store then refuses to serve bytes of a newer content, ``If-Match``)."""
+    and the backend's own description (``details``: reading with it needs no second request).
+    :func:`read_chunks` reads only the content ``tag`` names (``If-Match`` on S3, the tag
+    compared again after the read elsewhere)."""
 
     size: int
     tag: str
@@ -259,10 +128,10 @@ def file_info(url: str, *, timeout: float = 60.0) -> FileInfo | None:
     try:
         info = fs.info(path)
     except FileNotFoundError as exc:
-        if "NoSuchBucket" in _codes(exc)[0]:
+        if bucket_missing(exc):
             raise store_error(exc, url, what="fetch") from None
         return None
-    except _store_errors() as exc:
+    except backend_errors() as exc:
         raise store_error(exc, url, what="fetch") from exc
     if info.get("type") == "directory":
         return None
@@ -283,12 +152,12 @@ def read_file(url: str, *, timeout: float = 60.0) -> bytes | None:
     try:
         return fs.cat_file(path)
     except FileNotFoundError as exc:
-        if "NoSuchBucket" in _codes(exc)[0]:
+        if bucket_missing(exc):
             raise store_error(exc, url) from None
         return None
     except IsADirectoryError:
         return None
-    except _store_errors() as exc:
+    except backend_errors() as exc:
         raise store_error(exc, url) from exc
 
 
@@ -296,9 +165,15 @@ def read_chunks(url: str, *, chunk: int, info: FileInfo, timeout: float = 60.0) 
     """The content of ``url`` in blocks of ``chunk`` bytes (stores: range requests of 8 MiB, each
     for the content ``info`` describes, from :func:`file_info`).
 
+    Every range request of an ``s3://`` object carries ``If-Match: <info.tag>``,
+    so an object replaced while it is read is refused by the store instead of
+    giving a file of two contents; other stores' tags are compared again after
+    the last block.
+
     Raises :class:`Transient` for failures worth another try (the object
-    changed meanwhile among them) and a final :class:`DownloadError` when the
-    file is gone or refused.
+    changed or shrank meanwhile among them: the next attempt asks
+    :func:`file_info` again) and a final :class:`DownloadError` when the file
+    is gone or refused.
     """
     fs, path = filesystem(url, timeout=timeout)
     options: dict[str, Any] = {}
@@ -308,8 +183,11 @@ def read_chunks(url: str, *, chunk: int, info: FileInfo, timeout: float = 60.0) 
         with fs.open(path, "rb", **options) as fh:
             if info.details and not is_local(url):
                 fh.details = info.details
+            _pin(fh, url, info)
             while block := fh.read(chunk):
                 yield block
+        if not is_s3(url) and not is_local(url):
+            _check_unchanged(url, info, timeout)
     except FileNotFoundError:
         raise failure(
             DownloadError,
@@ -317,7 +195,32 @@ def read_chunks(url: str, *, chunk: int, info: FileInfo, timeout: float = 60.0) 
             "(a newer version may have replaced it)",
             transient=False,
         ) from None
-    except _store_errors() as exc:
-        if type(exc).__name__ == "FileExpired":
+    except backend_errors() as exc:
+        if type(exc).__name__ == "FileExpired" or _beyond_end(exc):
             raise Transient(f"{url} changed while it was read") from exc
         raise store_error(exc, url, what="fetch") from exc
+
+
+def _pin(fh: Any, url: str, info: FileInfo) -> None:
+    """Make every range request of the s3fs file ``fh`` conditional on ``info``'s ETag.
+
+    s3fs adds ``IfMatch`` itself only when it asks for the object's details,
+    which passing ``size`` skips; a refused request raises ``FileExpired``.
+    """
+    etag = info.details.get("ETag") or (info.tag if info.tag.startswith('"') else None)
+    if is_s3(url) and etag and isinstance(getattr(fh, "read_kw", None), dict):
+        fh.read_kw = {**fh.read_kw, "IfMatch": etag}
+
+
+def _check_unchanged(url: str, info: FileInfo, timeout: float) -> None:
+    """Raise :class:`Transient` when the store's tag of ``url`` is no longer ``info.tag``."""
+    now = file_info(url, timeout=timeout)
+    if now is None or now.tag != info.tag:
+        raise Transient(f"{url} changed while it was read")
+
+
+def _beyond_end(exc: BaseException) -> bool:
+    """Whether ``exc`` says a range lies past the object's end (it shrank while being read)."""
+    codes, status = error_codes(exc)
+    text = " ".join(str(e) for e in error_chain(exc)).lower()
+    return status == 416 or "InvalidRange" in codes or "range is not satisfiable" in text
