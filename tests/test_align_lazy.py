@@ -124,3 +124,25 @@ def test_load_lazy_with_time_stays_lazy_and_reads_only_what_a_selection_needs(
         lz["i_dens"].sel(time=edge).values, eager["i_dens"].sel(time=edge).values
     )
     assert np.isfinite(eager["i_dens"].sel(time=edge).values)
+
+
+def test_lazy_align_onto_no_times_gives_an_empty_result_like_eager():
+    empty = np.array([], dtype="datetime64[ns]")
+    lz = align(_dataset(100), empty)
+    eager = align(_dataset(None), empty)
+    assert dict(lz.sizes) == dict(eager.sizes) == {"time": 0, "component": 3}
+    for name in eager.data_vars:
+        assert lz[name].dtype == eager[name].dtype and lz[name].values.shape == eager[name].shape
+
+
+def test_a_time_varying_coordinate_stays_lazy_and_is_resampled_like_eager():
+    ds = _dataset(None).assign_coords(
+        energy=(("time_b", "component"), np.arange(997 * 3, dtype=float).reshape(997, 3))
+    )
+    lzds = ds.chunk({"time_b": 100, "time_n": 25})
+    lz = align(lzds, "n")
+    eager = align(ds, "n")
+    assert lz["b"].coords["energy"].chunks is not None  # not computed while aligning
+    np.testing.assert_array_equal(
+        lz["b"].coords["energy"].values, eager["b"].coords["energy"].values
+    )

@@ -220,8 +220,9 @@ class _Resampler:
         if self.identity:
             out = v.astype(np.float64) if linear and kind in "iu" else v.copy()
             return dsa.moveaxis(out, 0, axis)
-        if v.shape[0] == 0:  # nothing to read: the numpy answer, as a dask array
-            empty = np.empty((0,) + v.shape[1:], dtype=v.dtype)
+        if v.shape[0] == 0 or self.valid.size == 0:  # no sample or no target: nothing to read
+            # the numpy answer (its dtype too) from a stand-in of the samples: none is taken
+            empty = np.zeros((min(v.shape[0], 1),) + v.shape[1:], dtype=v.dtype)
             return dsa.moveaxis(dsa.from_array(self.apply(empty, 0)), 0, axis)
         v = v.rechunk({i: -1 for i in range(1, v.ndim)})  # whole rows: blocks along time only
         first = self.lo if linear or self.method == "nearest" else self.near
@@ -358,7 +359,7 @@ def _resample_da(
         if name == dim or name == "time":
             continue
         if dim in c.dims:
-            cvals = resampler.apply(c.values, c.dims.index(dim))
+            cvals = resampler.apply(c.data if _is_dask(c.data) else c.values, c.dims.index(dim))
             coords[name] = (tuple("time" if d == dim else d for d in c.dims), cvals, c.attrs)
         else:
             coords[name] = c
