@@ -18,13 +18,16 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
+from xarray.indexes import Index, PandasIndex
 
 from .cdffile import (  # global_attrs, reading_session, variable_names: re-exported (see __all__)
     PathLike,
@@ -48,6 +51,8 @@ __all__ = [
     "to_dataarray",
     "variable_names",
 ]
+
+_NS = np.dtype("M8[ns]")
 
 
 def to_dataarray(
@@ -121,7 +126,84 @@ def to_dataarray(
         names.insert(0, rec)
         if var.time is not None:
             coords[time_dim] = ((time_dim,), var.time)
-    return xr.DataArray(data, dims=names, coords=coords, name=name or var.name, attrs=_attrs(var))
+    return _dataarray(data, tuple(names), coords, name or var.name, _attrs(var))
+
+
+def _dataarray(
+    data: np.ndarray,
+    dims: tuple[str, ...],
+    coords: dict[str, tuple],
+    name: str,
+    attrs: dict[str, Any],
+) -> xr.DataArray:
+    """``xr.DataArray(data, dims=dims, coords=coords, name=name, attrs=attrs)``, built directly.
+
+    The same DataArray (variables, default indexes, coordinate order) without
+    xarray's general path, which infers dimensions and copies every coordinate
+    (the time index too): the arrays here were just read and belong to no one else.
+    """
+    sizes = dict(zip(dims, data.shape))
+    if len(sizes) != len(dims) or data.ndim != len(dims):
+        raise ValueError(f"dimensions {dims} do not fit {name}'s shape {data.shape}")
+    variables: dict[str, xr.Variable] = {}
+    indexes: dict[str, Index] = {}
+    for cname, spec in coords.items():
+        values = spec[1]
+        if spec[0] == (cname,) and len(spec) == 2 and _is_ns_times(values):
+            # a time index straight from its values (not copied: they were just read): xarray's
+            # path would check each value through pandas for the variable, again for the index
+            _fits(cname, spec[0], values.shape, sizes, name)
+            times = pd.DatetimeIndex(values, copy=False, name=cname)
+            index = PandasIndex(times, cname, coord_dtype=values.dtype)
+            made = index.create_variables()
+        elif spec[0] == (cname,) and len(spec) == 2 and _is_labels(values):
+            _fits(cname, spec[0], (len(values),), sizes, name)
+            index, shared = _label_index(cname, tuple(values))
+            made = {k: v.copy(deep=False) for k, v in shared.items()}
+        else:
+            var = xr.Variable(*spec)
+            _fits(cname, var.dims, var.shape, sizes, name)
+            if var.dims != (cname,):
+                variables[cname] = var
+                continue
+            made = {cname: var}
+            index = PandasIndex.from_variables(made, options={})
+            made = index.create_variables(made)
+        variables.update(made)
+        indexes.update(dict.fromkeys(made, index))
+    return xr.DataArray(
+        xr.Variable(dims, data, attrs), coords=variables, name=name, indexes=indexes, fastpath=True
+    )
+
+
+def _is_labels(values: Any) -> bool:
+    return type(values) is list and all(type(v) is str for v in values)
+
+
+@functools.lru_cache(maxsize=256)
+def _label_index(dim: str, labels: tuple[str, ...]) -> tuple[Index, dict[str, xr.Variable]]:
+    """The index of component labels on ``dim`` and its coordinate, made once per labels.
+
+    The index is shared by the DataArrays of every file (as xarray shares one
+    between the variables of a Dataset: a pandas index is immutable); each
+    DataArray gets its own shallow copy of the coordinate, so an attrs change
+    on one reaches no other.
+    """
+    var = xr.Variable((dim,), list(labels))
+    made = {dim: var}
+    index = PandasIndex.from_variables(made, options={})
+    return index, index.create_variables(made)
+
+
+def _is_ns_times(values: Any) -> bool:
+    return type(values) is np.ndarray and values.ndim == 1 and values.dtype == _NS
+
+
+def _fits(
+    cname: str, dims: tuple, shape: tuple[int, ...], sizes: dict[str, int], name: str
+) -> None:
+    if any(sizes.get(d, -1) != n for d, n in zip(dims, shape)):
+        raise ValueError(f"coordinate {cname} {dict(zip(dims, shape))} does not fit {name} {sizes}")
 
 
 def _attrs(var: CdfVariable) -> dict[str, Any]:

@@ -171,6 +171,11 @@ class CdfFile:
         a non-record-varying variable's one record without a record axis. Always a fresh array."""
         raise NotImplementedError
 
+    def view(self, name: str) -> np.ndarray:
+        """All records of ``name`` as :meth:`get` gives them, but maybe a read-only view of the
+        decoder's own array (no copy): for values only read, such as a time axis to convert."""
+        return self.get(name)
+
     def global_attrs(self) -> dict[str, list[Any]]:
         raise NotImplementedError
 

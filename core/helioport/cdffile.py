@@ -10,9 +10,13 @@ their ``DEPEND_1..3`` and ``LABL_PTR_1..3`` support variables), and with
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import errno
+import functools
 import logging
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -66,10 +70,15 @@ def open_file(path: PathLike, reader: str | None = None) -> CdfFile:
     >>> open_file(fgm_path).info("Epoch").type_name  # doctest: +SKIP
     'CDF_TIME_TT2000'
     """
-    p = Path(path)
-    if not p.is_file():
+    p = path if isinstance(path, Path) else Path(path)
+    try:
+        st = os.stat(p)
+    except OSError as exc:  # the errors Path.is_file takes as "no such file"
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            raise
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):
         raise MissingFileError(f"no such CDF file: {p}", path=p)
-    st = p.stat()
     name = cdf_reader(reader)
     key = (os.path.abspath(p), st.st_size, st.st_mtime_ns, name)
     if known_meta(key) is None:  # a file opened before as it is now had its header checked
@@ -107,7 +116,7 @@ def _translating(p: Path) -> Iterator[None]:
 @contextmanager
 def _open(path: PathLike) -> Iterator[CdfFile]:
     """Open a CDF, turning any failure inside the decoder into CorruptFileError naming the file."""
-    p = Path(path)
+    p = path if isinstance(path, Path) else Path(path)
     cdf = open_file(p)
     try:
         with _translating(p):
@@ -156,7 +165,7 @@ def _reader(p: Path, start: Any, end: Any, mask_invalid: bool) -> Iterator[_Read
     state = _SESSION.get()
     if state is None:
         with _open(p) as cdf:
-            yield _Reader(cdf, p, start, end, mask_invalid)
+            yield _Reader(cdf, p, _ns(start), _ns(end), mask_invalid)
         return
     try:
         st = os.stat(p)
@@ -166,10 +175,11 @@ def _reader(p: Path, start: Any, end: Any, mask_invalid: bool) -> Iterator[_Read
     files, readers = state["files"], state["readers"]
     if fkey not in files:
         files[fkey] = open_file(p)
-    rkey = (fkey, str(_as_dt64(start)), str(_as_dt64(end)), mask_invalid)
+    t0, t1 = _ns(start), _ns(end)
+    rkey = (fkey, t0, t1, mask_invalid)
     with _translating(p):
         if rkey not in readers:
-            readers[rkey] = _Reader(files[fkey], p, start, end, mask_invalid)
+            readers[rkey] = _Reader(files[fkey], p, t0, t1, mask_invalid)
         yield readers[rkey]
 
 
@@ -186,17 +196,42 @@ def _as_dt64(value: Any) -> np.datetime64 | None:
     return to_datetime64(value).astype("M8[ns]")
 
 
+def _ns(value: Any) -> int | None:
+    """A time bound as int64 nanoseconds since 1970 (``None`` stays ``None``).
+
+    The bounds of a request are aware datetimes, the same for every file of a
+    load and for the next load: those are converted once (:func:`_datetime_ns`).
+    """
+    if value is None:
+        return None
+    if type(value) is dt.datetime:
+        return _datetime_ns(value)
+    return int(_as_dt64(value).view(np.int64))
+
+
+@functools.lru_cache(maxsize=256)
+def _datetime_ns(value: dt.datetime) -> int:
+    return int(_as_dt64(value).view(np.int64))
+
+
+@functools.lru_cache(maxsize=256)
+def _raw_bounds(code: int, lo: int | None, hi: int | None) -> tuple[Any, Any]:
+    """``[lo, hi)`` ns widened by :data:`_MARGIN`, as raw values of time type ``code``."""
+    to_raw = datetime64_to_tt2000 if code == CDF_TIME_TT2000 else datetime64_to_epoch
+    return (
+        None if lo is None else to_raw(np.array([lo - _MARGIN], "M8[ns]"))[0],
+        None if hi is None else to_raw(np.array([hi + _MARGIN], "M8[ns]"))[0],
+    )
+
+
 def _window(raw: np.ndarray, code: int, lo: int | None, hi: int | None) -> tuple[int, int]:
     """Records ``[j0, j1)`` of sorted raw times that hold every time in ``[lo, hi)`` ns.
 
     A binary search on the raw values (widened by :data:`_MARGIN` for leap
     seconds and rounding), so only the window is converted to datetime64.
     """
-    to_raw = datetime64_to_tt2000 if code == CDF_TIME_TT2000 else datetime64_to_epoch
-    bounds = [
-        raw[0] if lo is None else to_raw(np.array([lo - _MARGIN], "M8[ns]"))[0],
-        raw[-1] if hi is None else to_raw(np.array([hi + _MARGIN], "M8[ns]"))[0],
-    ]
+    rlo, rhi = _raw_bounds(code, lo, hi)
+    bounds = [raw[0] if rlo is None else rlo, raw[-1] if rhi is None else rhi]
     j0, j1 = (int(i) for i in np.searchsorted(raw, bounds, side="left"))
     return (0 if lo is None else j0), (raw.size if hi is None else j1)
 
@@ -204,15 +239,16 @@ def _window(raw: np.ndarray, code: int, lo: int | None, hi: int | None) -> tuple
 class _Reader:
     """Reads variables from one open CDF, caching time selections."""
 
-    def __init__(self, cdf: CdfFile, path: Path, start: Any, end: Any, mask_invalid: bool):
+    def __init__(
+        self, cdf: CdfFile, path: Path, t0: int | None, t1: int | None, mask_invalid: bool
+    ):
+        """``t0``, ``t1``: the bounds in ns since 1970 (:func:`_ns`), ``None`` when open."""
         self.cdf, self.path, self.mask_invalid = cdf, path, mask_invalid
         self.names = cdf.names
-        t0, t1 = _as_dt64(start), _as_dt64(end)
         self.ranged = t0 is not None or t1 is not None
-        self.t0 = None if t0 is None else int(t0.view(np.int64))
-        self.t1 = None if t1 is None else int(t1.view(np.int64))
-        self.lo = NAT + 1 if t0 is None else self.t0
-        self.hi = np.iinfo(np.int64).max if t1 is None else self.t1
+        self.t0, self.t1 = t0, t1
+        self.lo = NAT + 1 if t0 is None else t0
+        self.hi = np.iinfo(np.int64).max if t1 is None else t1
         self._sel: dict[str, tuple[int, int, np.ndarray | None, np.ndarray]] = {}
 
     def selection(self, tname: str) -> tuple[int, int, np.ndarray | None, np.ndarray]:
@@ -220,7 +256,7 @@ class _Reader:
         if tname in self._sel:
             return self._sel[tname]
         info = self.cdf.info(tname)
-        raw = self.cdf.get(tname) if info.nrec > 0 else np.zeros(0, np.int64)
+        raw = self.cdf.view(tname) if info.nrec > 0 else np.zeros(0, np.int64)
         raw = np.atleast_1d(raw)
         w0, w1 = 0, raw.shape[0]
         if (
@@ -391,7 +427,7 @@ def read_variables(
     ((17792, 4), dtype('<M8[ns]'), ['Bx GSE', 'By GSE', 'Bz GSE', 'Bt'])
     """
     wanted = [names] if isinstance(names, str) else list(names)
-    p = Path(path)
+    p = path if isinstance(path, Path) else Path(path)
     with _reader(p, start, end, mask_invalid) as reader:
         missing = [n for n in wanted + ([time_var] if time_var else []) if n not in reader.names]
         if missing:

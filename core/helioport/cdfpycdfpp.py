@@ -141,6 +141,15 @@ class PycdfppFile(CdfFile):
             values = values[i0:i1]
         return np.array(_records(values, info.data_type))
 
+    def view(self, name: str) -> np.ndarray:
+        info = self.info(name)
+        if info.nrec == 0 or not info.rec_vary:
+            return self.get(name)
+        self.blocks.check(name)
+        values = _records(self.cdf[name].values, info.data_type)
+        values.flags.writeable = False
+        return values
+
     def global_attrs(self) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {}
         for key, attr in self.cdf.attributes.items():

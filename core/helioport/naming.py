@@ -33,6 +33,7 @@ plugin's DataArray (:func:`output_variable`, :func:`output_split`: an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -156,7 +157,11 @@ def time_dims(obj: xr.DataArray | xr.Dataset) -> list[Hashable]:
 
 
 def _labels(obj: xr.DataArray, dim: Hashable) -> list[str] | None:
-    """The labels of ``dim`` as text, or ``None`` when it has no coordinate."""
+    """The labels of ``dim`` as text, or ``None`` when it has no coordinate (read from its
+    pandas index when it has one: no array is made)."""
+    index = obj.xindexes.get(dim)
+    if type(index) is PandasIndex and getattr(index.coord_dtype, "kind", None) == "U":
+        return [str(v) for v in index.index.tolist()]
     var = obj.coords.variables.get(dim)
     if var is None:
         return None
@@ -308,10 +313,18 @@ class OutputVariable:
         return xr.DataArray(self.variable, coords=coords, name=name)
 
 
-def _xyz_index(dim: Hashable) -> Index:
-    """A new index of ``x, y, z`` (``<U1``) on ``dim``."""
+@functools.lru_cache(maxsize=len(_COMPONENT_DIMS))
+def _xyz(dim: Hashable) -> tuple[Index, dict[Hashable, xr.Variable]]:
+    """The index of ``x, y, z`` (``<U1``) on a shared component ``dim``, and its coordinate.
+
+    Made once per dimension name and shared by every output variable (and
+    Dataset) on it, as xarray shares an index between the variables of one
+    Dataset: its pandas index is immutable, and a Dataset holds copies of the
+    coordinate variable, so nothing done to one output can change another.
+    """
     labels = np.array(XYZ)
-    return PandasIndex(pd.Index(labels, name=dim), dim, coord_dtype=labels.dtype)
+    index = PandasIndex(pd.Index(labels, name=dim), dim, coord_dtype=labels.dtype)
+    return index, index.create_variables()
 
 
 def _component_labels(da: xr.DataArray, dim: Hashable) -> list[str] | None:
@@ -424,8 +437,9 @@ def _output(
         coords.update(made)
         indexes.update(dict.fromkeys(made, index))
     for d in (d for d in da.dims if d in relabel):  # after the others, as assign_coords puts them
-        indexes[d] = _xyz_index(d)
-        coords.update(indexes[d].create_variables())
+        index, made = _xyz(d)
+        indexes[d] = index
+        coords.update(made)
     return OutputVariable(out, coords, indexes)
 
 
@@ -439,6 +453,8 @@ def _plain(
     """Add a coordinate without an index at positions ``sel``, its dims renamed; one that
     a scalar position leaves scalar is dropped (as ``isel(..., drop=True)``)."""
     if sel:
+        if all(d in sel and np.ndim(sel[d]) == 0 for d in cv.dims):
+            return  # every dim taken at one position: nothing left to index
         cv = cv.isel(sel)
         if cv.ndim == 0:
             return

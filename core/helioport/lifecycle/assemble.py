@@ -67,7 +67,9 @@ def _dataset(variables: dict[str, OutputVariable]) -> xr.Dataset:
             old = coords.get(cname)
             if old is None:
                 coords[cname] = var
-            elif not (old.dims == var.dims and old.equals(var) and old.attrs == var.attrs):
+            elif old is not var and not (
+                old.dims == var.dims and old.equals(var) and old.attrs == var.attrs
+            ):
                 return _aligned(variables, times)
         indexes.update(out.indexes)
     if set(data_vars) & set(coords):

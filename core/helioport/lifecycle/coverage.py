@@ -15,10 +15,13 @@ import datetime as dt
 
 import numpy as np
 
+from ..cdfvariable import NAT
 from ..schema import RemoteFile, Request
 from ..times import format_time
 
 __all__ = ["covered_spans", "describe_gaps"]
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def _merge(spans: list[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -46,30 +49,52 @@ def covered_spans(
     if files and all(f.start is not None and f.end is not None for f in files):
         spans = _merge([(max(f.start, start), min(f.end, end)) for f in files])
     if times is not None:
-        t = np.asarray(times, dtype="datetime64[ns]")
-        t = t[~np.isnat(t)]
+        t = np.asarray(times, dtype="datetime64[ns]").reshape(-1)
+        if t.size and t.view(np.int64).min() == NAT:  # NaT is the smallest int64: one pass
+            t = t[~np.isnat(t)]
         if t.size == 0:
             return []
         if t.size == 1:  # one sample gives no cadence: the files' spans stand
             return [(a, b) for a, b in spans if a < b]
-        # on int64: numpy's median of timedelta64 takes a slow generic path (~20x)
-        step = np.timedelta64(int(np.median(np.diff(t.view(np.int64)))), "ns")
-        first, last = _dt(t[0]), _dt(t[-1] + step)
+        ns = t.view(np.int64)
+        step, t0, tn = _median_step(ns), int(ns[0]), int(ns[-1])  # ns
+        first, last = _dt(t0), _dt(tn + step)
         # a first sample within two intervals of the start (or of a file's start) is on time
-        slack = _dt(t[0] - 2 * step)
+        slack = _dt(t0 - 2 * step)
         spans = [(a if slack <= a else max(a, first), min(b, last)) for a, b in spans]
-        if spans and spans[-1][1] > _dt(t[-1] - step) and end - spans[-1][1] <= 2 * _td(step):
+        if spans and spans[-1][1] > _dt(tn - step) and end - spans[-1][1] <= 2 * _td(step):
             spans[-1] = (spans[-1][0], end)
     return [(a, b) for a, b in spans if a < b]
 
 
-def _td(step: np.timedelta64) -> dt.timedelta:
-    return dt.timedelta(microseconds=int(np.timedelta64(step, "us").astype(np.int64)))
+def _median_step(ns: np.ndarray) -> int:
+    """``int(np.median(np.diff(ns)))`` with one array made: the differences, partitioned in place.
+
+    On int64 (numpy's median of timedelta64 takes a slow generic path, ~20x);
+    an even count averages the two middle differences as float, as numpy does.
+
+    Examples
+    --------
+    >>> _median_step(np.array([0, 10, 30, 31]))
+    10
+    """
+    d = np.diff(ns)
+    k = d.size // 2
+    if d.size % 2:
+        d.partition(k)
+        return int(d[k])
+    d.partition((k - 1, k))
+    return int((float(d[k - 1]) + float(d[k])) / 2)
 
 
-def _dt(t: np.datetime64) -> dt.datetime:
-    us = int(np.datetime64(t, "us").astype(np.int64))
-    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=us)
+def _td(ns: int) -> dt.timedelta:
+    """``ns`` nanoseconds to the microsecond below, as numpy converts ``timedelta64``."""
+    return dt.timedelta(microseconds=ns // 1000)
+
+
+def _dt(ns: int) -> dt.datetime:
+    """``ns`` since 1970 as an aware UTC datetime, to the microsecond below (as numpy)."""
+    return _EPOCH + _td(ns)
 
 
 def describe_gaps(request: Request, spans: list[tuple[dt.datetime, dt.datetime]]) -> str | None:

@@ -82,6 +82,7 @@ class LocalFiles(dict[str, LocalFile]):
             etag=meta.get("etag"),
             offline=self.offline,
             origin=_this_process(),
+            identity=_identity(meta),
         )
 
 
@@ -106,10 +107,21 @@ class FileStamp:
     etag: str | None
     offline: bool
     origin: tuple[str, int]
+    identity: tuple = ()
 
 
 def _this_process() -> tuple[str, int]:
     return socket.gethostname(), os.getpid()
+
+
+def _identity(meta: dict) -> tuple:
+    """What tells one copy of a file from another in a sidecar: version, ETag and
+    Last-Modified; when the server gave neither of the latter, the time it was fetched
+    (an older copy of the same size and name in another cache is then not taken for it)."""
+    version, etag, modified = meta.get("version"), meta.get("etag"), meta.get("last_modified")
+    if etag is None and modified is None:
+        return (version, None, None, meta.get("fetched_at_ts"))
+    return (version, etag, modified)
 
 
 def _same_file(s: FileStamp) -> bool:
@@ -118,7 +130,9 @@ def _same_file(s: FileStamp) -> bool:
     if size is None or (s.size is not None and size != s.size):
         return False
     meta = CacheLayout(s.cache_dir).read_meta(s.local.remote)
-    return meta is not None and (meta.get("version"), meta.get("etag")) == (s.version, s.etag)
+    if meta is None or (meta.get("version"), meta.get("etag")) != (s.version, s.etag):
+        return False
+    return not s.identity or _identity(meta) == s.identity
 
 
 def files_here(s: FileStamp) -> LocalFiles:

@@ -57,7 +57,7 @@ def read_products(
         files = [local[r.relpath] for r in f.selected]
         value, files = read_healing(reg, plan, key, files, local)
         tdim = find_time_dim(value)
-        spans = covered_spans(plan.request, f.selected, value[tdim].values)
+        spans = covered_spans(plan.request, f.selected, value.coords.variables[tdim].values)
         covered = describe_gaps(plan.request, spans)
         if covered is not None:
             warn_caller(

@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -157,10 +158,12 @@ class CacheLayout:
 
     def __init__(self, cache_dir: Path) -> None:
         self.root = Path(cache_dir).expanduser().resolve()
+        self._root_parts = self.root.parts
         # paths found inside the cache: a load asks for each several times, and resolving
         # is a system call per folder (a layout lives for one load: a symlink added later
         # is seen by the next)
         self._checked: dict[Path, Path] = {}
+        self._files: dict[tuple[str, str, str], Path] = {}  # the same, by (kind, mission, relpath)
 
     # -- paths -----------------------------------------------------------------
     def mission_dir(self, mission: str) -> Path:
@@ -173,14 +176,28 @@ class CacheLayout:
 
     def path(self, mission: str, relpath: str) -> Path:
         """``<cache_dir>/<mission>/<relpath>``, refused (:class:`PluginError`) if it leaves the cache."""
-        return self._inside(self.mission_dir(mission) / relpath, relpath)
+        key = ("file", mission, relpath)
+        found = self._files.get(key)
+        if found is None:
+            found = self._remember(key, self._inside(self.mission_dir(mission) / relpath, relpath))
+        return found
 
     def file_path(self, f: RemoteFile) -> Path:
         return self.path(f.mission, f.relpath)
 
     def meta_path(self, f: RemoteFile) -> Path:
-        self.mission_dir(f.mission)
-        return self._inside(self.root / ".meta" / f.mission / (f.relpath + ".json"), f.relpath)
+        key = ("meta", f.mission, f.relpath)
+        found = self._files.get(key)
+        if found is None:
+            self.mission_dir(f.mission)
+            path = self.root / ".meta" / f.mission / (f.relpath + ".json")
+            found = self._remember(key, self._inside(path, f.relpath))
+        return found
+
+    def _remember(self, key: tuple[str, str, str], path: Path) -> Path:
+        if len(self._files) < 100_000:
+            self._files[key] = path
+        return path
 
     def lock_path(self, f: RemoteFile) -> Path:
         digest = hashlib.sha1(f"{f.mission}/{f.relpath}".encode()).hexdigest()
@@ -189,6 +206,32 @@ class CacheLayout:
     def _inside(self, path: Path, relpath: str) -> Path:
         if path in self._checked:
             return self._checked[path]
+        if not self._plain(path):
+            self._check_resolved(path, relpath)
+        if len(self._checked) < 100_000:
+            self._checked[path] = path
+        return path
+
+    def _plain(self, path: Path) -> bool:
+        """``path`` is under the root as written, and none of its parts below the root is ``..``
+        or a symlink: it resolves to itself, inside the cache (one ``lstat`` per part below the
+        root instead of resolving every folder from ``/``)."""
+        parts, n = path.parts, len(self._root_parts)
+        if parts[:n] != self._root_parts or ".." in parts[n:]:
+            return False
+        current = str(self.root)
+        for part in parts[n:]:
+            current = os.path.join(current, part)
+            try:
+                if stat.S_ISLNK(os.lstat(current).st_mode):
+                    return False
+            except (FileNotFoundError, NotADirectoryError):
+                return True  # nothing below exists, so no symlink either
+            except OSError:
+                return False
+        return True
+
+    def _check_resolved(self, path: Path, relpath: str) -> None:
         resolved = path.resolve()
         if resolved != self.root and self.root not in resolved.parents:
             raise PluginError(
@@ -196,9 +239,6 @@ class CacheLayout:
                 "refusing to write there (check the plugin's RemoteFile.relpath and any symlinks "
                 "in the cache)"
             )
-        if len(self._checked) < 100_000:
-            self._checked[path] = path
-        return path
 
     # -- sidecars --------------------------------------------------------------
     def read_meta(self, f: RemoteFile) -> dict[str, Any] | None:

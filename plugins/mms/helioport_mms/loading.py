@@ -38,6 +38,7 @@ distributions and spectra (probes, species) live in one Dataset.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import xarray as xr
@@ -177,7 +178,7 @@ def load_product(
 
 def _files_rate(paths: list[Path]) -> str | None:
     """The data rate in the names of ``paths`` when they agree (a fallback shows here)."""
-    rates = {_rate(Path(p).name) for p in paths} - {None}
+    rates = {_rate(os.path.basename(p)) for p in paths} - {None}
     return rates.pop() if len(rates) == 1 else None
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -129,6 +130,7 @@ class FileName:
         return self.dataset.folder(self.start) + self.name
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_name(name: str) -> FileName | None:
     """Split an MMS science file name; ``None`` when it is not one.
 
