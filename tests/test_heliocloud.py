@@ -120,6 +120,28 @@ def test_omni_hro_1min_through_heliocloud_equals_the_folder_mirror(
     assert (cached / "omni_hro_1min_20100101_v01.cdf").is_file()  # beside, not over, SPDF's copy
 
 
+def test_one_load_fetches_the_catalog_and_each_registry_once(tree, monkeypatch):
+    fetched: Counter = Counter()
+    original = ArchiveContext.fetch
+
+    def counting(self, files, candidates=None):
+        fetched.update(f.relpath.rpartition("/")[2] for f in files)
+        return original(self, files, candidates)
+
+    monkeypatch.setattr(ArchiveContext, "fetch", counting)
+    helioport.load(
+        "omni",
+        "2010-01-01",
+        "2010-01-02",
+        products=["dc_mag", "i_dens", "sym_h"],  # three products of one dataset
+        mode="1min",
+        base_url={"heliocloud": str(tree.root)},
+        source="heliocloud",
+    )
+    assert fetched["catalog.json"] == 1
+    assert fetched["OMNI_HRO_1MIN_2010.csv"] == 1
+
+
 def test_mms_fgm_fpi_mec_through_heliocloud_equal_the_folder_mirror(spdf_trees, tree, listings):
     # FGM, FPI (descriptor dis-moms) and MEC (epht89d) datasets
     args = {"products": ["dc_mag", "i_dens", "sc_pos"], "probes": ["mms1", "mms2"], "mode": "srvy"}

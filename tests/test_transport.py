@@ -322,6 +322,25 @@ def test_get_json_online_cached_and_offline(server: ArchiveServer, transport: Tr
         transport.context(spec, offline=True).get_json(url, {"sc_id": "mms2"})
 
 
+def test_read_bytes_over_http_cached_once_per_load_and_offline(
+    server: ArchiveServer, transport: Transport
+) -> None:
+    spec = omni_spec(server.url + "omni/")
+    server.mount("docs/", lambda request: ApiResponse.json({"version": 1}))
+    url = server.api_url("docs/") + "catalog.json"
+    ctx = transport.context(spec, offline=False)
+    assert ctx.read_bytes(url) == b'{"version": 1}'
+    assert ctx.read_bytes(url) == b'{"version": 1}'
+    assert len(server.log) == 1  # one request per load (context)
+    server.clear_log()
+    assert transport.context(spec, offline=True).read_bytes(url) == b'{"version": 1}'
+    assert server.log == []
+    with pytest.raises(OfflineError, match=r"other\.json is not cached"):
+        transport.context(spec, offline=True).read_bytes(server.api_url("docs/") + "other.json")
+    with pytest.raises(DownloadError, match="404 Not Found"):
+        transport.context(spec, offline=False).read_bytes(server.url + "omni/nothing.json")
+
+
 # -- fetching: freshness and versions -------------------------------------------------------
 def test_second_fetch_of_unchanged_file_makes_no_file_request(
     server: ArchiveServer, transport: Transport, archive: Path

@@ -25,10 +25,10 @@ from typing import Any
 
 from .api import prepare
 from .errors import HelioportError
+from .lifecycle.fetch import unique_files
 from .lifecycle.find import find_files
 from .lifecycle.plan import make_plan
 from .registry import Registry
-from .schema import RemoteFile
 from .transport import Transport
 
 logger = logging.getLogger(__name__)
@@ -140,13 +140,7 @@ def prefetch(
     plan = make_plan(spec, derivs, request)
     transport = Transport(cfg)
     found = find_files(reg, plan, transport.context(spec, offline=False))
-    unique: dict[str, RemoteFile] = {}
-    candidates: dict[str, RemoteFile] = {}
-    for f in found.values():
-        for r in f.selected:
-            unique.setdefault(r.relpath, r)
-        for r in f.candidates:
-            candidates.setdefault(r.relpath, r)
+    unique, candidates = unique_files(found)
     summary = PrefetchSummary(cache=str(cfg.cache_dir))
     bar = _bar(len(unique), spec.name, progress)
     try:

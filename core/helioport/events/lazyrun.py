@@ -87,18 +87,23 @@ def chunk_dataset(ds: xr.Dataset, plan: Plan, j: int) -> xr.Dataset:
     return ds.isel(cuts)
 
 
-def run_dataset_chunks(
-    plan: Plan, ds: xr.Dataset, progress: bool | None, dask_on: bool
-) -> list[ChunkResult]:
-    """Summarise every chunk of the lazy ``ds``: one at a time, or as dask tasks."""
-    n = plan.n_chunks
-    bar = tqdm(
+def chunk_bar(n: int, progress: bool | None) -> tqdm:
+    """The progress bar over a search's ``n`` chunks (``progress=None``: shown on a terminal)."""
+    return tqdm(
         total=n,
         desc="find_events",
         unit="chunk",
         disable=None if progress is None else not progress,
         leave=False,
     )
+
+
+def run_dataset_chunks(
+    plan: Plan, ds: xr.Dataset, progress: bool | None, dask_on: bool
+) -> list[ChunkResult]:
+    """Summarise every chunk of the lazy ``ds``: one at a time, or as dask tasks."""
+    n = plan.n_chunks
+    bar = chunk_bar(n, progress)
     results: list[ChunkResult] = []
     try:
         if dask_on:

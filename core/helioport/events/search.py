@@ -28,16 +28,16 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
 
 from ..errors import InvalidRequestError, warn_caller
 from ..lazyblocks import is_lazy
+from ..lifecycle.coverage import merge_spans
 from ..times import format_time, from_ns
 from .catalog import Event, EventCatalog, helioport_version
 from .chunks import ChunkResult, Plan, run_chunk
 from .criteria import CriteriaLike
 from .engine import assemble
-from .lazyrun import lazy_plan, planning_view, run_dataset_chunks
+from .lazyrun import chunk_bar, lazy_plan, planning_view, run_dataset_chunks
 from .planning import SearchSettings, check_settings, plan_chunks
 
 __all__ = ["find_events"]
@@ -175,13 +175,7 @@ def _run_chunks(
     n = plan.n_chunks
     todo = range(0 if first is None else 1, n)
     dask_on = plan.request is not None and _want_dask(use_dask)
-    bar = tqdm(
-        total=n,
-        desc="find_events",
-        unit="chunk",
-        disable=None if progress is None else not progress,
-        leave=False,
-    )
+    bar = chunk_bar(n, progress)
     results: list[ChunkResult] = []
     try:
         if first is not None:
@@ -317,7 +311,7 @@ def _build_catalog(
         "event_times": "first/last grid sample where the criterion holds within the merged hit windows",
     }
     last_ns = req.end if req is not None else grid.origin + (grid.n - 1) * grid.dt
-    searched = _merge_spans([s for r in results for s in r.searched])
+    searched = merge_spans([s for r in results for s in r.searched])
     start_ns = searched[0][0] if searched else grid.origin
     end_ns = min(searched[-1][1], last_ns) if searched else start_ns
     attrs = dataset.attrs if dataset is not None else {}
@@ -351,17 +345,6 @@ def _build_catalog(
                 f"{shown} (catalog provenance 'searched').{why if reasons else ''}"
             )
     return EventCatalog(events=events, settings=catalog_settings, provenance=provenance)
-
-
-def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted, touching or overlapping spans joined."""
-    out: list[list[int]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return [(a, b) for a, b in out]
 
 
 def _seconds_text(ns: int) -> str:

@@ -141,10 +141,6 @@ def _cache_relpath(path: str) -> str:
     return f"{KEY}/{path.strip('/')}"
 
 
-def _fetch_one(ctx: ArchiveContext, f: RemoteFile) -> Path:
-    return ctx.fetch([f])[0].path
-
-
 def read_catalog(ctx: ArchiveContext) -> Catalog:
     """``catalog.json`` at the HelioCloud base, fetched into the cache (revalidated by ETag).
 
@@ -161,7 +157,7 @@ def read_catalog(ctx: ArchiveContext) -> Catalog:
         url=url, relpath=_cache_relpath(CATALOG), mission=ctx.mission.name, source=KEY
     )
     try:
-        path = _fetch_one(ctx, remote)
+        path = ctx.fetch_once(remote)
     except OfflineError as exc:
         raise OfflineError(
             f"offline mode is on and the HelioCloud catalog ({url}) is not cached: {exc}"
@@ -212,7 +208,7 @@ def _registry(
     if ctx.offline and marker.exists() and not ctx.cache_path(remote).exists():
         return None
     try:
-        path = _fetch_one(ctx, remote)
+        path = ctx.fetch_once(remote)
     except DownloadError as exc:
         if isinstance(exc, OfflineError) or not getattr(exc, "missing", False):
             raise

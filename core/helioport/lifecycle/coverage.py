@@ -12,6 +12,8 @@ of the range shows too.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import TypeVar
 
 import numpy as np
 
@@ -19,13 +21,22 @@ from ..cdfvariable import NAT
 from ..schema import RemoteFile, Request
 from ..times import format_time
 
-__all__ = ["covered_spans", "describe_gaps"]
+__all__ = ["covered_spans", "describe_gaps", "merge_spans"]
+
+T = TypeVar("T")
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
-def _merge(spans: list[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
-    out: list[list[dt.datetime]] = []
+def merge_spans(spans: Iterable[tuple[T, T]]) -> list[tuple[T, T]]:
+    """Spans sorted, those touching or overlapping joined (times, integers: anything ordered).
+
+    Examples
+    --------
+    >>> merge_spans([(5, 7), (0, 2), (2, 3)])
+    [(0, 3), (5, 7)]
+    """
+    out: list[list[T]] = []
     for a, b in sorted(spans):
         if out and a <= out[-1][1]:
             out[-1][1] = max(out[-1][1], b)
@@ -47,7 +58,7 @@ def covered_spans(
     start, end = request.start, request.end
     spans = [(start, end)]
     if files and all(f.start is not None and f.end is not None for f in files):
-        spans = _merge([(max(f.start, start), min(f.end, end)) for f in files])
+        spans = merge_spans([(max(f.start, start), min(f.end, end)) for f in files])
     if times is not None:
         t = np.asarray(times, dtype="datetime64[ns]").reshape(-1)
         if t.size and t.view(np.int64).min() == NAT:  # NaT is the smallest int64: one pass

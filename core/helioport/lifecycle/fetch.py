@@ -24,7 +24,7 @@ from ..transport.cache import CacheLayout, stored_size
 from .find import Found
 from .plan import Key, Plan
 
-__all__ = ["FileStamp", "LocalFiles", "fetch_files", "files_here", "server_of"]
+__all__ = ["FileStamp", "LocalFiles", "fetch_files", "files_here", "server_of", "unique_files"]
 
 
 class LocalFiles(dict[str, LocalFile]):
@@ -193,11 +193,8 @@ def server_of(f: RemoteFile) -> str:
     return f"the mirror {Path(parts.path if parts.scheme else f.url).parent}"
 
 
-def fetch_files(transport: Transport, plan: Plan, found: dict[Key, Found]) -> LocalFiles:
-    """Fetch the files of every product at once, each file once; local files by ``relpath``.
-
-    Offline, a warning says the newest *cached* versions are used.
-    """
+def unique_files(found: dict[Key, Found]) -> tuple[dict[str, RemoteFile], dict[str, RemoteFile]]:
+    """The selected files of every product, each once, and every version listed, by ``relpath``."""
     unique: dict[str, RemoteFile] = {}
     candidates: dict[str, RemoteFile] = {}
     for f in found.values():
@@ -205,6 +202,15 @@ def fetch_files(transport: Transport, plan: Plan, found: dict[Key, Found]) -> Lo
             unique.setdefault(r.relpath, r)
         for r in f.candidates:
             candidates.setdefault(r.relpath, r)
+    return unique, candidates
+
+
+def fetch_files(transport: Transport, plan: Plan, found: dict[Key, Found]) -> LocalFiles:
+    """Fetch the files of every product at once, each file once; local files by ``relpath``.
+
+    Offline, a warning says the newest *cached* versions are used.
+    """
+    unique, candidates = unique_files(found)
     offline = plan.request.offline
     got = transport.fetch(
         list(unique.values()), offline=offline, candidates=list(candidates.values())

@@ -160,6 +160,14 @@ class ArchiveContext:
             self._sessions, self._layout, files, offline=self.offline, candidates=candidates
         )
 
+    def fetch_once(self, f: RemoteFile) -> Path:
+        """:meth:`fetch` of one small document (a catalog, a file registry) at most once per
+        context (one load): several products reading it cost one revalidation, not one each."""
+        key = ("fetch", f.url, f.relpath)
+        if key not in self._memo:
+            self._memo[key] = self.fetch([f])[0].path
+        return self._memo[key]
+
     def register_auth(self, url_prefix: str, auth: tuple[str, str]) -> None:
         """Send HTTP Basic ``auth`` with requests under ``url_prefix`` (listings, JSON and files).
 
@@ -261,21 +269,27 @@ class ArchiveContext:
     def _read_bytes(self, url: str, params: dict[str, Any] | None) -> bytes:
         if not is_http(url):
             return self._stores.read_bytes(url)
+        return self._answer(url, params, what="read").content
+
+    def _answer(
+        self, url: str, params: dict[str, Any] | None, *, what: str, want_json: bool = False
+    ) -> requests.Response:
+        """The HTTP answer of ``url``: cached and revalidated, or offline the stored one."""
         if self.offline:
             resp = self._stored_if_readable(url, params)
             if resp is None:
                 shown = url + ("?" + urlencode(params) if params else "")
                 raise OfflineError(
-                    f"offline mode is on and {shown} is not cached; go online "
+                    f"offline mode is on and the answer of {shown} is not cached; go online "
                     "(offline=False) or unset HELIOPORT_OFFLINE"
                 )
-            return resp.content
-        resp = self._get(url, params, what="read")
+            return resp
+        resp = self._get(url, params, what=what, want_json=want_json)
         if resp is None:
             raise DownloadError(
                 f"{url} answered 404 Not Found; check the URL or the mirror setting"
             )
-        return resp.content
+        return resp
 
     def _check_mirror(self, url: str) -> None:
         """Raise :class:`ConfigError` when ``url`` lies under a folder or store mirror that does
@@ -310,21 +324,7 @@ class ArchiveContext:
                 return json.loads(data.decode("utf-8"))
             except ValueError as exc:
                 raise DownloadError(f"cannot read JSON from {url}: {exc}") from exc
-        if self.offline:
-            resp = self._stored_if_readable(url, params)
-            if resp is None:
-                shown = url + ("?" + urlencode(params) if params else "")
-                raise OfflineError(
-                    f"offline mode is on and the answer of {shown} is not cached; go online "
-                    "(offline=False) or unset HELIOPORT_OFFLINE"
-                )
-            return resp.json()
-        resp = self._get(url, params, what="query", want_json=True)
-        if resp is None:
-            raise DownloadError(
-                f"{url} answered 404 Not Found; check the URL or the mirror setting"
-            )
-        return resp.json()
+        return self._answer(url, params, what="query", want_json=True).json()
 
     def _get(
         self, url: str, params: dict[str, Any] | None, *, what: str, want_json: bool = False
