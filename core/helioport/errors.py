@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from contextvars import ContextVar
 from pathlib import Path
 
 _PACKAGE = str(Path(__file__).resolve().parent)
@@ -121,12 +122,23 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+# In a task of :func:`helioport.threads.in_threads`, helioport's warnings are
+# kept here and given by the calling thread.
+KEPT_WARNINGS: ContextVar[list | None] = ContextVar("helioport_kept_warnings", default=None)
+
+
 def warn_caller(message: str, category: type[Warning] = UserWarning) -> None:
     """Warn with the location of the first caller outside helioport (the user's line).
 
     However deep in the lifecycle a warning starts, it points at the user's
-    ``helioport.load(...)`` call, not at helioport's internals.
+    ``helioport.load(...)`` call, not at helioport's internals. In a task of
+    :func:`helioport.threads.in_threads`, the warning is given when the tasks
+    end, in the calling thread and in the tasks' order.
     """
+    kept = KEPT_WARNINGS.get()
+    if kept is not None:
+        kept.append((message, category))
+        return
     # stacklevel 1 is this line; 2 is the frame of our caller, where the walk starts
     level, frame = 2, sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):

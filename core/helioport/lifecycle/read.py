@@ -18,6 +18,7 @@ from ..errors import CorruptFileError, DataNotFoundError, PluginError, warn_call
 from ..frames import transform
 from ..naming import find_time_dim
 from ..registry import Registry
+from ..threads import cores, in_threads
 from ..transport import LocalFile
 from ..validation import source_frame
 from .coverage import covered_spans, describe_gaps
@@ -51,11 +52,25 @@ def read_products(
     moved aside and fetched once more when ``local`` can do so
     (:class:`~helioport.lifecycle.fetch.LocalFiles`); if the new copy fails
     too, the error names the file and its server.
+
+    Products that share no file are read on up to one thread per core
+    (pycdfpp decodes with the GIL released), as if one after the other:
+    warnings and the first error come out in order (:func:`~helioport.threads.in_threads`).
     """
+
+    def read_group(keys: list[Key]) -> list[tuple[Key, xr.DataArray | xr.Dataset, list]]:
+        out = []
+        for key in keys:
+            files = [local[r.relpath] for r in found[key].selected]
+            out.append((key, *read_healing(reg, plan, key, files, local)))
+        return out
+
+    groups = _sharing_files(found)
+    read = in_threads(read_group, groups, min(len(groups), cores()), "helioport-read")
+    values = {key: (value, files) for group in read for key, value, files in group}
     out = {}
     for key, f in found.items():
-        files = [local[r.relpath] for r in f.selected]
-        value, files = read_healing(reg, plan, key, files, local)
+        value, files = values[key]
         tdim = find_time_dim(value)
         spans = covered_spans(plan.request, f.selected, value.coords.variables[tdim].values)
         covered = describe_gaps(plan.request, spans)
@@ -66,6 +81,23 @@ def read_products(
             )
         out[key] = Loaded(value, files, covered)
     return out
+
+
+def _sharing_files(found: dict[Key, Found]) -> list[list[Key]]:
+    """The keys in groups that share no file with another group (read on one thread each,
+    so that one file is opened, and healed, by one thread), in the order of ``found``."""
+    order = {key: n for n, key in enumerate(found)}
+    group_of: dict[str, int] = {}  # relpath -> group
+    groups: dict[int, list[Key]] = {}
+    for n, (key, f) in enumerate(found.items()):
+        joined = {group_of[r.relpath] for r in f.selected if r.relpath in group_of}
+        g = min(joined, default=n)
+        merged = [k for j in joined | {g} for k in groups.pop(j, [])] + [key]
+        groups[g] = sorted(merged, key=order.__getitem__)
+        for k in groups[g]:
+            for r in found[k].selected:
+                group_of[r.relpath] = g
+    return [groups[g] for g in sorted(groups)]
 
 
 def read_healing(

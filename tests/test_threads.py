@@ -1,0 +1,187 @@
+"""Products sharing no file are read on threads, as if one after the other (issue 12).
+
+- :func:`helioport.threads.in_threads` runs tasks at the same time, keeps the
+  order of results, gives the tasks' warnings in the calling thread in order
+  (pointing at the user's line) and the first error in order, once every task
+  has ended; context variables reach the tasks;
+- :func:`helioport.lifecycle.read._sharing_files` puts products that share a
+  file in one group (one thread opens, and heals, a file);
+- a 4-probe MMS load reads its four files on the pool's threads and equals
+  the load on one; a damaged cached file is healed on its thread, its warning given once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from contextvars import ContextVar
+from pathlib import Path
+from types import SimpleNamespace
+
+import helioport
+import numpy as np
+import pytest
+import xarray as xr
+from helioport.errors import warn_caller
+from helioport.lifecycle import read as read_step
+from helioport.threads import cores, in_threads
+from helioport_mms.fixtures import write_fgm
+
+PROBES = ["mms1", "mms2", "mms3", "mms4"]
+START = "2015-10-16T13:05:24"
+END = "2015-10-16T13:05:40"
+
+
+def test_tasks_run_at_the_same_time_and_results_keep_their_order():
+    barrier = threading.Barrier(2, timeout=10)  # both tasks must be running at once to pass
+
+    def task(x: int) -> tuple[int, str]:
+        barrier.wait()
+        return x * 10, threading.current_thread().name
+
+    out = in_threads(task, [1, 2], workers=2, name="hp-test")
+    assert [v for v, _ in out] == [10, 20]
+    assert all(name.startswith("hp-test") for _, name in out)
+
+
+def test_one_worker_or_one_item_runs_in_the_calling_thread():
+    here = threading.get_ident()
+    assert in_threads(lambda _: threading.get_ident(), [1, 2, 3], 1, "x") == [here] * 3
+    assert in_threads(lambda _: threading.get_ident(), [1], 4, "x") == [here]
+    assert in_threads(lambda x: x, [], 4, "x") == []
+
+
+def test_warnings_are_given_in_order_in_the_calling_thread_at_the_users_line():
+    def task(x: float) -> float:
+        time.sleep(x)  # the first item ends last
+        warn_caller(f"item {x}")
+        return x
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert in_threads(task, [0.2, 0.0, 0.1], workers=3, name="x") == [0.2, 0.0, 0.1]
+    assert [str(w.message) for w in caught] == ["item 0.2", "item 0.0", "item 0.1"]
+    assert {w.filename for w in caught} == {__file__}  # this test's line, not threading's
+
+
+def test_the_first_error_in_order_is_raised_once_every_task_has_ended():
+    ended: list[int] = []
+
+    def task(x: int) -> int:
+        warn_caller(f"before {x}")
+        if x in (2, 3):
+            time.sleep(0.2 if x == 2 else 0.0)  # 3 fails first in time, 2 first in order
+            raise ValueError(f"bad {x}")
+        time.sleep(0.1)
+        ended.append(x)
+        return x
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="bad 2"):
+            in_threads(task, [1, 2, 3, 4], workers=4, name="x")
+    assert sorted(ended) == [1, 4]  # no task left running
+    # the warnings of the tasks up to the failing one, as a sequential run gives them
+    assert [str(w.message) for w in caught] == ["before 1", "before 2"]
+
+
+def test_context_variables_reach_the_tasks_and_theirs_stay_there():
+    var: ContextVar[str] = ContextVar("hp_test_var", default="unset")
+    var.set("caller")
+
+    def task(x: int) -> str:
+        seen = var.get()
+        var.set(f"task {x}")
+        return seen
+
+    assert in_threads(task, [1, 2], workers=2, name="x") == ["caller", "caller"]
+    assert var.get() == "caller"
+
+
+def test_cores_is_at_least_one():
+    assert cores() >= 1
+
+
+def _found(files_by_key: dict) -> dict:
+    return {
+        key: SimpleNamespace(selected=[SimpleNamespace(relpath=p) for p in paths])
+        for key, paths in files_by_key.items()
+    }
+
+
+def test_products_sharing_a_file_are_one_group_in_request_order():
+    found = _found(
+        {
+            ("a", "p1"): ["f1"],
+            ("b", "p2"): ["f2"],
+            ("c", "p3"): ["f3", "f4"],
+            ("d", "p1"): ["f1"],  # shares f1 with a
+            ("e", "p4"): ["f4", "f2"],  # joins b and c
+            ("f", "p5"): ["f5"],
+        }
+    )
+    assert read_step._sharing_files(found) == [
+        [("a", "p1"), ("d", "p1")],
+        [("b", "p2"), ("c", "p3"), ("e", "p4")],
+        [("f", "p5")],
+    ]
+
+
+@pytest.fixture
+def mms_mirror(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "mirror"
+    for i, p in enumerate(PROBES):
+        write_fgm(root, p, "brst", START, 4096, compress=6, seed=i)
+    monkeypatch.setenv("HELIOPORT_MMS_URL", str(root))
+    monkeypatch.setenv("HELIOPORT_CACHE_DIR", str(tmp_path / "cache"))
+    return root
+
+
+def _load(**kw) -> xr.Dataset:
+    return helioport.load(
+        "mms", START, END, products="dc_mag", probes=PROBES, mode="brst", coords="gse", **kw
+    )
+
+
+def _threads_of_reads(monkeypatch) -> list[str]:
+    seen: list[str] = []
+    real = read_step.read_one
+
+    def spy(*args, **kwargs):
+        seen.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(read_step, "read_one", spy)
+    return seen
+
+
+def test_four_probes_are_read_on_two_threads_and_equal_one_thread(mms_mirror, monkeypatch):
+    monkeypatch.setattr(read_step, "cores", lambda: 1)
+    one = _load()
+    seen = _threads_of_reads(monkeypatch)
+    monkeypatch.setattr(read_step, "cores", lambda: 2)
+    two = _load()
+    assert len(seen) == 4 and all(n.startswith("helioport-read") for n in seen)
+    assert len(set(seen)) <= 2  # the pool's threads (the barrier test shows they overlap)
+    for ds in (one, two):
+        ds.attrs.pop("request_json")
+    xr.testing.assert_identical(one, two)
+    assert two["dc_mag_mms3"].shape == (2048, 3)
+
+
+def test_a_damaged_file_is_healed_on_its_thread_with_one_warning(mms_mirror, monkeypatch):
+    monkeypatch.setattr(read_step, "cores", lambda: 2)
+    first = _load()
+    cache = Path(helioport.config.Config.load().cache_dir)
+    (bad,) = cache.rglob("mms3_fgm_brst_l2_*.cdf")
+    data = bad.read_bytes()
+    bad.write_bytes(data[:8] + bytes(len(data) - 8))  # magic kept, the rest zeroes
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = _load()
+    healed = [w for w in caught if "moved aside and fetched again" in str(w.message)]
+    assert len(healed) == 1 and "mms3_fgm_brst_l2" in str(healed[0].message)
+    assert healed[0].filename == __file__
+    np.testing.assert_array_equal(again["dc_mag_mms3"].values, first["dc_mag_mms3"].values)
+    assert bad.read_bytes() == data
