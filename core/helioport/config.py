@@ -17,11 +17,15 @@ built-in defaults. A config file looks like::
 
 from __future__ import annotations
 
+import functools
 import os
+import stat
 import sys
+import threading
+import time
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePath
+from typing import Any, NamedTuple
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -39,6 +43,13 @@ __all__ = ["STORE_SCHEMES", "Config", "config_file_path", "normalise_base_url"]
 STORE_SCHEMES = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+#: Configs kept per state of the environment (one entry per set of keyword arguments)
+_CACHE_SIZE = 16
+#: a config file changed this recently (ns) is not cached: a second edit within the
+#: file system's timestamp granularity could keep its size, mtime and ctime
+_RACY_NS = 3_000_000_000
+#: keyword values a cached Config may be keyed by (immutable, compared by value)
+_PLAIN = (str, int, float, bool, type(None))
 
 
 def config_file_path() -> Path:
@@ -85,28 +96,52 @@ def normalise_base_url(url: str) -> str:
     >>> normalise_base_url("S3://helio-public/omni")
     's3://helio-public/omni/'
     """
+    return _normalise(url, None)
+
+
+def _normalise(url: Any, resolved: list[tuple[Path, Path]] | None) -> str:
+    """:func:`normalise_base_url`, appending each folder it resolves (as given, as resolved)
+    to ``resolved``."""
+    # a str is parsed once per process (a pure function of the text); other types as given
+    parse = _parse_base_url if type(url) is str else _parse_base_url.__wrapped__
+    text, local = parse(url)
+    if not local:
+        return text
+    given = Path(text).expanduser()
+    real = given.resolve()
+    if resolved is not None:
+        resolved.append((given, real))
+    text = real.as_uri()
+    return text if text.endswith("/") else text + "/"
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_base_url(url: Any) -> tuple[str, bool]:
+    """``(base URL, False)`` for a remote URL, ``(path, True)`` for a folder to resolve.
+
+    Raises the :class:`ConfigError` of :func:`normalise_base_url`.
+    """
     text = str(url).strip()
     if not text:
         raise ConfigError(
             "an empty mirror URL was given; use https://..., file:///..., s3://... or a folder path"
         )
-    if "://" in text:
-        scheme, rest = text.split("://", 1)
-        scheme = scheme.lower()
-        if scheme not in ("http", "https", "file", *STORE_SCHEMES):
-            raise ConfigError(
-                f"mirror URL {url!r} has scheme {scheme!r}; use an https:// server, a file:// URL, "
-                "a folder path or an object store (s3://, gs://, az://)"
-            )
-        if scheme in STORE_SCHEMES:
-            if not rest.strip("/"):
-                raise ConfigError(f"mirror URL {url!r} names no bucket; use {scheme}://BUCKET/...")
-            text = f"{scheme}://{rest}"
-        if scheme == "file":
-            text = Path(text[len("file://") :]).expanduser().resolve().as_uri()
-    else:
-        text = Path(text).expanduser().resolve().as_uri()
-    return text if text.endswith("/") else text + "/"
+    if "://" not in text:
+        return text, True
+    scheme, rest = text.split("://", 1)
+    scheme = scheme.lower()
+    if scheme not in ("http", "https", "file", *STORE_SCHEMES):
+        raise ConfigError(
+            f"mirror URL {url!r} has scheme {scheme!r}; use an https:// server, a file:// URL, "
+            "a folder path or an object store (s3://, gs://, az://)"
+        )
+    if scheme in STORE_SCHEMES:
+        if not rest.strip("/"):
+            raise ConfigError(f"mirror URL {url!r} names no bucket; use {scheme}://BUCKET/...")
+        text = f"{scheme}://{rest}"
+    if scheme == "file":
+        return text[len("file://") :], True
+    return (text if text.endswith("/") else text + "/"), False
 
 
 class Config(BaseModel):
@@ -149,7 +184,26 @@ class Config(BaseModel):
 
         ``overrides`` with value ``None`` are ignored; ``urls`` given as a keyword
         is merged over the other sources key by key.
+
+        The result is remembered per state of the environment, config file (its
+        size, mtime and inode), working folder and keywords, while every folder
+        it resolved (cache, mirrors) still names the same folder: a change of any
+        takes effect on the next call. Each call returns a Config of its own.
         """
+        env = _Environment.current()
+        key = env.key(overrides)
+        entry = env.configs.get(key) if key is not None else None
+        if entry is not None and entry.still_valid():
+            return _own_copy(entry.config)
+        resolved: list[tuple[Path, Path]] = []
+        cfg = cls._build(dict(overrides), resolved)
+        if key is not None:
+            env.remember(key, cfg, resolved)
+        return cfg
+
+    @classmethod
+    def _build(cls, overrides: dict[str, Any], resolved: list[tuple[Path, Path]]) -> Config:
+        """The uncached :meth:`load`, appending each folder it resolves to ``resolved``."""
         data: dict[str, Any] = {}
         path = config_file_path()
         if path.is_file():
@@ -173,7 +227,7 @@ class Config(BaseModel):
             if v is not None:
                 data[k] = v
         urls.update({str(k).lower(): v for k, v in dict(kw_urls).items()})
-        data["urls"] = {k: normalise_base_url(v) for k, v in urls.items()}
+        data["urls"] = {k: _normalise(v, resolved) for k, v in urls.items()}
         data.setdefault("cache_dir", platformdirs.user_cache_dir("helioport"))
         try:
             cfg = cls(**data)
@@ -182,7 +236,10 @@ class Config(BaseModel):
                 f"config file {path}" if path.is_file() else "keywords and HELIOPORT_* environment"
             )
             raise ConfigError(f"invalid helioport settings from {where}: {one_line(exc)}") from None
-        return cfg.model_copy(update={"cache_dir": Path(cfg.cache_dir).expanduser().resolve()})
+        given = Path(cfg.cache_dir).expanduser()
+        cache_dir = given.resolve()
+        resolved.append((given, cache_dir))
+        return cfg.model_copy(update={"cache_dir": cache_dir})
 
     def base_url(self, key: str, default: str) -> str:
         """The base URL of source ``key``: a configured mirror, else ``default``."""
@@ -196,6 +253,163 @@ def _env_bool(name: str, value: str) -> bool:
     if v in _FALSE:
         return False
     raise ConfigError(f"{name}={value!r} is not a boolean; use 1/0, true/false, yes/no")
+
+
+def _own_copy(cfg: Config) -> Config:
+    """A Config equal to ``cfg`` whose ``urls`` dict is its own (the model is frozen, the
+    dict is not): a caller changing it cannot change a remembered Config."""
+    return cfg.model_copy(update={"urls": dict(cfg.urls)})
+
+
+def _environ_state() -> dict[Any, Any]:
+    """The environment as a dict to compare with an earlier state.
+
+    ``os.environ`` keeps its (encoded) variables in ``_data``, updated by every change
+    made through it; comparing that dict costs a microsecond where decoding every
+    variable costs tens. Elsewhere the decoded copy is compared.
+    """
+    data = getattr(os.environ, "_data", None)
+    return data if isinstance(data, dict) else dict(os.environ)
+
+
+def _identity(path: str | PurePath) -> tuple[int, int] | None:
+    """The (device, inode) ``path`` leads to, symlinks followed; ``None`` if it leads nowhere."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+class _Folder(NamedTuple):
+    """A folder :meth:`Config.load` resolved: the path given, the path resolved and the
+    (device, inode) both led to. While both still lead to it, the resolved path names the
+    folder the given one names (without a ``lstat`` per part, as resolving takes)."""
+
+    given: str
+    real: str
+    identity: tuple[int, int]
+
+    def holds(self) -> bool:
+        ident = _identity(self.given)
+        return ident == self.identity and (
+            self.given == self.real or _identity(self.real) == self.identity
+        )
+
+
+class _Entry(NamedTuple):
+    """A remembered Config and the folders it resolved."""
+
+    config: Config
+    folders: tuple[_Folder, ...]
+
+    def still_valid(self) -> bool:
+        return all(f.holds() for f in self.folders)
+
+
+class _Environment:
+    """What :meth:`Config.load` derives from one state of ``os.environ``: the config file's
+    path and the Configs built (at most :data:`_CACHE_SIZE`). A changed environment
+    gets a new one, so nothing built under another environment is ever returned."""
+
+    _latest: _Environment | None = None
+
+    def __init__(self, state: dict[Any, Any]) -> None:
+        self.state = dict(state)
+        self.configs: dict[tuple[Any, ...], _Entry] = {}
+        self.lock = threading.Lock()
+        named = os.environ.get("HELIOPORT_CONFIG")
+        # config_file_path without its check, which depends on the file system (done per call)
+        self.named = bool(named)
+        try:
+            self.config_path: Path | None = (
+                Path(named).expanduser()
+                if named
+                else Path(platformdirs.user_config_dir("helioport")) / "config.toml"
+            )
+        except (RuntimeError, ValueError, OSError):  # no home folder: load raises as usual
+            self.config_path = None
+        self.devnull = self.named and str(self.config_path) == os.devnull
+
+    @classmethod
+    def current(cls) -> _Environment:
+        """The :class:`_Environment` of the environment as it is now."""
+        state = _environ_state()
+        latest = cls._latest
+        if latest is None or latest.state != state:
+            latest = cls(state)
+            if _environ_state() == latest.state:  # not changed meanwhile by another thread
+                cls._latest = latest
+        return latest
+
+    def key(self, overrides: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """What the Config of ``overrides`` depends on besides the environment, or ``None``
+        when it cannot be remembered (unusual keyword types, a config file just written or
+        unreadable, a working folder gone)."""
+        kw = _keywords_key(overrides)
+        if kw is None or self.config_path is None:
+            return None
+        # HELIOPORT_CONFIG=os.devnull: no config file at all (and nothing to stat)
+        state = ("devnull",) if self.devnull else _file_state(self.config_path)
+        if state is None:
+            return None
+        if self.named and state[0] not in ("file", "devnull"):
+            return None  # HELIOPORT_CONFIG names no file: the full load raises its error
+        try:
+            cwd = os.getcwd()  # a relative cache folder or mirror resolves against it
+        except OSError:
+            return None
+        return kw, state, cwd
+
+    def remember(
+        self, key: tuple[Any, ...], cfg: Config, resolved: list[tuple[Path, Path]]
+    ) -> None:
+        """Keep ``cfg`` (a copy) under ``key`` if each folder it resolved exists."""
+        folders = []
+        for given, real in resolved:
+            ident = _identity(given)
+            if ident is None or ident != _identity(real):
+                return  # a folder not (yet) there, or changed meanwhile: resolve again next time
+            folders.append(_Folder(str(given), str(real), ident))
+        if _environ_state() != self.state:
+            return  # the environment changed while cfg was built: cfg may not be this one's
+        with self.lock:
+            if key not in self.configs and len(self.configs) >= _CACHE_SIZE:
+                del self.configs[next(iter(self.configs))]
+            self.configs[key] = _Entry(_own_copy(cfg), tuple(folders))
+
+
+def _keywords_key(overrides: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """``overrides`` as a hashable key (values with their types: ``1`` is not ``True``), or
+    ``None`` for values that are not plain immutable data."""
+    items: list[tuple[Any, ...]] = []
+    for name, value in overrides.items():
+        if name == "urls" and type(value) is dict:
+            if not all(type(k) is str and type(v) is str for k, v in value.items()):
+                return None
+            items.append((name, dict, tuple(value.items())))
+        elif type(value) in _PLAIN or isinstance(value, PurePath):
+            items.append((name, type(value), value))
+        else:
+            return None
+    return tuple(items)
+
+
+def _file_state(path: Path) -> tuple[Any, ...] | None:
+    """What the config file at ``path`` is: ``("file", device, inode, size, mtime_ns,
+    ctime_ns)``, ``("absent",)`` or ``("other", file type)``; ``None`` when it cannot be
+    remembered (changed within the last seconds, or not readable)."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return ("absent",)
+    except (OSError, ValueError):
+        return None  # Path.is_file raises or answers these itself: the full load decides
+    if not stat.S_ISREG(st.st_mode):
+        return ("other", stat.S_IFMT(st.st_mode))
+    if abs(time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns)) < _RACY_NS:
+        return None  # (ctime too: an edit may set the mtime back)
+    return ("file", st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def describe(cfg: Config) -> Mapping[str, Any]:
