@@ -68,8 +68,8 @@ def _find_one(
             f"plugin {reg.plugin_name(spec.name)!r} returned None from helioport_find_files "
             f"for its own mission {spec.name!r}"
         )
-    what = plan.describe(product, probe)
     if not found:
+        what = plan.describe(product, probe)
         if request.offline:
             raise OfflineError(
                 f"offline: no cached listing or files for {what}; "
@@ -81,12 +81,14 @@ def _find_one(
         )
     policy = request.version
     if policy is not None and policy.kind != "latest" and all(f.version is None for f in found):
+        what = plan.describe(product, probe)
         raise InvalidRequestError(
             f"version={_shown(policy)} was asked, but the files of {what} carry no version "
             f"({found[0].name}); leave version out (latest)"
         )
     selected = select_versions(list(found), request.version)
     if not selected:
+        what = plan.describe(product, probe)
         raise DataNotFoundError(f"no file version of {what} matches version={request.version}")
     return Found(selected=selected, candidates=list(found))
 

@@ -21,7 +21,10 @@ import os
 import re
 import shutil
 import stat
+import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,22 @@ log = logging.getLogger(__name__)
 
 HTTP_CACHE_NAME = "http_cache.sqlite"
 _MISSION = re.compile(r"[a-z0-9][a-z0-9_\-]*")
+
+#: Linux names an open file's real path in ``/proc/self/fd``: one open tells whether any
+#: part of a path is a symlink (elsewhere every part is looked at, one ``lstat`` each)
+_FD_NAMES = "/proc/self/fd/"
+_HAS_FD_NAMES = (
+    sys.platform.startswith("linux") and hasattr(os, "O_PATH") and os.path.isdir(_FD_NAMES)
+)
+
+#: parsed sidecars by path, with the identity of the file read (see :func:`_identity`); a
+#: warm load then costs one ``stat`` per sidecar instead of reading and parsing it
+_SIDECARS: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {}
+_SIDECARS_MAX = 4096
+_SIDECARS_LOCK = threading.Lock()
+#: a sidecar changed less than this long ago (ns) is not kept: two writes within one tick of
+#: the file system's clock could leave the same identity (the "racy" case of git's index)
+_SETTLED_NS = 2_000_000_000
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -157,29 +176,29 @@ class CacheLayout:
     """
 
     def __init__(self, cache_dir: Path) -> None:
-        self.root = Path(cache_dir).expanduser().resolve()
+        root = Path(cache_dir).expanduser()
+        # a folder the kernel names as written is resolved already (the config resolves it):
+        # one open instead of an lstat per part
+        self.root = root if root.is_absolute() and _named_as(str(root)) else root.resolve()
         self._root_parts = self.root.parts
+        self._root_text = str(self.root)
         # paths found inside the cache: a load asks for each several times, and resolving
         # is a system call per folder (a layout lives for one load: a symlink added later
         # is seen by the next)
-        self._checked: dict[Path, Path] = {}
+        self._checked: dict[str, Path] = {}
         self._files: dict[tuple[str, str, str], Path] = {}  # the same, by (kind, mission, relpath)
 
     # -- paths -----------------------------------------------------------------
     def mission_dir(self, mission: str) -> Path:
-        if not _MISSION.fullmatch(mission or ""):
-            raise InvalidRequestError(
-                f"mission name {mission!r} cannot name a cache folder; use lower-case letters, "
-                "digits and '_'"
-            )
-        return self.root / mission
+        return self.root / _mission_name(mission)
 
     def path(self, mission: str, relpath: str) -> Path:
         """``<cache_dir>/<mission>/<relpath>``, refused (:class:`PluginError`) if it leaves the cache."""
         key = ("file", mission, relpath)
         found = self._files.get(key)
         if found is None:
-            found = self._remember(key, self._inside(self.mission_dir(mission) / relpath, relpath))
+            path = self._below(_mission_name(mission), relpath)
+            found = self._remember(key, self._inside(path, relpath))
         return found
 
     def file_path(self, f: RemoteFile) -> Path:
@@ -189,10 +208,16 @@ class CacheLayout:
         key = ("meta", f.mission, f.relpath)
         found = self._files.get(key)
         if found is None:
-            self.mission_dir(f.mission)
-            path = self.root / ".meta" / f.mission / (f.relpath + ".json")
+            path = self._below(".meta", _mission_name(f.mission), f.relpath + ".json")
             found = self._remember(key, self._inside(path, f.relpath))
         return found
+
+    def _below(self, *parts: str) -> Path:
+        """``root / part / ...``: on POSIX one path made from the joined text, which names the
+        same path (an absolute part restarts both) at a third of the cost."""
+        if os.name == "posix":
+            return Path(os.path.join(self._root_text, *parts))
+        return self.root.joinpath(*parts)
 
     def _remember(self, key: tuple[str, str, str], path: Path) -> Path:
         if len(self._files) < 100_000:
@@ -204,21 +229,34 @@ class CacheLayout:
         return self.root / ".locks" / f"{digest}.lock"
 
     def _inside(self, path: Path, relpath: str) -> Path:
-        if path in self._checked:
-            return self._checked[path]
+        text = str(path)
+        if text in self._checked:
+            return self._checked[text]
         if not self._plain(path):
             self._check_resolved(path, relpath)
         if len(self._checked) < 100_000:
-            self._checked[path] = path
+            self._checked[text] = path
         return path
 
     def _plain(self, path: Path) -> bool:
         """``path`` is under the root as written, and none of its parts below the root is ``..``
-        or a symlink: it resolves to itself, inside the cache (one ``lstat`` per part below the
-        root instead of resolving every folder from ``/``)."""
+        or a symlink: it resolves to itself, inside the cache (on Linux one open of it, or of
+        its folder and one ``lstat`` when it is not there yet; elsewhere one ``lstat`` per part
+        below the root; instead of resolving every folder from ``/``)."""
         parts, n = path.parts, len(self._root_parts)
         if parts[:n] != self._root_parts or ".." in parts[n:]:
             return False
+        text = str(path)
+        if _named_as(text):
+            return True  # it exists, and neither it nor any folder on the way is a symlink
+        if len(parts) > n and _named_as(os.path.dirname(text)):
+            # no folder on the way is a symlink: only the last part is left to look at
+            try:
+                return not stat.S_ISLNK(os.lstat(text).st_mode)
+            except (FileNotFoundError, NotADirectoryError):
+                return True
+            except OSError:
+                return False
         current = str(self.root)
         for part in parts[n:]:
             current = os.path.join(current, part)
@@ -242,18 +280,42 @@ class CacheLayout:
 
     # -- sidecars --------------------------------------------------------------
     def read_meta(self, f: RemoteFile) -> dict[str, Any] | None:
+        """The sidecar of ``f`` (a new dict), ``None`` when there is none or it is unreadable.
+
+        A sidecar read before is not read again while its file is the same
+        (:func:`_identity`): every change replaces it (:meth:`write_meta`), which a
+        ``stat`` sees.
+        """
+        path = str(self.meta_path(f))
         try:
-            with open(self.meta_path(f), encoding="utf-8") as fh:
+            kept = _SIDECARS.get(path)
+            if kept is not None and kept[0] == _identity(os.stat(path)):
+                return dict(kept[1])
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError:
+            pass  # reading it says why
+        return self._load_meta(f, path)
+
+    def _load_meta(self, f: RemoteFile, path: str) -> dict[str, Any] | None:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                ident = _identity(os.fstat(fh.fileno()))
                 meta = json.load(fh)
         except (FileNotFoundError, NotADirectoryError):
             return None
         except (OSError, ValueError) as exc:
             log.warning("ignoring unreadable cache sidecar for %s: %s", f.relpath, exc)
             return None
-        return meta if isinstance(meta, dict) else None
+        if not isinstance(meta, dict):
+            return None
+        _keep_sidecar(path, ident, meta)
+        return meta
 
     def write_meta(self, f: RemoteFile, meta: dict[str, Any]) -> None:
-        atomic_write_bytes(self.meta_path(f), json.dumps(meta, indent=1, sort_keys=True).encode())
+        path = self.meta_path(f)
+        _forget_sidecar(path)
+        atomic_write_bytes(path, json.dumps(meta, indent=1, sort_keys=True).encode())
 
     def folder_meta(self, mission: str, relfolder: str) -> dict[str, dict]:
         """Sidecars of the files directly in ``<mission>/<relfolder>``, by file name."""
@@ -281,18 +343,18 @@ class CacheLayout:
         """
         path = self.file_path(f)
         if not path.exists() and not path.is_symlink():
-            remove_tree(self.meta_path(f))
+            _remove_meta(self.meta_path(f))
             return None
         target = path.with_name(f".{path.name}.damaged")
         remove_tree(target)
         path.replace(target)
-        remove_tree(self.meta_path(f))
+        _remove_meta(self.meta_path(f))
         log.info("moved the damaged cached file %s aside to %s", path, target)
         return target
 
     def remove(self, f: RemoteFile) -> int:
         """Delete a cached file (or unpacked folder) and its sidecar; return the bytes freed."""
-        return remove_tree(self.file_path(f)) + remove_tree(self.meta_path(f))
+        return remove_tree(self.file_path(f)) + _remove_meta(self.meta_path(f))
 
     # -- answers of object stores ---------------------------------------------------
     def answer_path(self, kind: str, url: str) -> Path:
@@ -359,6 +421,66 @@ class CacheLayout:
                 continue
             freed += remove_tree(target)
         return freed
+
+
+def _mission_name(mission: str) -> str:
+    """``mission``, refused (:class:`InvalidRequestError`) when it cannot name a cache folder."""
+    if not _MISSION.fullmatch(mission or ""):
+        raise InvalidRequestError(
+            f"mission name {mission!r} cannot name a cache folder; use lower-case letters, "
+            "digits and '_'"
+        )
+    return mission
+
+
+def _named_as(path: str) -> bool:
+    """Whether the kernel names what is at ``path`` (a file or folder, links followed) exactly as
+    written, so that none of its parts is a symlink (a link's target has another path): what
+    resolving it would say, in three system calls. ``False`` when nothing is there or it
+    cannot tell."""
+    if not _HAS_FD_NAMES:
+        return False
+    try:
+        fd = os.open(path, os.O_PATH)  # no file opened for reading: a FIFO or device is inert
+    except (OSError, ValueError):
+        return False
+    try:
+        return os.readlink(f"{_FD_NAMES}{fd}") == path
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    """What tells one sidecar file from another at the same path: an atomic replace gives a new
+    inode, any change a new change time (``ctime``, which no program can set back)."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _keep_sidecar(path: str, ident: tuple[int, ...], meta: dict[str, Any]) -> None:
+    """Keep the parsed sidecar at ``path`` for :meth:`CacheLayout.read_meta`: only a flat one
+    (callers get a shallow copy) whose file has settled (see :data:`_SETTLED_NS`)."""
+    newest = max(ident[3], ident[4])
+    if time.time_ns() - newest < _SETTLED_NS:
+        return
+    if any(isinstance(v, (dict, list)) for v in meta.values()):
+        return
+    with _SIDECARS_LOCK:
+        if len(_SIDECARS) >= _SIDECARS_MAX:
+            _SIDECARS.pop(next(iter(_SIDECARS)))  # the oldest kept
+        _SIDECARS[path] = (ident, dict(meta))
+
+
+def _forget_sidecar(path: Path) -> None:
+    with _SIDECARS_LOCK:  # not while another thread drops the oldest
+        _SIDECARS.pop(str(path), None)
+
+
+def _remove_meta(path: Path) -> int:
+    """:func:`remove_tree` of a sidecar, forgetting what was read of it."""
+    _forget_sidecar(path)
+    return remove_tree(path)
 
 
 def _is_under(path: Path, root: Path) -> bool:

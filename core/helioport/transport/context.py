@@ -100,6 +100,14 @@ class ArchiveContext:
         ConfigError
             When the mission has no source ``key``; the message lists its keys.
         """
+        # asked for every folder listed (mirror checks): worked out once per context
+        memo_key = ("base", None if key is None else key.lower())
+        url = self._memo.get(memo_key)
+        if url is None:
+            url = self._memo[memo_key] = self._base_url(key)
+        return url
+
+    def _base_url(self, key: str | None) -> str:
         sources = self.mission.sources
         if not sources:
             raise ConfigError(f"mission {self.mission.name!r} declares no archive source")

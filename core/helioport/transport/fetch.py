@@ -24,7 +24,10 @@ versions then apply to that file or folder.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
+import os
+import stat
 import sys
 import threading
 import time
@@ -54,6 +57,11 @@ __all__ = ["fetch_files"]
 
 log = logging.getLogger(__name__)
 
+#: what :meth:`pathlib.Path.is_file` takes for "nothing there" rather than an error (its
+#: ``_IGNORED_ERRNOS`` and, on Windows, ``_IGNORED_WINERRORS``)
+_ABSENT = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+_ABSENT_WINDOWS = (21, 123, 1921)
+
 _PROGRESS_BYTES = 5 * 1024 * 1024
 _PROGRESS_FILES = 3
 
@@ -73,14 +81,35 @@ def _present(path: Path, f: RemoteFile) -> bool:
     return path.is_dir() if f.unpack in ("untar", "unzip") else path.is_file()
 
 
+def _stat(path: Path) -> os.stat_result | None:
+    """``os.stat`` of ``path`` (links followed), ``None`` when nothing is there; other errors
+    raised, as :meth:`pathlib.Path.is_file` does."""
+    try:
+        return os.stat(path)
+    except OSError as exc:
+        if exc.errno in _ABSENT or getattr(exc, "winerror", None) in _ABSENT_WINDOWS:
+            return None
+        raise
+    except ValueError:  # a path the system cannot name (a NUL byte)
+        return None
+
+
 def _intact(path: Path, meta: dict[str, Any] | None, f: RemoteFile) -> bool:
     """The cached file (or unpacked folder) exists, was unpacked as ``f`` declares, and
-    holds the bytes its sidecar recorded."""
-    if meta is None or not _present(path, f):
+    holds the bytes its sidecar recorded (one ``stat`` for a file)."""
+    if meta is None:
+        return False
+    st = _stat(path)
+    if st is None:
+        return False
+    is_dir = stat.S_ISDIR(st.st_mode)
+    if not (is_dir if f.unpack in ("untar", "unzip") else stat.S_ISREG(st.st_mode)):
         return False
     if (meta.get("unpack"), meta.get("members")) != (f.unpack, f.members):
         return False
-    return meta.get("size") in (None, stored_size(path))
+    size = meta.get("size")
+    # a folder's bytes are those of the files under it (stored_size walks it)
+    return size is None or size == (stored_size(path) if is_dir else st.st_size)
 
 
 def _listing_fresh(

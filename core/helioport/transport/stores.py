@@ -13,10 +13,12 @@ throttling; an unreachable endpoint with ``unreachable`` set),
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DownloadError
@@ -71,7 +73,7 @@ def list_folder(url: str, *, timeout: float = 60.0) -> list[DirEntry] | None:
     folders, hidden names skipped); stores are listed with ``fs.ls``.
     """
     if is_local(url):
-        folder = url_to_path(url)
+        folder = _local_path(url)
         return scan_folder(folder, url) if folder.is_dir() else None
     fs, path = filesystem(url, timeout=timeout)
     try:
@@ -88,7 +90,7 @@ def list_folder(url: str, *, timeout: float = 60.0) -> list[DirEntry] | None:
 def folder_exists(url: str, *, timeout: float = 60.0) -> bool:
     """Whether the folder (bucket, prefix) ``url`` exists."""
     if is_local(url):
-        return url_to_path(url).is_dir()
+        return _local_path(url).is_dir()
     fs, path = filesystem(url, timeout=timeout)
     try:
         return bool(fs.isdir(path))
@@ -99,6 +101,17 @@ def folder_exists(url: str, *, timeout: float = 60.0) -> bool:
         if isinstance(err, ConfigError) and "does not exist" in str(err):
             return False
         raise err from exc
+
+
+def _local_path(url: str) -> Path:
+    """:func:`url_to_path` of a folder URL; worked out once per URL (a warm load lists the
+    same folders again), except a ``~`` path, whose meaning follows ``HOME``."""
+    return url_to_path(url) if url.startswith("~") else _folder_path(url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _folder_path(url: str) -> Path:
+    return url_to_path(url)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ Offline, an SDC answer that was never cached falls back on the cache folders.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass, replace
 from typing import Any
@@ -120,11 +121,29 @@ def list_spdf(
     :func:`~helioport.templates.existing_folders`: years, then months, then days).
     """
     out: list[Listed] = []
-    for folder in existing_folders(ctx, base, ds.folders(start, end), what=f"{ds.prefix} files"):
-        for e in ctx.list_dir(ctx.join(base, folder + "/")):
-            if not e.is_dir and e.name.startswith(ds.prefix) and e.name.endswith(".cdf"):
+    prefix = ds.prefix
+    folders = list(_folders(ds, start, end, start.utcoffset(), end.utcoffset()))
+    for folder in existing_folders(ctx, base, folders, what=f"{prefix} files"):
+        for e in ctx.list_dir(_folder_url(base, folder)):
+            if not e.is_dir and e.name.startswith(prefix) and e.name.endswith(".cdf"):
                 out.append(Listed(e.name, e.url, e.size, e.mtime, source))
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _folders(
+    ds: Dataset, start: dt.datetime, end: dt.datetime, *offsets: dt.timedelta | None
+) -> tuple[str, ...]:
+    """:meth:`Dataset.folders`, worked out once for the same arguments (a warm load asks
+    again). The times' UTC ``offsets`` are part of the key: equal instants in other time
+    zones fall on other dates."""
+    return tuple(ds.folders(start, end))
+
+
+@functools.lru_cache(maxsize=1024)
+def _folder_url(base: str, folder: str) -> str:
+    """The URL of ``folder`` below ``base`` (:meth:`ArchiveContext.join`, a pure function)."""
+    return ArchiveContext.join(base, folder + "/")
 
 
 def list_heliocloud(
@@ -269,16 +288,39 @@ def find_files(request: Request, product: str, probe: str, ctx: ArchiveContext) 
 
 def _remote_files(request: Request, ds: Dataset, ctx: ArchiveContext) -> list[RemoteFile]:
     """Every version of every file of ``ds`` overlapping the request."""
+    listed = tuple(_listing(request, ds, ctx))
+    # listing times in another zone are the same instants, but the RemoteFiles keep them
+    zones = tuple(x.mtime.utcoffset() if x.mtime else None for x in listed)
+    return list(_overlapping(listed, ds, request.start, request.end, max_burst(request), zones))
+
+
+@functools.lru_cache(maxsize=256)
+def _overlapping(
+    listed: tuple[Listed, ...],
+    ds: Dataset,
+    start: dt.datetime,
+    end: dt.datetime,
+    burst: dt.timedelta,
+    zones: tuple[dt.timedelta | None, ...],
+) -> tuple[RemoteFile, ...]:
+    """The files of ``ds`` among ``listed`` overlapping ``[start, end)``, as RemoteFiles.
+
+    A pure function of its arguments, kept for the last few: a warm load lists
+    the same entries (names, sizes, times) again and gets the same (immutable)
+    RemoteFiles without parsing and validating them anew; any change in a
+    listing is another key (``zones``: the UTC offsets of the listed times, which
+    equality of times leaves out).
+    """
     parsed = []
-    for item in _listing(request, ds, ctx):
+    for item in listed:
         fn = parse_name(item.name)
         if fn is not None and fn.dataset == ds:
             parsed.append((fn, item))
-    ends = file_spans([fn for fn, _ in parsed], max_burst=max_burst(request))
+    ends = file_spans([fn for fn, _ in parsed], max_burst=burst)
     files = []
     for fn, item in parsed:
-        end = ends[fn.key]
-        if fn.start >= request.end or end <= request.start:
+        stop = ends[fn.key]
+        if fn.start >= end or stop <= start:
             continue
         files.append(
             RemoteFile(
@@ -288,10 +330,10 @@ def _remote_files(request: Request, ds: Dataset, ctx: ArchiveContext) -> list[Re
                 key=fn.key,
                 version=fn.version,
                 start=fn.start,
-                end=end,
+                end=stop,
                 size=item.size,
                 mtime=item.mtime,
                 source=item.source,
             )
         )
-    return files
+    return tuple(files)
