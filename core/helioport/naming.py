@@ -36,7 +36,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,7 @@ __all__ = [
     "TIME",
     "XYZ",
     "OutputVariable",
+    "component_labels",
     "dim_name",
     "find_time_dim",
     "magnitude_attrs",
@@ -156,13 +157,33 @@ def time_dims(obj: xr.DataArray | xr.Dataset) -> list[Hashable]:
     ]
 
 
-def _labels(obj: xr.DataArray, dim: Hashable) -> list[str] | None:
+def component_labels(da: xr.DataArray, dim: Hashable = COMPONENT) -> list[str] | None:
+    """The labels of ``da``'s dimension ``dim`` as text, or ``None`` when it has none
+    (not a dimension of ``da``, or without a coordinate).
+
+    Read from its pandas index when it has one: no array is made.
+
+    Examples
+    --------
+    >>> b = xr.DataArray([[3.0, 0.0, 4.0, 5.0]], dims=("time", "component"),
+    ...                  coords={"component": ["x", "y", "z", "tot"]})
+    >>> component_labels(b), component_labels(b, "time")
+    (['x', 'y', 'z', 'tot'], None)
+    """
+    if dim not in da.dims:
+        return None
+    return _labels(da.xindexes, da.coords.variables, dim)
+
+
+def _labels(
+    xindexes: Mapping[Hashable, Index], variables: Mapping[Hashable, xr.Variable], dim: Hashable
+) -> list[str] | None:
     """The labels of ``dim`` as text, or ``None`` when it has no coordinate (read from its
     pandas index when it has one: no array is made)."""
-    index = obj.xindexes.get(dim)
+    index = xindexes.get(dim)
     if type(index) is PandasIndex and getattr(index.coord_dtype, "kind", None) == "U":
         return [str(v) for v in index.index.tolist()]
-    var = obj.coords.variables.get(dim)
+    var = variables.get(dim)
     if var is None:
         return None
     return [str(v) for v in np.asarray(var.values).ravel()]
@@ -170,7 +191,11 @@ def _labels(obj: xr.DataArray, dim: Hashable) -> list[str] | None:
 
 def _magnitude_at(da: xr.DataArray) -> tuple[list[str], int] | None:
     """The component labels of a vector with a ``tot`` component, and where ``tot`` is."""
-    labels = _labels(da, COMPONENT) if COMPONENT in da.dims else None
+    return _magnitude_in(component_labels(da))
+
+
+def _magnitude_in(labels: list[str] | None) -> tuple[list[str], int] | None:
+    """``labels`` and where ``tot`` is, when they are a vector's with a ``tot`` component."""
     if not labels or MAGNITUDE not in labels or not set(XYZ) <= set(labels):
         return None
     return labels, labels.index(MAGNITUDE)
@@ -327,17 +352,87 @@ def _xyz(dim: Hashable) -> tuple[Index, dict[Hashable, xr.Variable]]:
     return index, index.create_variables()
 
 
-def _component_labels(da: xr.DataArray, dim: Hashable) -> list[str] | None:
+#: a DataArray's coordinates in order, an index's at its first: (name, variable, index, group)
+_Coords = list[tuple[Hashable, xr.Variable, Index | None, dict[Hashable, xr.Variable]]]
+
+
+class _Source(NamedTuple):
+    """What every output variable of one plugin DataArray needs from it, read once.
+
+    A vector and the magnitude split from it are two output variables of one
+    DataArray: its indexes, coordinates and time dimension are looked up
+    once for both (each lookup of ``xindexes`` builds a new mapping).
+    """
+
+    da: xr.DataArray
+    xindexes: Mapping[Hashable, Index]
+    variables: Mapping[Hashable, xr.Variable]
+    tdim: Hashable | None
+    coords: _Coords
+
+
+def _source(da: xr.DataArray) -> _Source:
+    """The :class:`_Source` of ``da``."""
+    xindexes = da.xindexes
+    variables = da.coords.variables
+    indexes = dict(xindexes)
+    ids = {id(i) for i in indexes.values()}
+    if len(ids) == len(indexes) and all(type(i) is PandasIndex for i in indexes.values()):
+        # each index its own, of one coordinate: the groups are known without asking xarray
+        coords: _Coords = [
+            (name, cv, indexes.get(name), {name: cv} if name in indexes else {})
+            for name, cv in variables.items()
+        ]
+    else:
+        coords = _grouped(variables, indexes, xindexes.group_by_index())
+    tdim = next((d for d in da.dims if d in variables and variables[d].dtype.kind == "M"), None)
+    return _Source(da, indexes, variables, tdim, coords)
+
+
+def _grouped(
+    variables: Mapping[Hashable, xr.Variable],
+    indexes: Mapping[Hashable, Index],
+    groups: list[tuple[Index, dict[Hashable, xr.Variable]]],
+) -> _Coords:
+    """The coordinates in order, an index's at its first with all its coordinates."""
+    by_id = {id(index): (index, group) for index, group in groups}
+    coords: _Coords = []
+    for name, cv in variables.items():
+        if name not in indexes:
+            coords.append((name, cv, None, {}))
+            continue
+        found = by_id.pop(id(indexes[name]), None)
+        if found is not None:  # the index's other coordinates came with its first
+            coords.append((name, cv, *found))
+    return coords
+
+
+def _component_labels(src: _Source, dim: Hashable) -> tuple[str, ...] | None:
     """The labels of a 1-D coordinate ``dim`` as text (from its index when it has one)."""
-    index = da.xindexes.get(dim)
+    index = src.xindexes.get(dim)
     if type(index) is PandasIndex:
-        return [str(v) for v in index.index.tolist()]
-    var = da.coords.variables.get(dim)
-    return None if var is None or var.ndim != 1 else [str(v) for v in np.asarray(var.values)]
+        return tuple(str(v) for v in index.index.tolist())
+    var = src.variables.get(dim)
+    return None if var is None or var.ndim != 1 else tuple(str(v) for v in np.asarray(var.values))
+
+
+@functools.lru_cache(maxsize=256)
+def _order(
+    labels: tuple[str, ...], picked: tuple[int, ...] | None, narrow: bool
+) -> tuple[list[int] | None, bool] | None:
+    """:func:`_shared_order` for labels (those at ``picked``) and whether they are ``<U1``:
+    the same few label sets come back in every load, so each is decided once."""
+    base = list(range(len(labels))) if picked is None else list(picked)
+    chosen = [labels[i] for i in base]
+    if len(chosen) != 3 or set(chosen) != set(XYZ):
+        return None
+    in_order = chosen == list(XYZ)
+    positions = None if in_order and picked is None else [base[chosen.index(c)] for c in XYZ]
+    return positions, not in_order or not narrow
 
 
 def _shared_order(
-    da: xr.DataArray, dim: Hashable, picked: list[int] | None
+    src: _Source, dim: Hashable, picked: list[int] | None
 ) -> tuple[list[int] | None, bool] | None:
     """For a component dimension: ``(positions, relabel)`` when its labels (those at
     ``picked``, when given) are ``x, y, z`` in some order, else ``None``.
@@ -346,44 +441,46 @@ def _shared_order(
     (``None``: all, as they are); ``relabel`` says the labels must be made
     anew (another order, or text of another width than ``<U1``).
     """
-    labels = _component_labels(da, dim)
+    labels = _component_labels(src, dim)
     if labels is None:
         return None
-    base = list(range(len(labels))) if picked is None else list(picked)
-    labels = [labels[i] for i in base]
-    if len(labels) != 3 or set(labels) != set(XYZ):
-        return None
-    in_order = labels == list(XYZ)
-    positions = None if in_order and picked is None else [base[labels.index(c)] for c in XYZ]
-    return positions, not in_order or da.coords.variables[dim].dtype != np.dtype("<U1")
+    narrow = src.variables[dim].dtype == np.dtype("<U1")
+    found = _order(labels, None if picked is None else tuple(picked), narrow)
+    if found is None or found[0] is None:
+        return found
+    return list(found[0]), found[1]  # a list of its own: the cached one stays as it is
+
+
+def _is_position(p: Any) -> bool:
+    """Whether ``p`` takes one position (the dim goes), not several."""
+    return isinstance(p, (int, np.integer))
 
 
 def _as_slice(positions: Any) -> Any:
     """Consecutive increasing positions as a slice (a view of the values, not a copy)."""
-    if np.ndim(positions) != 1 or len(positions) == 0:
+    if not isinstance(positions, list) or len(positions) == 0:
         return positions
     first = int(positions[0])
-    if list(positions) != list(range(first, first + len(positions))):
+    if positions != list(range(first, first + len(positions))):
         return positions
     return slice(first, first + len(positions))
 
 
 def _output_dims(
-    da: xr.DataArray, variable: str, take: dict[Hashable, Any]
+    src: _Source, variable: str, take: dict[Hashable, Any]
 ) -> tuple[dict[Hashable, str], set[Hashable]]:
     """The renamed dims of output variable ``variable`` and the component dims to relabel;
     ``take`` gets the positions that put shared component dims in ``x, y, z`` order."""
-    tdim = find_time_dim(da)
     dmap: dict[Hashable, str] = {}
     relabel: set[Hashable] = set()
-    for d in da.dims:
+    for d in src.da.dims:
         picked = take.get(d)
-        if picked is not None and np.ndim(picked) == 0:
+        if picked is not None and _is_position(picked):
             continue  # a scalar position: the dim goes
-        if d == tdim:
+        if d == src.tdim:
             dmap[d] = time_dim_name(variable)
             continue
-        order = _shared_order(da, d, picked) if d in _COMPONENT_DIMS else None
+        order = _shared_order(src, d, picked) if d in _COMPONENT_DIMS else None
         if order is None:
             dmap[d] = dim_name(d, variable)
             continue
@@ -397,36 +494,68 @@ def _output_dims(
     return dmap, relabel
 
 
+#: dtypes whose numpy arrays xarray keeps as they are in a Variable (no conversion to make)
+_AS_THEY_ARE = frozenset("biufc")
+
+
+def _values(
+    var: xr.Variable, take: Mapping[Hashable, Any], dmap: Mapping[Hashable, str], attrs: Mapping
+) -> xr.Variable:
+    """``var`` at positions ``take``, its dims renamed (``dmap``), with ``attrs``.
+
+    In-memory numbers taken at positions and slices are indexed with numpy
+    directly (as xarray's basic indexing does, a view) and wrapped without
+    xarray's checks, which would leave them as they are; anything else
+    (lazy arrays, lists of positions, datetimes) goes through
+    :meth:`xarray.Variable.isel`.
+    """
+    data = getattr(var, "_data", None)  # xarray's own array (private: checked, not assumed)
+    if (
+        type(data) is np.ndarray
+        and data.dtype.kind in _AS_THEY_ARE
+        and all(type(p) is int or type(p) is slice for p in take.values())
+    ):
+        if take:
+            data = data[(*(take.get(d, slice(None)) for d in var.dims), Ellipsis)]
+        dims = tuple(dmap.get(d, d) for d in var.dims if type(take.get(d)) is not int)
+        return xr.Variable(dims, data, attrs, var.encoding, fastpath=True)
+    var = var.isel(take) if take else var
+    dims = tuple(dmap.get(d, d) for d in var.dims)
+    return xr.Variable(dims, var.data, attrs, var.encoding)
+
+
 def _output(
-    da: xr.DataArray, variable: str, take: Mapping[Hashable, Any], attrs: Mapping | None
+    src: _Source, variable: str, take: Mapping[Hashable, Any], attrs: Mapping | None
 ) -> OutputVariable:
-    """``da`` at positions ``take`` ({dim: int} drops the dim, {dim: [i, ...]} keeps those),
-    in the names of output variable ``variable`` (the rules of :func:`output_dims`)."""
+    """``src``'s DataArray at positions ``take`` ({dim: int} drops the dim, {dim: [i, ...]}
+    keeps those), in the names of output variable ``variable`` (the rules of
+    :func:`output_dims`)."""
+    da = src.da
     take = dict(take)
-    dmap, relabel = _output_dims(da, variable, take)
+    dmap, relabel = _output_dims(src, variable, take)
     suffix = f"_{variable}"
 
     def new_name(name: Hashable) -> Hashable:
+        if name in dmap:
+            return dmap[name]
         if name in da.dims:
-            return dmap.get(name, name)
+            return name
         return name if str(name).endswith(suffix) else f"{name}{suffix}"
 
-    var = da.variable.isel(take) if take else da.variable
-    dims = tuple(dmap.get(d, d) for d in var.dims)
-    out = xr.Variable(dims, var.data, da.attrs if attrs is None else attrs, var.encoding)
+    out = _values(da.variable, take, dmap, da.attrs if attrs is None else attrs)
     coords: dict[Hashable, xr.Variable] = {}
     indexes: dict[Hashable, Index] = {}
-    groups = {id(index): (index, group) for index, group in da.xindexes.group_by_index()}
-    xindexes = da.xindexes
-    for name, cv in da.coords.variables.items():  # in order; an index's coordinates at its first
-        if name not in xindexes:
+    for name, cv, index, group in src.coords:  # in order; an index's coordinates at its first
+        if index is None:
             _plain(coords, new_name(name), cv, {d: take[d] for d in cv.dims if d in take}, dmap)
             continue
-        index, group = groups.pop(id(xindexes[name]), (None, {}))
-        if index is None or set(group) & relabel:
-            continue  # done with its first coordinate, or made anew below
+        if relabel and not relabel.isdisjoint(group):
+            continue  # made anew below
         sel = {d: take[d] for v in group.values() for d in v.dims if d in take}
-        index = index.isel(sel) if sel else index
+        if sel and type(index) is PandasIndex and all(_is_position(p) for p in sel.values()):
+            index = None  # what a pandas index gives for one position, without asking it
+        elif sel:
+            index = index.isel(sel)
         if index is None:  # a scalar position: no index left
             for n, v in group.items():
                 _plain(coords, new_name(n), v, sel, dmap)
@@ -453,7 +582,7 @@ def _plain(
     """Add a coordinate without an index at positions ``sel``, its dims renamed; one that
     a scalar position leaves scalar is dropped (as ``isel(..., drop=True)``)."""
     if sel:
-        if all(d in sel and np.ndim(sel[d]) == 0 for d in cv.dims):
+        if all(d in sel and _is_position(sel[d]) for d in cv.dims):
             return  # every dim taken at one position: nothing left to index
         cv = cv.isel(sel)
         if cv.ndim == 0:
@@ -485,7 +614,7 @@ def output_variable(
     >>> out.variable.dims, out.coords["component"].values.tolist(), out.variable.values.tolist()
     (('time_v', 'component'), ['x', 'y', 'z'], [[2.0, 3.0, 1.0]])
     """
-    return _output(da, variable, {}, attrs)
+    return _output(_source(da), variable, {}, attrs)
 
 
 def output_split(
@@ -495,14 +624,16 @@ def output_split(
     *,
     declared: bool = True,
     attrs: Mapping | None = None,
+    describe: bool = False,
 ) -> tuple[OutputVariable, OutputVariable | None]:
     """:func:`split_magnitude` and :func:`output_variable` at once: a vector with a ``tot``
     component as output variables ``vector`` (``x, y, z``) and ``magnitude``.
 
     Without a ``tot`` to split (or an undeclared all-NaN one: see
     :func:`split_magnitude`), the magnitude is ``None``. Both carry
-    ``attrs`` (default ``da``'s); the caller describes the magnitude
-    (:func:`magnitude_attrs`).
+    ``attrs`` (default ``da``'s); with ``describe`` the magnitude carries
+    them described as its own (:func:`magnitude_attrs`), else the caller
+    describes it.
 
     Examples
     --------
@@ -512,15 +643,21 @@ def output_split(
     >>> vec, mag = output_split(b, "b", "b_tot")
     >>> vec.variable.dims, str(vec.coords["component"].dtype), mag.variable.dims
     (('time_b', 'component'), '<U1', ('time_b_tot',))
+    >>> output_split(b, "b", "b_tot", describe=True)[1].attrs["magnitude_of"]
+    'b'
     """
-    found = _magnitude_at(da)
+    src = _source(da)
+    labels = _labels(src.xindexes, src.variables, COMPONENT) if COMPONENT in da.dims else None
+    found = _magnitude_in(labels)
     if found is None:
-        return _output(da, vector, {}, attrs), None
+        return _output(src, vector, {}, attrs), None
     labels, at = found
-    vec = _output(da, vector, {COMPONENT: [i for i in range(len(labels)) if i != at]}, attrs)
+    vec = _output(src, vector, {COMPONENT: [i for i in range(len(labels)) if i != at]}, attrs)
     if not declared and _all_nan(da.variable.isel({COMPONENT: at})):
         return vec, None
-    return vec, _output(da, magnitude, {COMPONENT: at}, attrs)
+    if describe:
+        attrs = magnitude_attrs(da.attrs if attrs is None else attrs, vector, len(labels), at)
+    return vec, _output(src, magnitude, {COMPONENT: at}, attrs)
 
 
 def output_dims(da: xr.DataArray, variable: str) -> xr.DataArray:

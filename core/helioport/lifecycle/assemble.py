@@ -54,7 +54,7 @@ def _dataset(variables: dict[str, OutputVariable]) -> xr.Dataset:
     other meeting of coordinates takes xarray's own way (alignment).
     Time coordinates get :data:`TIME_ATTRS`.
     """
-    data_vars: dict[str, xr.Variable] = {}
+    data_vars: dict[Hashable, xr.Variable] = {}
     coords: dict[Hashable, xr.Variable] = {}
     indexes: dict[Hashable, Index] = {}
     times: set[Hashable] = set()
@@ -72,12 +72,51 @@ def _dataset(variables: dict[str, OutputVariable]) -> xr.Dataset:
             ):
                 return _aligned(variables, times)
         indexes.update(out.indexes)
-    if set(data_vars) & set(coords):
+    if not data_vars.keys().isdisjoint(coords):
         return _aligned(variables, times)
-    for tdim in times:  # a copy: the output variables' coordinates are left as they are
-        var = coords[tdim] = coords[tdim].copy(deep=False)
-        var.attrs.update(TIME_ATTRS)
-    return xr.Dataset(data_vars, coords=xr.Coordinates(coords, indexes=indexes))
+    ds = _direct(data_vars, coords, indexes)
+    if ds is None:
+        for tdim in times:  # a copy: the output variables' coordinates are left as they are
+            var = coords[tdim] = coords[tdim].copy(deep=False)
+            var.attrs.update(TIME_ATTRS)
+        return xr.Dataset(data_vars, coords=xr.Coordinates(coords, indexes=indexes))
+    for tdim in times:  # the Dataset's own copy
+        ds.variables[tdim].attrs.update(TIME_ATTRS)
+    return ds
+
+
+def _direct(
+    data_vars: dict[Hashable, xr.Variable],
+    coords: dict[Hashable, xr.Variable],
+    indexes: dict[Hashable, Index],
+) -> xr.Dataset | None:
+    """``xr.Dataset(data_vars, coords=xr.Coordinates(coords, indexes=indexes))`` without
+    xarray's merge, or ``None`` where it must take that way.
+
+    The Dataset the constructor makes of variables that share nothing but
+    whole coordinates (the indexes given, nothing to align or check): a
+    shallow copy of each variable, data variables first, then coordinates (one
+    without an index as a plain :class:`xarray.Variable`), dimensions in the
+    order they come, the indexes as given. Made with xarray's private
+    ``Dataset._construct_direct`` when this xarray has it; a data variable
+    named like a dimension, or dimensions of different sizes, go the
+    constructor's way (an index made, or its error).
+    """
+    construct = getattr(xr.Dataset, "_construct_direct", None)
+    if construct is None:
+        return None
+    all_vars: dict[Hashable, xr.Variable] = {k: v.copy(deep=False) for k, v in data_vars.items()}
+    for name, var in coords.items():
+        all_vars[name] = var.copy(deep=False) if name in indexes else var.to_base_variable()
+    dims: dict[Hashable, int] = {}
+    for var in all_vars.values():
+        for dim, size in zip(var.dims, var.shape, strict=True):
+            if dims.setdefault(dim, size) != size:
+                return None
+    if not dims.keys().isdisjoint(data_vars):
+        return None
+    ordered = {name: indexes[name] for name in coords if name in indexes}
+    return construct(all_vars, set(coords), dims, None, ordered)
 
 
 def _aligned(variables: dict[str, OutputVariable], times: set[Hashable]) -> xr.Dataset:

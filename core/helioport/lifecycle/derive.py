@@ -18,15 +18,13 @@ import xarray as xr
 
 from ..errors import DerivationError, InvalidRequestError, PluginError
 from ..naming import (
-    COMPONENT,
     MAGNITUDE,
     OutputVariable,
-    magnitude_attrs,
     magnitude_name,
     output_split,
     variable_name,
 )
-from ..schema import Derivation
+from ..schema import Derivation, ProductSpec
 from ..transport import LocalFile
 from .plan import Key, Plan
 from .read import Loaded
@@ -41,9 +39,11 @@ def output_variables(plan: Plan, stored: dict[Key, Loaded]) -> dict[str, OutputV
     for :func:`helioport.lifecycle.assemble.assemble` to make the Dataset of.
     """
     values = Values(plan, stored)
+    # looked up for every variable: once (the first of a name, as MissionSpec.product finds)
+    specs = {p.name: p for p in reversed(plan.spec.products)}
     variables: dict[str, OutputVariable] = {}
     for product in plan.request.products:
-        d = plan.derivations.get(product) if not plan.is_stored(product) else None
+        d = plan.derivations.get(product) if product not in specs else None
         probes = [None] if (d is not None and d.across_probes) else plan.probes
         for probe in probes:
             attrs = _provenance(plan, product, probe, values.files(product, probe), d)
@@ -59,26 +59,21 @@ def output_variables(plan: Plan, stored: dict[Key, Loaded]) -> dict[str, OutputV
                         merged.setdefault(key, value)
                     else:
                         merged[key] = value
-                for out_name, out in _split(plan, name, probe, da, merged):
+                for out_name, out in _split(specs.get(name), name, probe, da, merged):
                     _put(variables, out_name, out, product)
     return variables
 
 
 def _split(
-    plan: Plan, name: str, probe: str | None, da: xr.DataArray, attrs: dict[str, Any]
+    spec: ProductSpec | None, name: str, probe: str | None, da: xr.DataArray, attrs: dict[str, Any]
 ) -> list[tuple[str, OutputVariable]]:
     """The output variable of ``name`` for ``probe`` with ``attrs``, and its magnitude when
-    the archive gives one."""
-    spec = plan.spec.product(name) if name in plan.spec.product_names else None
+    the archive gives one; ``spec`` is the stored product's called ``name``, if any."""
     declared = spec is not None and MAGNITUDE in (spec.components or [])
     vector = variable_name(name, probe)
     magnitude = magnitude_name(name, probe)
-    vec, mag = output_split(da, vector, magnitude, declared=declared, attrs=attrs)
-    if mag is None:
-        return [(vector, vec)]
-    labels = [str(c) for c in da.coords.variables[COMPONENT].values]
-    mag.variable.attrs = magnitude_attrs(attrs, vector, len(labels), labels.index(MAGNITUDE))
-    return [(vector, vec), (magnitude, mag)]
+    vec, mag = output_split(da, vector, magnitude, declared=declared, attrs=attrs, describe=True)
+    return [(vector, vec)] if mag is None else [(vector, vec), (magnitude, mag)]
 
 
 def _put(
