@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -117,12 +118,15 @@ class FileMeta:
     infos: dict[str, VarInfo] = field(default_factory=dict)
     attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
     checked: set[str] = field(default_factory=set)
+    #: whether each time variable's records are sorted (:meth:`helioport.cdffile._Reader.selection`)
+    sorted_times: dict[str, bool] = field(default_factory=dict)
     #: the file is an uncompressed CDF whose structure was checked: the decoder may read it
     #: from disk itself (a whole-file compressed one is inflated by helioport first)
     direct: bool = False
 
 
 _META: OrderedDict[tuple, FileMeta] = OrderedDict()
+_META_LOCK = threading.Lock()
 
 
 def known_meta(key: tuple) -> FileMeta | None:
@@ -135,12 +139,15 @@ def file_meta(key: tuple, names: Any) -> FileMeta:
     ``names()`` (the variable names) the first time."""
     meta = _META.get(key)
     if meta is None:
-        meta = FileMeta(list(names()))
-        _META[key] = meta
-        while len(_META) > _CACHE_FILES:
-            _META.popitem(last=False)
+        made = FileMeta(list(names()))  # outside the lock: it may read and check the file
+        with _META_LOCK:  # reads run on several threads: one entry per key, a whole LRU
+            meta = _META.setdefault(key, made)
+            while len(_META) > _CACHE_FILES:
+                _META.popitem(last=False)
     else:
-        _META.move_to_end(key)
+        with _META_LOCK:
+            if key in _META:
+                _META.move_to_end(key)
     return meta
 
 

@@ -36,6 +36,7 @@ from .epochs import (
     cdf_time_to_datetime64,
     datetime64_to_epoch,
     datetime64_to_tt2000,
+    tt2000_offset,
 )
 from .errors import CorruptFileError, DataNotFoundError, HelioportError, MissingFileError
 from .times import to_datetime64
@@ -55,9 +56,10 @@ __all__ = [
 
 PathLike = str | Path
 _MARGIN = 2_000_000_000  # ns around a range: leap seconds and EPOCH rounding
+_I64_MIN, _I64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 
 
-def open_file(path: PathLike, reader: str | None = None) -> CdfFile:
+def open_file(path: PathLike, reader: str | None = None, *, _key: tuple | None = None) -> CdfFile:
     """Open a CDF with the chosen decoder (:func:`helioport.cdfbackends.cdf_reader`).
 
     Raises
@@ -65,12 +67,19 @@ def open_file(path: PathLike, reader: str | None = None) -> CdfFile:
     CorruptFileError
         The file is not a CDF, is truncated, or the decoder cannot parse it.
 
+    Notes
+    -----
+    ``_key`` is internal (:func:`_reader`): the key ``(absolute path, size, mtime_ns,
+    reader)`` of a regular file its caller has just stat-ed, so the file is stat-ed once.
+
     Examples
     --------
     >>> open_file(fgm_path).info("Epoch").type_name  # doctest: +SKIP
     'CDF_TIME_TT2000'
     """
     p = path if isinstance(path, Path) else Path(path)
+    if _key is not None:  # internal: the caller has just made the key of a regular file
+        return _decode(p, _key)
     try:
         st = os.stat(p)
     except OSError as exc:  # the errors Path.is_file takes as "no such file"
@@ -79,8 +88,12 @@ def open_file(path: PathLike, reader: str | None = None) -> CdfFile:
         st = None
     if st is None or not stat.S_ISREG(st.st_mode):
         raise MissingFileError(f"no such CDF file: {p}", path=p)
-    name = cdf_reader(reader)
-    key = (os.path.abspath(p), st.st_size, st.st_mtime_ns, name)
+    return _decode(p, (os.path.abspath(p), st.st_size, st.st_mtime_ns, cdf_reader(reader)))
+
+
+def _decode(p: Path, key: tuple) -> CdfFile:
+    """:func:`open_file` of the regular file ``p`` whose key (path, size, mtime, reader) is known."""
+    name = key[3]
     if known_meta(key) is None:  # a file opened before as it is now had its header checked
         check_header(p)
     try:
@@ -167,14 +180,18 @@ def _reader(p: Path, start: Any, end: Any, mask_invalid: bool) -> Iterator[_Read
         with _open(p) as cdf:
             yield _Reader(cdf, p, _ns(start), _ns(end), mask_invalid)
         return
+    # one stat per read: the same key finds the file open in this session, else opens it
+    # (open_file's own stat and key, done here once; its errors when the stat fails)
     try:
         st = os.stat(p)
-        fkey = (os.path.abspath(p), st.st_mtime_ns, st.st_size, cdf_reader())
     except OSError:
-        fkey = (os.path.abspath(p), None, None, cdf_reader())
+        st = None
+    regular = st is not None and stat.S_ISREG(st.st_mode)
+    where, reader = os.path.abspath(p), cdf_reader()
+    fkey = (where, st.st_size, st.st_mtime_ns, reader) if regular else (where, None, None, reader)
     files, readers = state["files"], state["readers"]
     if fkey not in files:
-        files[fkey] = open_file(p)
+        files[fkey] = open_file(p, _key=fkey if regular else None)
     t0, t1 = _ns(start), _ns(end)
     rkey = (fkey, t0, t1, mask_invalid)
     with _translating(p):
@@ -259,16 +276,29 @@ class _Reader:
         raw = self.cdf.view(tname) if info.nrec > 0 else np.zeros(0, np.int64)
         raw = np.atleast_1d(raw)
         w0, w1 = 0, raw.shape[0]
-        if (
-            self.ranged
-            and info.data_type in (CDF_TIME_TT2000, CDF_EPOCH)
-            and raw.ndim == 1
-            and raw.size > 1
-            and bool(np.all(raw[1:] >= raw[:-1]))
-            and not (info.data_type == CDF_EPOCH and raw[0] <= 0.0)  # EPOCH fill -1e31 / pad 0
-            and not (info.data_type == CDF_TIME_TT2000 and raw[0] < -(2**63) + 2)
-        ):
+        sorted_ = self.cdf.meta.sorted_times.get(tname)
+        if sorted_ is None:  # a fact of the file (remembered with its metadata)
+            sorted_ = self.cdf.meta.sorted_times[tname] = (
+                info.data_type in (CDF_TIME_TT2000, CDF_EPOCH)
+                and raw.ndim == 1
+                and raw.size > 1
+                and bool(np.all(raw[1:] >= raw[:-1]))
+                and not (info.data_type == CDF_EPOCH and raw[0] <= 0.0)  # EPOCH fill / pad 0
+                and not (info.data_type == CDF_TIME_TT2000 and raw[0] < -(2**63) + 2)
+            )
+        if sorted_ and info.data_type == CDF_TIME_TT2000:
+            # usually the whole file shares one UTC offset (no leap second in it)
+            offset = tt2000_offset(int(raw[0]), int(raw[-1]))
+            if offset is not None:
+                self._sel[tname] = self._shifted(raw, 0, raw.shape[0], offset)
+                return self._sel[tname]
+        if sorted_ and self.ranged:
             w0, w1 = _window(raw, info.data_type, self.t0, self.t1)
+        if sorted_ and info.data_type == CDF_TIME_TT2000 and w1 > w0:
+            offset = tt2000_offset(int(raw[w0]), int(raw[w1 - 1]))
+            if offset is not None:
+                self._sel[tname] = self._shifted(raw, w0, w1, offset)
+                return self._sel[tname]
         times = cdf_time_to_datetime64(raw[w0:w1], info.data_type).reshape(-1)
         i0, i1, take = 0, times.size, None
         if self.ranged and times.size:
@@ -283,6 +313,21 @@ class _Reader:
         sel = times[i0:i1] if take is None else times[i0:i1][take]
         self._sel[tname] = (i0 + w0, i1 + w0, take, sel)
         return self._sel[tname]
+
+    def _shifted(
+        self, raw: np.ndarray, w0: int, w1: int, offset: int
+    ) -> tuple[int, int, None, np.ndarray]:
+        """:meth:`selection` of sorted TT2000 values ``raw[w0:w1]`` that share one UTC offset.
+
+        The conversion is then one addition that keeps the order, so the records in
+        ``[lo, hi)`` are found on the raw values and only those are converted.
+        """
+        seg = raw[w0:w1]
+        bounds = [min(max(b - offset, _I64_MIN), _I64_MAX) for b in (self.lo, self.hi)]
+        i0, i1 = (int(i) for i in np.searchsorted(seg, bounds, side="left"))
+        i1 = max(i0, i1)
+        sel = np.add(seg[i0:i1], offset, dtype=np.int64).view("M8[ns]")
+        return i0 + w0, i1 + w0, None, sel
 
     def raw(self, name: str, i0: int, i1: int, take: np.ndarray | None) -> np.ndarray:
         info = self.cdf.info(name)
@@ -344,7 +389,7 @@ class _Reader:
         if not data.flags.writeable:
             data = data.copy()
         fill = attrs.get("FILLVAL")
-        if fill is not None and np.all(np.isfinite(fill)):
+        if fill is not None and bool(np.isfinite(fill).all()):  # method: no numpy wrapper
             mask = data == as_dtype(fill, data.dtype)
             if mask.any():
                 data[mask] = np.nan

@@ -6,6 +6,7 @@ merges and wraps; decoder-independent.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,12 +114,36 @@ def plain(value: Any) -> Any:
     >>> plain(np.float32(-1e31)), plain(np.array([1, 2])), plain("ab\\x00")
     (-1e+31, [1, 2], 'ab')
     """
+    if type(value) is str:  # most attributes: tested first
+        return value.rstrip("\x00")
     if isinstance(value, (np.ndarray, np.generic)):
-        if value.dtype == np.float32:  # shortest repr, so -1e31 stays -1e31, not -9.99...e30
-            value = np.asarray([float(str(x)) for x in np.ravel(value)]).reshape(np.shape(value))
-        return value.item() if value.size == 1 else value.tolist()
+        if value.dtype.kind in "biufc" and value.size <= _PLAIN_SIZE:
+            # the same few attribute values (FILLVAL, VALIDMIN, ...) come with every file
+            out = _plain_numbers(value.dtype.str, value.shape, value.tobytes())
+            return _fresh(out) if type(out) is list else out
+        return _plain_numpy(value)
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, str):
         return value.rstrip("\x00")
     return value
+
+
+_PLAIN_SIZE = 64  # numeric attribute values up to this many elements are remembered
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_numbers(dtype: str, shape: tuple[int, ...], data: bytes) -> Any:
+    """:func:`plain` of the numeric array ``dtype``, ``shape``, ``data`` (its exact value)."""
+    return _plain_numpy(np.frombuffer(data, dtype=dtype).reshape(shape))
+
+
+def _plain_numpy(value: np.ndarray | np.generic) -> Any:
+    if value.dtype == np.float32:  # shortest repr, so -1e31 stays -1e31, not -9.99...e30
+        value = np.asarray([float(str(x)) for x in np.ravel(value)]).reshape(np.shape(value))
+    return value.item() if value.size == 1 else value.tolist()
+
+
+def _fresh(value: list) -> list:
+    """A remembered list for one caller: copied, nested lists too (the caller may change them)."""
+    return [_fresh(v) if type(v) is list else v for v in value]

@@ -33,6 +33,7 @@ every later one (cdflib's pre-1972 code sends it to 23:59:59.x).
 
 from __future__ import annotations
 
+import bisect
 import logging
 from typing import Any
 
@@ -56,6 +57,7 @@ __all__ = [
     "datetime64_to_tt2000",
     "epoch16_to_datetime64",
     "epoch_to_datetime64",
+    "tt2000_offset",
     "tt2000_to_datetime64",
 ]
 
@@ -102,6 +104,9 @@ def _leap_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.nd
 
 _DATES, _OFFSETS, _MJD0, _DRIFT, _NST, _NERA1 = _leap_table()
 _LEAP_NS_POST = (_OFFSETS[_NERA1:] * _SEC).astype(np.int64)
+# the same as Python ints, for one value at a time (bisect, no numpy call)
+_NST_LIST = [int(v) for v in _NST]
+_LEAP_NS_LIST = [int(v) for v in _LEAP_NS_POST]
 
 
 def _leap_ns_for_utc(ns: np.ndarray) -> np.ndarray:
@@ -121,6 +126,27 @@ def _leap_ns_for_utc(ns: np.ndarray) -> np.ndarray:
         da = _OFFSETS[jj] + ((jd - 2400000.5) - _MJD0[jj]) * _DRIFT[jj]
         out[drift] = np.trunc(da * _SEC).astype(np.int64)
     return out
+
+
+def tt2000_offset(lo: int, hi: int) -> int | None:
+    """The one ns offset (UTC since 1970 = TT2000 + offset) of every TT2000 value in ``[lo, hi]``.
+
+    ``None`` when the range spans a leap second, reaches before 1972 (drifting
+    offsets) or holds values that do not convert plainly (fill, pad, overflow):
+    those need :func:`tt2000_to_datetime64`'s general path. Within one offset the
+    conversion keeps the order of the values, so sorted values stay sorted.
+
+    Examples
+    --------
+    >>> tt2000_offset(498272793048243059, 498272793048243059)
+    946727931816000000
+    """
+    if lo < _NST_LIST[0] or hi > _I64_MAX - _J2000_NS or lo > hi:
+        return None
+    j = bisect.bisect_right(_NST_LIST, lo) - 1
+    if j + 1 < len(_NST_LIST) and hi >= _NST_LIST[j + 1]:
+        return None  # a leap second between lo and hi
+    return _J2000_NS - _DT_NS - _LEAP_NS_LIST[j]
 
 
 def tt2000_to_datetime64(values: npt.ArrayLike) -> np.ndarray:
@@ -149,13 +175,10 @@ def tt2000_to_datetime64(values: npt.ArrayLike) -> np.ndarray:
     out = np.empty(t.shape, dtype=np.int64)
     if t.size == 0:
         return out.view("M8[ns]").reshape(shape)
-    lo, hi = t.min(), t.max()
-    if lo >= _NST[0] and hi <= _I64_MAX - _J2000_NS:
-        # post-1972 only; one offset for the whole array when it spans no leap second
-        j = np.searchsorted(_NST, [lo, hi], side="right") - 1
-        if j[0] == j[1]:
-            np.add(t, _J2000_NS - _DT_NS - int(_LEAP_NS_POST[j[0]]), out=out)
-            return out.view("M8[ns]").reshape(shape)
+    offset = tt2000_offset(int(t.min()), int(t.max()))
+    if offset is not None:
+        np.add(t, offset, out=out)
+        return out.view("M8[ns]").reshape(shape)
     bad = (t <= TT2000_PAD) | (t > _I64_MAX - _J2000_NS)
     any_bad = bool(bad.any())
     if any_bad:
