@@ -116,6 +116,12 @@ def helioport_load(
     them from the product's spec). A product that bundles many variables (OMNI
     ``all``) may return a :class:`xarray.Dataset`. The core renames the time
     dimension and adds provenance (files, versions, probe).
+
+    Calls for products that share no file may run at the same time on
+    different threads (one per core, :mod:`helioport.threads`), so an
+    implementation keeps no shared mutable state without a lock; warnings
+    given through :func:`helioport.errors.warn_caller` reach the user in the
+    order of the request.
     """
 
 

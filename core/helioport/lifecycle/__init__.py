@@ -6,7 +6,8 @@
    derivations resolved recursively, each checked against its spec;
 2. :mod:`.find` — the plugin lists the archive's files, the core picks versions;
 3. :mod:`.fetch` — the transport brings every file into the cache once;
-4. :mod:`.read` — the plugin reads each product from its local files;
+4. :mod:`.read` — the plugin reads each product from its local files (products
+   that share no file on one thread per core, :mod:`helioport.threads`);
 5. :mod:`.derive` — derivations run on the loaded inputs, provenance attached;
 6. :mod:`.assemble` — one Dataset with the naming of :mod:`helioport.naming`.
 """
