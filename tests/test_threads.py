@@ -1,6 +1,7 @@
 """Products sharing no file are read on threads, as if one after the other (issue 12).
 
-- :func:`helioport.threads.in_threads` runs tasks at the same time, keeps the
+- :func:`helioport.threads.in_threads` runs tasks at the same time (this
+  thread and the process's pool), never waits for a busy pool, keeps the
   order of results, gives the tasks' warnings in the calling thread in order
   (pointing at the user's line) and the first error in order, once every task
   has ended; context variables reach the tasks;
@@ -40,16 +41,29 @@ def test_tasks_run_at_the_same_time_and_results_keep_their_order():
         barrier.wait()
         return x * 10, threading.current_thread().name
 
-    out = in_threads(task, [1, 2], workers=2, name="hp-test")
+    out = in_threads(task, [1, 2], workers=2)
     assert [v for v, _ in out] == [10, 20]
-    assert all(name.startswith("hp-test") for _, name in out)
+    names = {name for _, name in out}  # this thread and one of the pool's
+    assert len(names) == 2 and names - {threading.current_thread().name} <= {*_pool_names()}
+
+
+def _pool_names() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("helioport")]
+
+
+def test_a_task_that_calls_in_threads_again_never_waits_for_the_busy_pool():
+    def inner(x: int) -> int:
+        return sum(in_threads(lambda y: x * y, [1, 2, 3], workers=2))
+
+    # more outer tasks than pool threads, each asking for threads again: done in this thread
+    assert in_threads(inner, list(range(8)), workers=8) == [6 * x for x in range(8)]
 
 
 def test_one_worker_or_one_item_runs_in_the_calling_thread():
     here = threading.get_ident()
-    assert in_threads(lambda _: threading.get_ident(), [1, 2, 3], 1, "x") == [here] * 3
-    assert in_threads(lambda _: threading.get_ident(), [1], 4, "x") == [here]
-    assert in_threads(lambda x: x, [], 4, "x") == []
+    assert in_threads(lambda _: threading.get_ident(), [1, 2, 3], 1) == [here] * 3
+    assert in_threads(lambda _: threading.get_ident(), [1], 4) == [here]
+    assert in_threads(lambda x: x, [], 4) == []
 
 
 def test_warnings_are_given_in_order_in_the_calling_thread_at_the_users_line():
@@ -60,7 +74,7 @@ def test_warnings_are_given_in_order_in_the_calling_thread_at_the_users_line():
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert in_threads(task, [0.2, 0.0, 0.1], workers=3, name="x") == [0.2, 0.0, 0.1]
+        assert in_threads(task, [0.2, 0.0, 0.1], workers=3) == [0.2, 0.0, 0.1]
     assert [str(w.message) for w in caught] == ["item 0.2", "item 0.0", "item 0.1"]
     assert {w.filename for w in caught} == {__file__}  # this test's line, not threading's
 
@@ -80,7 +94,7 @@ def test_the_first_error_in_order_is_raised_once_every_task_has_ended():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with pytest.raises(ValueError, match="bad 2"):
-            in_threads(task, [1, 2, 3, 4], workers=4, name="x")
+            in_threads(task, [1, 2, 3, 4], workers=4)
     assert sorted(ended) == [1, 4]  # no task left running
     # the warnings of the tasks up to the failing one, as a sequential run gives them
     assert [str(w.message) for w in caught] == ["before 1", "before 2"]
@@ -95,7 +109,7 @@ def test_context_variables_reach_the_tasks_and_theirs_stay_there():
         var.set(f"task {x}")
         return seen
 
-    assert in_threads(task, [1, 2], workers=2, name="x") == ["caller", "caller"]
+    assert in_threads(task, [1, 2], workers=2) == ["caller", "caller"]
     assert var.get() == "caller"
 
 
@@ -162,8 +176,7 @@ def test_four_probes_are_read_on_two_threads_and_equal_one_thread(mms_mirror, mo
     seen = _threads_of_reads(monkeypatch)
     monkeypatch.setattr(read_step, "cores", lambda: 2)
     two = _load()
-    assert len(seen) == 4 and all(n.startswith("helioport-read") for n in seen)
-    assert len(set(seen)) <= 2  # the pool's threads (the barrier test shows they overlap)
+    assert len(seen) == 4 and set(seen) <= {threading.current_thread().name, *_pool_names()}
     for ds in (one, two):
         ds.attrs.pop("request_json")
     xr.testing.assert_identical(one, two)

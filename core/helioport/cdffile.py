@@ -145,14 +145,16 @@ _SESSION: ContextVar[dict | None] = ContextVar("helioport_cdf_session", default=
 
 
 @contextmanager
-def reading_session() -> Iterator[None]:
+def reading_session(*, own: bool = False) -> Iterator[None]:
     """Share open files and their metadata between reads until the block ends.
 
     ``helioport.load`` wraps every product load of one request in a session,
     so products that come from the same file (``dc_mag`` and ``i_bulkv`` from
     one OMNI HRO file, say) open it and read its time axis once. Nested
-    sessions join the outer one. Files are closed when the outermost ends; a
-    file whose size or modification time changed is opened again.
+    sessions join the outer one, unless ``own``: a session of its own (a thread
+    reading files no other reads: they are closed, their memory freed, on that
+    thread). Files are closed when the outermost ends; a file whose size or
+    modification time changed is opened again.
 
     Examples
     --------
@@ -160,7 +162,7 @@ def reading_session() -> Iterator[None]:
     ...     b = read_variables(path, ["BX_GSE"])
     ...     n = read_variables(path, ["proton_density"])   # same open file, same Epoch read
     """
-    if _SESSION.get() is not None:
+    if _SESSION.get() is not None and not own:
         yield
         return
     state: dict = {"files": {}, "readers": {}}

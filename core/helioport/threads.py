@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -28,24 +29,31 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def in_threads(fn: Callable[[T], R], items: Iterable[T], workers: int, name: str) -> list[R]:
+def in_threads(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
     """``[fn(x) for x in items]`` on up to ``workers`` threads, as if run in this thread.
 
-    Each task runs in a copy of the caller's context (its context variables:
-    the reading session, say). The warnings a task gives through
+    This thread takes items too, with up to ``workers - 1`` threads of a pool
+    kept for the process (starting threads for every load costs more than a
+    small load's reading), so a call never waits for a free pool thread: a
+    call made inside a task, or while the pool is busy, goes on in its own
+    thread. Each task runs in a copy of the caller's context (its context
+    variables: the reading session, say). The warnings a task gives through
     :func:`~helioport.errors.warn_caller` are given here, in the order of
-    ``items``, once all tasks have ended; so is an exception: the first in
-    the order of ``items``, with the warnings of the tasks before it, and no
-    task is left running. ``workers <= 1`` or one item runs in this thread.
+    ``items``, once all tasks have ended; so is an exception: the first in the
+    order of ``items``, with the warnings of the tasks before it, and no task
+    is left running. ``workers <= 1`` or one item runs in this thread alone.
 
     Examples
     --------
-    >>> in_threads(lambda x: x * x, [1, 2, 3], workers=2, name="demo")
+    >>> in_threads(lambda x: x * x, [1, 2, 3], workers=2)
     [1, 4, 9]
     """
     items = list(items)
     if workers <= 1 or len(items) <= 1:
         return [fn(x) for x in items]
+    contexts = [contextvars.copy_context() for _ in items]  # this thread's variables, each
+    outcomes: list[tuple[list, bool, object]] = [([], False, None)] * len(items)
+    turn = _Turns(len(items))
 
     def task(x: T) -> tuple[list, bool, object]:
         kept: list = []
@@ -55,14 +63,21 @@ def in_threads(fn: Callable[[T], R], items: Iterable[T], workers: int, name: str
         except Exception as exc:  # noqa: BLE001 - raised in the calling thread, in order
             return kept, False, exc
 
-    pool = ThreadPoolExecutor(min(workers, len(items)), thread_name_prefix=name)
+    def run() -> None:
+        while (i := turn.take()) is not None:
+            try:
+                outcomes[i] = contexts[i].run(task, items[i])
+            finally:
+                turn.done()
+
+    pool = _pool()
+    for _ in range(min(workers, len(items)) - 1):
+        pool.submit(run)
     try:
-        futures = [pool.submit(contextvars.copy_context().run, task, x) for x in items]
-        outcomes = [fut.result() for fut in futures]
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+        run()
+    finally:
+        turn.stop()  # on an interrupt here, no item is started any more
+        turn.wait()  # and the ones started end before this returns or raises
     out: list = []
     for kept, ok, value in outcomes:
         for message, category in kept:
@@ -71,3 +86,45 @@ def in_threads(fn: Callable[[T], R], items: Iterable[T], workers: int, name: str
             raise value  # type: ignore[misc]
         out.append(value)
     return out
+
+
+class _Turns:
+    """The items of one :func:`in_threads` call handed out one at a time, and their end."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.next, self.running = n, 0, 0
+        self.cond = threading.Condition()
+
+    def take(self) -> int | None:
+        with self.cond:
+            if self.next >= self.n:
+                return None
+            self.next += 1
+            self.running += 1
+            return self.next - 1
+
+    def done(self) -> None:
+        with self.cond:
+            self.running -= 1
+            self.cond.notify_all()
+
+    def stop(self) -> None:
+        with self.cond:
+            self.next = self.n
+
+    def wait(self) -> None:
+        with self.cond:
+            self.cond.wait_for(lambda: self.running == 0)
+
+
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process's pool (made again in a forked child, where the parent's threads are not)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL[0] != os.getpid():
+            _POOL = (os.getpid(), ThreadPoolExecutor(max(cores(), 2), "helioport"))
+        return _POOL[1]

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import xarray as xr
 
+from ..cdffile import reading_session
 from ..errors import CorruptFileError, DataNotFoundError, PluginError, warn_caller
 from ..frames import transform
 from ..naming import find_time_dim
@@ -60,13 +61,14 @@ def read_products(
 
     def read_group(keys: list[Key]) -> list[tuple[Key, xr.DataArray | xr.Dataset, list]]:
         out = []
-        for key in keys:
-            files = [local[r.relpath] for r in found[key].selected]
-            out.append((key, *read_healing(reg, plan, key, files, local)))
+        with reading_session(own=True):  # no other group reads its files: closed on this thread
+            for key in keys:
+                files = [local[r.relpath] for r in found[key].selected]
+                out.append((key, *read_healing(reg, plan, key, files, local)))
         return out
 
     groups = _sharing_files(found)
-    read = in_threads(read_group, groups, min(len(groups), cores()), "helioport-read")
+    read = in_threads(read_group, groups, min(len(groups), cores()))
     values = {key: (value, files) for group in read for key, value, files in group}
     out = {}
     for key, f in found.items():
