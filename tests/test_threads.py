@@ -3,8 +3,10 @@
 - :func:`helioport.threads.in_threads` runs tasks at the same time (this
   thread and the process's pool), never waits for a busy pool, keeps the
   order of results, gives the tasks' warnings in the calling thread in order
-  (pointing at the user's line) and the first error in order, once every task
-  has ended; context variables reach the tasks;
+  (pointing at the user's line) and the first error in order, starting no
+  item after an error and once the started ones have ended; context variables
+  reach the tasks; :func:`helioport.errors.quiet` blocks on two threads leave
+  the warning filters as they were;
 - :func:`helioport.lifecycle.read._sharing_files` puts products that share a
   file in one group (one thread opens, and heals, a file);
 - a 4-probe MMS load reads its four files on the pool's threads and equals
@@ -79,25 +81,101 @@ def test_warnings_are_given_in_order_in_the_calling_thread_at_the_users_line():
     assert {w.filename for w in caught} == {__file__}  # this test's line, not threading's
 
 
-def test_the_first_error_in_order_is_raised_once_every_task_has_ended():
-    ended: list[int] = []
+def test_the_first_error_in_order_is_raised_once_every_started_task_has_ended():
+    barrier = threading.Barrier(3, timeout=10)  # the three run at once
+    ended: list[str] = []
 
-    def task(x: int) -> int:
-        warn_caller(f"before {x}")
-        if x in (2, 3):
-            time.sleep(0.2 if x == 2 else 0.0)  # 3 fails first in time, 2 first in order
+    def task(x: str) -> str:
+        barrier.wait()
+        time.sleep({"ok": 0.1, "late": 0.2, "early": 0.0}[x])
+        if x != "ok":
             raise ValueError(f"bad {x}")
-        time.sleep(0.1)
         ended.append(x)
+        return x
+
+    with pytest.raises(ValueError, match="bad late"):  # first in order, though it failed last
+        in_threads(task, ["ok", "late", "early"], workers=3)
+    assert ended == ["ok"]  # ended before the error was raised
+
+
+def test_after_an_error_no_item_starts_and_the_warnings_of_those_that_ran_are_given():
+    barrier = threading.Barrier(2, timeout=10)
+    ran: list[str] = []
+
+    def task(x: str) -> str:
+        ran.append(x)
+        warn_caller(f"before {x}")
+        if x in ("a", "b"):
+            barrier.wait()  # a and b run at once, on two threads
+        if x == "a":
+            raise ValueError("bad a")
+        time.sleep(0.1)
         return x
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with pytest.raises(ValueError, match="bad 2"):
-            in_threads(task, [1, 2, 3, 4], workers=4)
-    assert sorted(ended) == [1, 4]  # no task left running
-    # the warnings of the tasks up to the failing one, as a sequential run gives them
-    assert [str(w.message) for w in caught] == ["before 1", "before 2"]
+        with pytest.raises(ValueError, match="bad a"):
+            in_threads(task, ["a", "b", "c", "d"], workers=2)
+    assert sorted(ran) == ["a", "b"]  # c and d were never started
+    assert [str(w.message) for w in caught] == ["before a", "before b"]
+
+
+def test_a_base_exception_on_a_pool_thread_reaches_the_caller_as_it_is():
+    caller = threading.current_thread()
+    barrier = threading.Barrier(2, timeout=10)
+
+    def task(x: int) -> int:
+        barrier.wait()
+        if threading.current_thread() is not caller:
+            raise SystemExit("from the pool")
+        return x
+
+    with pytest.raises(SystemExit, match="from the pool"):
+        in_threads(task, [1, 2], workers=2)
+
+
+def test_without_new_threads_at_interpreter_shutdown_this_thread_does_all(monkeypatch):
+    from helioport import threads
+
+    class Closed:
+        def submit(self, *args, **kwargs):
+            raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+
+    monkeypatch.setattr(threads, "_pool", lambda: Closed())
+    here = threading.get_ident()
+    assert in_threads(lambda x: (x, threading.get_ident()), [1, 2, 3], workers=2) == [
+        (1, here),
+        (2, here),
+        (3, here),
+    ]
+
+
+def test_helioports_quiet_blocks_on_two_threads_leave_the_filters_as_they_were():
+    from helioport.errors import quiet
+
+    before = list(warnings.filters)
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def a() -> None:
+        with quiet(UserWarning):
+            a_in.set()
+            b_in.wait(0.3)  # b enters now, unless blocks take turns
+        a_out.set()
+
+    def b() -> None:
+        a_in.wait(5)
+        with quiet(UserWarning):
+            b_in.set()
+            a_out.wait(5)  # a leaves first: b would put back a list holding a's filter
+
+    threads = [threading.Thread(target=f) for f in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert warnings.filters == before
+    with pytest.warns(UserWarning, match="seen"):
+        warnings.warn("seen", UserWarning)
 
 
 def test_context_variables_reach_the_tasks_and_theirs_stay_there():

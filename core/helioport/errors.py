@@ -9,7 +9,10 @@ possible and what to do next.
 from __future__ import annotations
 
 import sys
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -144,3 +147,20 @@ def warn_caller(message: str, category: type[Warning] = UserWarning) -> None:
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+_QUIET = threading.RLock()
+
+
+@contextmanager
+def quiet(category: type[Warning] = Warning, message: str = "") -> Iterator[None]:
+    """Ignore warnings of ``category`` (whose text starts with ``message``) inside the block.
+
+    :func:`warnings.catch_warnings` saves and restores the process's one filter
+    list, so two blocks interleaved on two threads (products read at once,
+    :mod:`helioport.threads`) would leave one's filter behind for good: blocks
+    of helioport's take turns here.
+    """
+    with _QUIET, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=message, category=category)
+        yield

@@ -22,13 +22,12 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from .errors import HelioportError, InvalidRequestError
+from .errors import HelioportError, InvalidRequestError, quiet
 from .naming import COMPONENT, find_time_dim
 
 __all__ = [
@@ -99,8 +98,7 @@ def rotation_matrices(times: np.ndarray, frm: str, to: str) -> np.ndarray:
     basis = np.repeat(np.eye(3)[None], grid.size, axis=0).reshape(-1, 3)
     ticks = np.repeat(grid.astype("datetime64[us]").astype(object), 3)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SpacePy's note on its leap-second table age
+        with quiet():  # SpacePy's note on its leap-second table age
             coords = spc.Coords(basis, frm_s, "car", use_irbem=False)
             coords.ticks = spt.Ticktock(list(ticks), "UTC")
             rotated = np.asarray(coords.convert(to_s, "car").data, dtype=float)

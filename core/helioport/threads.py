@@ -35,13 +35,17 @@ def in_threads(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R
     This thread takes items too, with up to ``workers - 1`` threads of a pool
     kept for the process (starting threads for every load costs more than a
     small load's reading), so a call never waits for a free pool thread: a
-    call made inside a task, or while the pool is busy, goes on in its own
-    thread. Each task runs in a copy of the caller's context (its context
-    variables: the reading session, say). The warnings a task gives through
+    call made inside a task, while the pool is busy, or once the interpreter
+    is shutting down, goes on in its own thread. Each task runs in a copy of
+    the caller's context (its context variables: the reading session, say).
+
+    As if run one after the other: once a task fails, no item is started any
+    more, and the first error in the order of ``items`` is raised here once
+    the started ones have ended. The warnings tasks give through
     :func:`~helioport.errors.warn_caller` are given here, in the order of
-    ``items``, once all tasks have ended; so is an exception: the first in the
-    order of ``items``, with the warnings of the tasks before it, and no task
-    is left running. ``workers <= 1`` or one item runs in this thread alone.
+    ``items``, for every item that ran (one that ran alongside the failing
+    one may have done something to tell). ``workers <= 1`` or one item runs
+    in this thread alone.
 
     Examples
     --------
@@ -52,47 +56,57 @@ def in_threads(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R
     if workers <= 1 or len(items) <= 1:
         return [fn(x) for x in items]
     contexts = [contextvars.copy_context() for _ in items]  # this thread's variables, each
-    outcomes: list[tuple[list, bool, object]] = [([], False, None)] * len(items)
-    turn = _Turns(len(items))
+    outcomes: dict[int, tuple[list, bool, object]] = {}
+    turns = _Turns(len(items))
 
     def task(x: T) -> tuple[list, bool, object]:
         kept: list = []
         KEPT_WARNINGS.set(kept)
         try:
             return kept, True, fn(x)
-        except Exception as exc:  # noqa: BLE001 - raised in the calling thread, in order
+        except BaseException as exc:  # noqa: BLE001 - raised in the calling thread, in order
             return kept, False, exc
 
     def run() -> None:
-        while (i := turn.take()) is not None:
+        while (i := turns.take()) is not None:
             try:
-                outcomes[i] = contexts[i].run(task, items[i])
+                outcomes[i] = out = contexts[i].run(task, items[i])
+                if not out[1]:
+                    turns.stop()
             finally:
-                turn.done()
+                turns.done(i)
 
-    pool = _pool()
-    for _ in range(min(workers, len(items)) - 1):
-        pool.submit(run)
+    try:
+        pool = _pool()
+        for _ in range(min(workers, len(items)) - 1):
+            pool.submit(run)
+    except RuntimeError:  # the interpreter is shutting down: no new threads, this one does all
+        pass
     try:
         run()
     finally:
-        turn.stop()  # on an interrupt here, no item is started any more
-        turn.wait()  # and the ones started end before this returns or raises
-    out: list = []
-    for kept, ok, value in outcomes:
+        turns.stop()  # on an interrupt here, no item is started any more
+        turns.wait_others()  # and those started on other threads end before this returns
+    results: list = []
+    failed: BaseException | None = None
+    for i in sorted(outcomes):
+        kept, ok, value = outcomes[i]
         for message, category in kept:
             warn_caller(message, category)
-        if not ok:
-            raise value  # type: ignore[misc]
-        out.append(value)
-    return out
+        if not ok and failed is None:
+            failed = value  # type: ignore[assignment]
+        results.append(value)
+    if failed is not None:
+        raise failed
+    return results
 
 
 class _Turns:
     """The items of one :func:`in_threads` call handed out one at a time, and their end."""
 
     def __init__(self, n: int) -> None:
-        self.n, self.next, self.running = n, 0, 0
+        self.n, self.next = n, 0
+        self.running: dict[int, int] = {}  # item -> thread running it
         self.cond = threading.Condition()
 
     def take(self) -> int | None:
@@ -100,21 +114,24 @@ class _Turns:
             if self.next >= self.n:
                 return None
             self.next += 1
-            self.running += 1
+            self.running[self.next - 1] = threading.get_ident()
             return self.next - 1
 
-    def done(self) -> None:
+    def done(self, i: int) -> None:
         with self.cond:
-            self.running -= 1
+            self.running.pop(i, None)
             self.cond.notify_all()
 
     def stop(self) -> None:
         with self.cond:
             self.next = self.n
 
-    def wait(self) -> None:
+    def wait_others(self) -> None:
+        """Wait for the items other threads run (this thread's own are over, even if an
+        interrupt left one counted)."""
+        me = threading.get_ident()
         with self.cond:
-            self.cond.wait_for(lambda: self.running == 0)
+            self.cond.wait_for(lambda: all(t == me for t in self.running.values()))
 
 
 _POOL: tuple[int, ThreadPoolExecutor] | None = None

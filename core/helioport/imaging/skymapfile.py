@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from ..errors import CorruptFileError
+from ..errors import CorruptFileError, quiet
 from ..naming import TIME, find_time_dim
 from .geometry import DEFAULT_ALT_KM
 from .orientation import apply, describe
@@ -150,9 +149,8 @@ def read_skymap(
 
     path = Path(path)
     try:
-        with warnings.catch_warnings():
-            # scipy warns on every structure of real IDL files ("Not able to verify number of bytes")
-            warnings.simplefilter("ignore", UserWarning)
+        # scipy warns on every structure of real IDL files ("Not able to verify number of bytes")
+        with quiet(UserWarning):
             struct = readsav(str(path), python_dict=True)["skymap"]
         az = np.asarray(_field(struct, "FULL_AZIMUTH"), dtype=np.float64)
         el = np.asarray(_field(struct, "FULL_ELEVATION"), dtype=np.float64)

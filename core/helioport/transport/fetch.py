@@ -31,7 +31,6 @@ import stat
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager, nullcontext
@@ -42,7 +41,7 @@ from typing import Any
 import filelock
 from tqdm.auto import tqdm
 
-from ..errors import DownloadError, HelioportError, OfflineError
+from ..errors import DownloadError, HelioportError, OfflineError, warn_caller
 from ..schema import RemoteFile
 from .cache import CacheLayout, cache_write_error, remove_stale_parts, stored_size
 from .download import Outcome, fs_attempt, http_attempt, replace_file
@@ -217,7 +216,7 @@ class _Job:
             if self.bar is not None:
                 self.bar.close()
             for note in self.notes:
-                warnings.warn(note, UserWarning, stacklevel=4)
+                warn_caller(note)  # the user's line; kept in order on a reading thread
         if errors:
             raise _combine(errors)
         return [

@@ -45,13 +45,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from helioport.errors import CorruptFileError, InvalidRequestError
+from helioport.errors import CorruptFileError, InvalidRequestError, quiet
 from helioport.imaging.orientation import apply
 
 __all__ = [
@@ -169,8 +168,7 @@ def read_calibration(path: str | Path) -> Calibration:
     want = "rper_dnpersecond_" if name.kind == "rayleighs" else "flat_field_multiplier_"
     want += name.imager
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
+        with quiet(UserWarning):  # scipy's "Not able to verify number of bytes"
             content = readsav(str(path), python_dict=True)
     except Exception as exc:  # scipy raises bare Exception on a bad file
         raise CorruptFileError(
