@@ -148,3 +148,36 @@ def test_loading_data_imports_neither_requests_cache_nor_imaging_nor_test_toolin
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+def test_a_warm_load_from_a_folder_imports_no_http_store_lock_or_progress_library(
+    tmp_path: Path,
+) -> None:
+    """requests, urllib3, fsspec, filelock and tqdm load when first needed (issue 12's first
+    use): a cold load from a folder mirror copies the file (fsspec, filelock), a warm one
+    needs none."""
+    code = (
+        "import sys, warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "import helioport\n"
+        "kw = dict(products='dc_mag', probes='mms1', mode='brst')\n"
+        "lazy = ['requests', 'urllib3', 'fsspec', 'filelock', 'tqdm', 'requests_cache']\n"
+        "for m in lazy:\n"
+        "    sys.modules.pop(m, None)\n"
+        "helioport.load('mms', '2015-10-16T13:05:24', '2015-10-16T13:05:25', **kw)\n"
+        "print(','.join(m for m in lazy if m in sys.modules))\n"
+    )
+    from helioport_mms.fixtures import write_fgm
+
+    write_fgm(tmp_path / "mirror", "mms1", "brst", "2015-10-16T13:05:24", 256)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOPORT_")}
+    env["HELIOPORT_CONFIG"] = os.devnull
+    env["HELIOPORT_CACHE_DIR"] = str(tmp_path / "cache")
+    env["HELIOPORT_MMS_URL"] = str(tmp_path / "mirror")
+    run = [sys.executable, "-c", code]
+    first = subprocess.run(run, check=False, capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "fsspec,filelock"  # the file was copied into the cache
+    warm = subprocess.run(run, check=False, capture_output=True, text=True, env=env, timeout=120)
+    assert warm.returncode == 0, warm.stderr
+    assert warm.stdout.strip() == ""

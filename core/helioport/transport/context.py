@@ -17,10 +17,8 @@ import json
 import logging
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlencode
-
-import requests
 
 from ..config import Config
 from ..errors import ConfigError, DownloadError, OfflineError
@@ -34,6 +32,9 @@ from .retry import RetryPolicy, Transient, connection_failure, parse_retry_after
 from .sessions import Sessions
 from .storeread import StoreReader
 from .stores import is_http, is_local, store_host
+
+if TYPE_CHECKING:  # requests is imported when an HTTP archive is first asked (import cost)
+    import requests
 
 __all__ = ["ArchiveContext"]
 
@@ -338,6 +339,8 @@ class ArchiveContext:
         self, url: str, params: dict[str, Any] | None, *, what: str, want_json: bool = False
     ) -> requests.Response | None:
         """GET through the cached session with retries; ``None`` for 404/410."""
+        import requests
+
         session = self._sessions.listing
         cfg = self.config
 
@@ -415,6 +418,8 @@ class ArchiveContext:
 
     def _stored(self, url: str, params: dict[str, Any] | None) -> requests.Response | None:
         """The stored answer of ``url`` (however old), or ``None``: offline, or the server failing."""
+        import requests
+
         session = self._sessions.listing
         request = session.prepare_request(requests.Request("GET", url, params=params))
         resp = session.cache.get_response(session.cache.create_key(request))

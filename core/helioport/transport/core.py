@@ -12,8 +12,6 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import filelock
-import requests
 from typing_extensions import Self
 
 from ..config import Config
@@ -25,6 +23,7 @@ from .localfile import LocalFile
 from .sessions import Sessions
 
 if TYPE_CHECKING:
+    import requests
     from requests_cache import CachedSession
 
 __all__ = ["Transport"]
@@ -133,6 +132,8 @@ class Transport:
     def set_aside(self, remote: RemoteFile) -> Path | None:
         """Move the cached copy of ``remote`` aside (it fails to read), under its lock, so the
         next :meth:`fetch` downloads it again; see :meth:`CacheLayout.set_aside`."""
+        import filelock
+
         lock_path = self.layout.lock_path(remote)
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with filelock.FileLock(str(lock_path), timeout=120):

@@ -24,10 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
-
-import requests
-import urllib3
+from typing import IO, TYPE_CHECKING
 
 from ..errors import CorruptFileError, DownloadError
 from ..magic import looks_like
@@ -35,6 +32,10 @@ from ..schema import RemoteFile, Unpack
 from . import stores
 from .listing import url_name, url_to_path
 from .retry import Cancelled, Transient, connection_failure, failure, parse_retry_after
+
+if TYPE_CHECKING:  # imported when a file is first downloaded over HTTP (import cost)
+    import requests
+    import urllib3
 
 __all__ = [
     "CHUNK",
@@ -363,6 +364,9 @@ def http_attempt(
     Raises :class:`Transient` for retryable failures and :class:`DownloadError`
     for final ones (404, 403, other 4xx, an unsafe delivery).
     """
+    import requests
+    import urllib3
+
     headers = {"Accept-Encoding": "identity"}
     if etag:
         headers["If-None-Match"] = etag

@@ -38,9 +38,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import filelock
-from tqdm.auto import tqdm
-
 from ..errors import DownloadError, HelioportError, OfflineError, warn_caller
 from ..schema import RemoteFile
 from .cache import CacheLayout, cache_write_error, remove_stale_parts, stored_size
@@ -258,6 +255,8 @@ class _Job:
         if len(pending) <= _PROGRESS_FILES and known <= _PROGRESS_BYTES:
             return None
         total = known if all(f.size is not None for f in pending) else None
+        from tqdm.auto import tqdm  # imported when a bar is first shown (import cost)
+
         return tqdm(
             total=total,
             unit="B",
@@ -338,6 +337,8 @@ class _Job:
     @contextmanager
     def _locked(self, f: RemoteFile, lock_path: Path) -> Iterator[None]:
         """Hold the file's lock; wait for another process's download, but stop on cancel."""
+        import filelock  # imported on first use (import cost)
+
         lock = filelock.FileLock(str(lock_path))
         waited = False
         while True:
@@ -415,6 +416,8 @@ class _Job:
     def _drop_older(self, f: RemoteFile) -> None:
         """Remove cached versions of ``f.key`` that sort below ``f.version`` (a newer one replaced
         them), files and unpacked folders alike."""
+        import filelock
+
         if f.version is None:
             return
         mine = version_key(f.version)

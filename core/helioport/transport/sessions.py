@@ -25,11 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
-from filelock import FileLock
-from requests.adapters import HTTPAdapter
-
-if TYPE_CHECKING:  # requests-cache is imported when a listing is first asked for (~0.3 s)
+if TYPE_CHECKING:  # requests(-cache) and filelock are imported when a session is first asked for
+    import requests
     from requests_cache import CachedSession
 
 from ..config import Config
@@ -129,6 +126,7 @@ class Sessions:
             return self._listing
 
     def _open_listing(self) -> CachedSession:
+        from filelock import FileLock
         from requests_cache import CachedSession, SQLiteCache
 
         root = self.db.parent
@@ -173,6 +171,9 @@ class Sessions:
             return self._files
 
     def _open_files(self) -> requests.Session:
+        import requests
+        from requests.adapters import HTTPAdapter
+
         session = requests.Session()
         adapter = HTTPAdapter(
             pool_connections=self.config.max_workers,

@@ -27,15 +27,15 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
-
-import fsspec
-from fsspec.spec import AbstractFileSystem
 
 from ..config import STORE_SCHEMES
 from ..errors import ConfigError
 from .listing import url_to_path
+
+if TYPE_CHECKING:  # fsspec is imported when a store or file:// URL is first read (import cost)
+    from fsspec.spec import AbstractFileSystem
 
 __all__ = [
     "anonymous",
@@ -169,6 +169,8 @@ def filesystem(url: str, *, timeout: float = 60.0) -> tuple[AbstractFileSystem, 
     >>> path
     '/srv/omni/hro_1min'
     """
+    import fsspec
+
     scheme = scheme_of(url)
     if scheme == "file":
         return fsspec.filesystem("file"), store_path(url)
@@ -198,6 +200,8 @@ def _create(
         importlib.import_module(module)
     except ImportError:
         raise ConfigError(f"{scheme}:// needs {module}: pip install 'helioport[{extra}]'") from None
+    import fsspec
+
     fs = fsspec.filesystem(protocol, skip_instance_cache=True, **options)
     if protocol == "s3":
         fs.retries = 1  # one try per call: helioport's with_retries retries, with its backoff
