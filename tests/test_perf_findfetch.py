@@ -22,6 +22,7 @@ from pathlib import Path
 import helioport
 import numpy as np
 import pytest
+from helioport import stamps
 from helioport.config import Config
 from helioport.errors import ConfigError, DataNotFoundError, PluginError
 from helioport.schema import MissionSpec, RemoteFile, Request, SourceSpec
@@ -62,7 +63,7 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture
 def settled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every sidecar counts as settled at once (the tests write and read within a second)."""
-    monkeypatch.setattr(cache, "_SETTLED_NS", 0)
+    monkeypatch.setattr(stamps, "SETTLE_NS", 0)
 
 
 def _remote(relpath: str = "a/x_v01.cdf", **kw) -> RemoteFile:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from helioport import config as config_module
+from helioport import stamps
 from helioport.config import Config, normalise_base_url
 from helioport.errors import ConfigError
 
@@ -62,7 +63,7 @@ def same(a: Config, b: Config) -> bool:
 def test_a_remembered_config_is_the_full_one_and_is_reused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, builds: list[int]
 ) -> None:
-    monkeypatch.setattr(config_module, "_RACY_NS", 0)  # the file just written may be kept
+    monkeypatch.setattr(stamps, "SETTLE_NS", 0)  # the file just written may be kept
     (tmp_path / "mirror").mkdir()
     monkeypatch.setenv("HELIOPORT_MMS_URL", str(tmp_path / "mirror"))
     write_config(tmp_path / "xdg-config" / "helioport" / "config.toml", "max_workers = 3\n")
@@ -115,7 +116,7 @@ def test_a_changed_environment_variable_takes_effect_at_once(
 def test_a_config_file_edited_to_the_same_size_takes_effect(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, builds: list[int]
 ) -> None:
-    monkeypatch.setattr(config_module, "_RACY_NS", 0)  # the file just written may be kept
+    monkeypatch.setattr(stamps, "SETTLE_NS", 0)  # the file just written may be kept
     path = tmp_path / "xdg-config" / "helioport" / "config.toml"
     write_config(path, "max_workers = 3\n")
     assert Config.load().max_workers == 3 and Config.load().max_workers == 3
@@ -148,7 +149,7 @@ def test_a_config_file_just_written_is_read_again(tmp_path: Path, builds: list[i
 def test_a_config_file_created_then_deleted_takes_effect(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(config_module, "_RACY_NS", 0)  # the file just written may be kept
+    monkeypatch.setattr(stamps, "SETTLE_NS", 0)  # the file just written may be kept
     path = tmp_path / "xdg-config" / "helioport" / "config.toml"
     assert Config.load().max_workers == 4
     write_config(path, "max_workers = 9\n")

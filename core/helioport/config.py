@@ -22,7 +22,6 @@ import os
 import stat
 import sys
 import threading
-import time
 from collections.abc import Mapping
 from pathlib import Path, PurePath
 from typing import Any, NamedTuple
@@ -31,6 +30,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError, one_line
+from .stamps import settled, stamp
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,9 +45,6 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 #: Configs kept per state of the environment (one entry per set of keyword arguments)
 _CACHE_SIZE = 16
-#: a config file changed this recently (ns) is not cached: a second edit within the
-#: file system's timestamp granularity could keep its size, mtime and ctime
-_RACY_NS = 3_000_000_000
 #: keyword values a cached Config may be keyed by (immutable, compared by value)
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -261,18 +258,7 @@ def _own_copy(cfg: Config) -> Config:
     return cfg.model_copy(update={"urls": dict(cfg.urls)})
 
 
-def _environ_state() -> dict[Any, Any]:
-    """The environment as a dict to compare with an earlier state.
-
-    ``os.environ`` keeps its (encoded) variables in ``_data``, updated by every change
-    made through it; comparing that dict costs a microsecond where decoding every
-    variable costs tens. Elsewhere the decoded copy is compared.
-    """
-    data = getattr(os.environ, "_data", None)
-    return data if isinstance(data, dict) else dict(os.environ)
-
-
-def _identity(path: str | PurePath) -> tuple[int, int] | None:
+def _folder_id(path: str | PurePath) -> tuple[int, int] | None:
     """The (device, inode) ``path`` leads to, symlinks followed; ``None`` if it leads nowhere."""
     try:
         st = os.stat(path)
@@ -291,9 +277,9 @@ class _Folder(NamedTuple):
     identity: tuple[int, int]
 
     def holds(self) -> bool:
-        ident = _identity(self.given)
+        ident = _folder_id(self.given)
         return ident == self.identity and (
-            self.given == self.real or _identity(self.real) == self.identity
+            self.given == self.real or _folder_id(self.real) == self.identity
         )
 
 
@@ -315,7 +301,7 @@ class _Environment:
     _latest: _Environment | None = None
 
     def __init__(self, state: dict[Any, Any]) -> None:
-        self.state = dict(state)
+        self.state = state
         self.configs: dict[tuple[Any, ...], _Entry] = {}
         self.lock = threading.Lock()
         named = os.environ.get("HELIOPORT_CONFIG")
@@ -334,11 +320,11 @@ class _Environment:
     @classmethod
     def current(cls) -> _Environment:
         """The :class:`_Environment` of the environment as it is now."""
-        state = _environ_state()
+        state = dict(os.environ)
         latest = cls._latest
         if latest is None or latest.state != state:
             latest = cls(state)
-            if _environ_state() == latest.state:  # not changed meanwhile by another thread
+            if dict(os.environ) == latest.state:  # not changed meanwhile by another thread
                 cls._latest = latest
         return latest
 
@@ -367,11 +353,11 @@ class _Environment:
         """Keep ``cfg`` (a copy) under ``key`` if each folder it resolved exists."""
         folders = []
         for given, real in resolved:
-            ident = _identity(given)
-            if ident is None or ident != _identity(real):
+            ident = _folder_id(given)
+            if ident is None or ident != _folder_id(real):
                 return  # a folder not (yet) there, or changed meanwhile: resolve again next time
             folders.append(_Folder(str(given), str(real), ident))
-        if _environ_state() != self.state:
+        if dict(os.environ) != self.state:
             return  # the environment changed while cfg was built: cfg may not be this one's
         with self.lock:
             if key not in self.configs and len(self.configs) >= _CACHE_SIZE:
@@ -396,9 +382,9 @@ def _keywords_key(overrides: Mapping[str, Any]) -> tuple[Any, ...] | None:
 
 
 def _file_state(path: Path) -> tuple[Any, ...] | None:
-    """What the config file at ``path`` is: ``("file", device, inode, size, mtime_ns,
-    ctime_ns)``, ``("absent",)`` or ``("other", file type)``; ``None`` when it cannot be
-    remembered (changed within the last seconds, or not readable)."""
+    """What the config file at ``path`` is: ``("file", *stamp)`` (:func:`helioport.stamps.stamp`),
+    ``("absent",)`` or ``("other", file type)``; ``None`` when it cannot be remembered
+    (not settled, :func:`helioport.stamps.settled`, or not readable)."""
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -407,9 +393,10 @@ def _file_state(path: Path) -> tuple[Any, ...] | None:
         return None  # Path.is_file raises or answers these itself: the full load decides
     if not stat.S_ISREG(st.st_mode):
         return ("other", stat.S_IFMT(st.st_mode))
-    if abs(time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns)) < _RACY_NS:
+    file_stamp = stamp(st)
+    if not settled(file_stamp):
         return None  # (ctime too: an edit may set the mtime back)
-    return ("file", st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return ("file", *file_stamp)
 
 
 def describe(cfg: Config) -> Mapping[str, Any]:

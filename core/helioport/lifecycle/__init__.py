@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import xarray as xr
 
-from ..cdf import reading_session
 from ..config import Config
 from ..registry import Registry
 from ..schema import Derivation, MissionSpec, Request
@@ -44,7 +43,7 @@ def run(
     ctx = transport.context(spec, offline=request.offline)
     found = find_files(reg, plan, ctx)
     local = fetch_files(transport, plan, found)
-    with reading_session():  # products sharing a file open it and read its times once
-        stored = read_products(reg, plan, found, local)
+    # products sharing a file open it and read its times once (a reading session per group)
+    stored = read_products(reg, plan, found, local)
     variables = output_variables(plan, stored)
     return assemble(plan, variables)

@@ -61,7 +61,9 @@ def read_products(
 
     def read_group(keys: list[Key]) -> list[tuple[Key, xr.DataArray | xr.Dataset, list]]:
         out = []
-        with reading_session(own=True):  # no other group reads its files: closed on this thread
+        # products sharing a file open it and read its times once; no other group reads
+        # its files, so they are closed (their memory freed) on this thread
+        with reading_session(own=True):
             for key in keys:
                 files = [local[r.relpath] for r in found[key].selected]
                 out.append((key, *read_healing(reg, plan, key, files, local)))

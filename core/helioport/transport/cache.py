@@ -24,12 +24,12 @@ import stat
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, InvalidRequestError, PluginError
 from ..schema import RemoteFile
+from ..stamps import settled, stamp
 
 __all__ = [
     "HTTP_CACHE_NAME",
@@ -53,14 +53,11 @@ _HAS_FD_NAMES = (
     sys.platform.startswith("linux") and hasattr(os, "O_PATH") and os.path.isdir(_FD_NAMES)
 )
 
-#: parsed sidecars by path, with the identity of the file read (see :func:`_identity`); a
-#: warm load then costs one ``stat`` per sidecar instead of reading and parsing it
+#: parsed sidecars by path, with the stamp of the file read (:func:`helioport.stamps.stamp`);
+#: a warm load then costs one ``stat`` per sidecar instead of reading and parsing it
 _SIDECARS: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {}
 _SIDECARS_MAX = 4096
 _SIDECARS_LOCK = threading.Lock()
-#: a sidecar changed less than this long ago (ns) is not kept: two writes within one tick of
-#: the file system's clock could leave the same identity (the "racy" case of git's index)
-_SETTLED_NS = 2_000_000_000
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -283,13 +280,13 @@ class CacheLayout:
         """The sidecar of ``f`` (a new dict), ``None`` when there is none or it is unreadable.
 
         A sidecar read before is not read again while its file is the same
-        (:func:`_identity`): every change replaces it (:meth:`write_meta`), which a
+        (:func:`helioport.stamps.stamp`): every change replaces it (:meth:`write_meta`), which a
         ``stat`` sees.
         """
         path = str(self.meta_path(f))
         try:
             kept = _SIDECARS.get(path)
-            if kept is not None and kept[0] == _identity(os.stat(path)):
+            if kept is not None and kept[0] == stamp(os.stat(path)):
                 return dict(kept[1])
         except (FileNotFoundError, NotADirectoryError):
             return None
@@ -300,7 +297,7 @@ class CacheLayout:
     def _load_meta(self, f: RemoteFile, path: str) -> dict[str, Any] | None:
         try:
             with open(path, encoding="utf-8") as fh:
-                ident = _identity(os.fstat(fh.fileno()))
+                ident = stamp(os.fstat(fh.fileno()))
                 meta = json.load(fh)
         except (FileNotFoundError, NotADirectoryError):
             return None
@@ -452,17 +449,10 @@ def _named_as(path: str) -> bool:
         os.close(fd)
 
 
-def _identity(st: os.stat_result) -> tuple[int, ...]:
-    """What tells one sidecar file from another at the same path: an atomic replace gives a new
-    inode, any change a new change time (``ctime``, which no program can set back)."""
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
 def _keep_sidecar(path: str, ident: tuple[int, ...], meta: dict[str, Any]) -> None:
     """Keep the parsed sidecar at ``path`` for :meth:`CacheLayout.read_meta`: only a flat one
-    (callers get a shallow copy) whose file has settled (see :data:`_SETTLED_NS`)."""
-    newest = max(ident[3], ident[4])
-    if time.time_ns() - newest < _SETTLED_NS:
+    (callers get a shallow copy) whose file has settled (:func:`helioport.stamps.settled`)."""
+    if not settled(ident):
         return
     if any(isinstance(v, (dict, list)) for v in meta.values()):
         return
