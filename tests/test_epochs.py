@@ -298,3 +298,36 @@ def test_real_fgm_first_epoch_value():
     assert int(raw[0]) == 498272793048243059
     assert E.tt2000_to_datetime64(raw[:1])[0] == np.datetime64("2015-10-16T13:05:24.864243059")
     assert (E.datetime64_to_tt2000(E.tt2000_to_datetime64(raw)) == raw).all()
+
+
+def test_leap_table_is_cdflibs_own_read_without_importing_cdflib() -> None:
+    """The table helioport reads from cdflib's CDFLeapSeconds.txt is the one cdflib builds."""
+    from cdflib.epochs import CDFepoch
+
+    assert E._leap_rows() == [list(r) for r in CDFepoch.LTS]
+    assert E._NERA1_ROW == CDFepoch.NERA1
+    assert len(E._NST) == len(CDFepoch.LTS) - CDFepoch.NERA1
+
+
+def test_leap_table_falls_back_to_cdflib_when_its_file_is_not_found(monkeypatch) -> None:
+    import importlib.util
+
+    from cdflib.epochs import CDFepoch
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert E._leap_rows() == [list(r) for r in CDFepoch.LTS]
+
+
+def test_leap_table_falls_back_to_cdflib_when_its_file_does_not_parse(
+    monkeypatch, tmp_path: Path
+) -> None:
+    import importlib.machinery
+    import importlib.util
+
+    from cdflib.epochs import CDFepoch
+
+    (tmp_path / "CDFLeapSeconds.txt").write_text("; header\n1960 1 1 1.4178180 37300.0\n")
+    spec = importlib.machinery.ModuleSpec("cdflib", None, is_package=True)
+    spec.submodule_search_locations = [str(tmp_path)]
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
+    assert E._leap_rows() == [list(r) for r in CDFepoch.LTS]

@@ -155,13 +155,16 @@ def test_a_warm_load_from_a_folder_imports_no_http_store_lock_or_progress_librar
 ) -> None:
     """requests, urllib3, fsspec, filelock and tqdm load when first needed (issue 12's first
     use): a cold load from a folder mirror copies the file (fsspec, filelock), a warm one
-    needs none."""
+    needs none. Nor do loads need cdflib (pycdfpp reads; the leap-second table is read from
+    cdflib's file), html.parser (HTML listings), sqlite3 (the listing cache) or tomllib (a
+    config file)."""
     code = (
         "import sys, warnings\n"
         "warnings.simplefilter('ignore')\n"
         "import helioport\n"
         "kw = dict(products='dc_mag', probes='mms1', mode='brst')\n"
-        "lazy = ['requests', 'urllib3', 'fsspec', 'filelock', 'tqdm', 'requests_cache']\n"
+        "lazy = ['requests', 'urllib3', 'fsspec', 'filelock', 'tqdm', 'requests_cache',\n"
+        "        'cdflib', 'html.parser', 'sqlite3', 'tomllib']\n"
         "for m in lazy:\n"
         "    sys.modules.pop(m, None)\n"
         "helioport.load('mms', '2015-10-16T13:05:24', '2015-10-16T13:05:25', **kw)\n"

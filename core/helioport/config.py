@@ -32,12 +32,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import ConfigError, one_line
 from .stamps import settled, stamp
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 __all__ = ["STORE_SCHEMES", "Config", "config_file_path", "normalise_base_url"]
+
+
+def _toml() -> Any:
+    """The TOML reader, imported when there is a config file to read."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    return tomllib
+
 
 #: object-store schemes read through fsspec (the backend is an extra: helioport[s3], [gcs], [azure])
 STORE_SCHEMES = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss")
@@ -204,6 +209,7 @@ class Config(BaseModel):
         data: dict[str, Any] = {}
         path = config_file_path()
         if path.is_file():
+            tomllib = _toml()
             try:
                 data.update(tomllib.loads(path.read_text(encoding="utf-8")))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

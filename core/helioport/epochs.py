@@ -11,9 +11,12 @@ CDF stores time in three types:
     two float64: seconds since 0000-01-01 and picoseconds within the second.
 
 Every conversion here is whole-array numpy work; leap seconds come from
-cdflib's own table (``cdflib.epochs.CDFepoch.LTS``, the CDF library's
-``CDFLeapSeconds.txt``) and are applied with :func:`numpy.searchsorted`, so
-results agree with :func:`cdflib.cdfepoch.to_datetime` value for value.
+cdflib's own table (the CDF library's ``CDFLeapSeconds.txt`` that cdflib
+ships and reads into ``cdflib.epochs.CDFepoch.LTS``) and are applied with
+:func:`numpy.searchsorted`, so results agree with
+:func:`cdflib.cdfepoch.to_datetime` value for value. The file is read here
+directly, so that converting times does not import all of cdflib (its reader,
+writer and ``urllib``), which the pycdfpp reading path never uses.
 
 Conventions, the same as cdflib's:
 
@@ -34,12 +37,13 @@ every later one (cdflib's pre-1972 code sends it to 23:59:59.x).
 from __future__ import annotations
 
 import bisect
+import importlib.util
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from cdflib.epochs import CDFepoch
 
 logger = logging.getLogger(__name__)
 
@@ -88,11 +92,48 @@ _EPOCH_MIN = float(_EPOCH_MS_1970 + (_NAT + 1) // 10**6 + 1)
 _EPOCH_MAX = float(_EPOCH_MS_1970 + _I64_MAX // 10**6 - 1)
 
 
+# rows of the table before this one drift (TAI-UTC grows linearly, before
+# 1972); from it on, TAI-UTC is a whole number of seconds (cdflib's NERA1)
+_NERA1_ROW = 14
+
+
+def _leap_rows() -> list[list[float]]:
+    """cdflib's leap-second table (rows: y, m, d, TAI-UTC, MJD0, drift), as cdflib reads it.
+
+    Read from the ``CDFLeapSeconds.txt`` inside the installed cdflib, found
+    without importing cdflib; if that file cannot be found or parsed, the table
+    cdflib itself built (``CDFepoch.LTS``).
+    """
+    spec = importlib.util.find_spec("cdflib")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for folder in locations:
+        path = Path(folder) / "CDFLeapSeconds.txt"
+        try:
+            text = path.read_text()
+        except OSError:
+            continue
+        rows = []
+        try:
+            for line in text.splitlines():
+                if not line.strip() or line.startswith(";"):
+                    continue  # comments start with ";" in column 1, as cdflib reads them
+                cells = line.split()
+                rows.append([int(c) for c in cells[:3]] + [float(c) for c in cells[3:6]])
+        except (ValueError, IndexError):
+            break
+        if len(rows) > _NERA1_ROW and all(len(r) == 6 for r in rows):
+            return rows
+        break
+    from cdflib.epochs import CDFepoch  # the file was not where expected: let cdflib read it
+
+    return [list(r) for r in CDFepoch.LTS]
+
+
 def _leap_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Arrays from cdflib's leap-second table (rows: y, m, d, TAI-UTC, MJD0, drift)."""
-    lts = np.array(CDFepoch.LTS, dtype=float)
+    lts = np.array(_leap_rows(), dtype=float)
     offsets, mjd0, drift = lts[:, 3].copy(), lts[:, 4].copy(), lts[:, 5].copy()
-    nera1 = int(CDFepoch.NERA1)  # first row of the integer (post-1972) era
+    nera1 = _NERA1_ROW
     # every row starts on the first of a month at 00:00 UTC: compare times, not months
     dates = np.array(
         [f"{int(y):04d}-{int(m):02d}-{int(d):02d}" for y, m, d in lts[:, :3]], dtype="M8[ns]"

@@ -15,10 +15,8 @@ import logging
 import os
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
-from urllib.request import url2pathname
 
 __all__ = [
     "DirEntry",
@@ -114,37 +112,6 @@ def parse_mtime(text: str) -> dt.datetime | None:
         return None
 
 
-class _IndexParser(HTMLParser):
-    """Collect each link and the text that follows it (up to the next link or row)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[list] = []  # [href, link text, tail text]
-        self._in_a = False
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag == "a":
-            href = dict(attrs).get("href")
-            if href is not None:
-                self.links.append([href, "", ""])
-                self._in_a = True
-                return
-        if tag in ("tr", "hr", "li") and self.links:
-            self.links[-1][2] += "\n"  # a new row: the previous link's tail ends
-            self.links.append([None, "", ""])
-        elif tag in ("td", "th") and self.links:
-            self.links[-1][2] += "  "
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._in_a = False
-
-    def handle_data(self, data: str) -> None:
-        if not self.links:
-            return
-        self.links[-1][1 if self._in_a else 2] += data
-
-
 def parse_index(html: str, url: str) -> list[DirEntry]:
     """The entries of an HTML directory index served at ``url``.
 
@@ -173,7 +140,9 @@ def parse_index(html: str, url: str) -> list[DirEntry]:
     """
     if not url.endswith("/"):
         url += "/"
-    parser = _IndexParser()
+    from .htmlindex import IndexParser  # html.parser loads only when a page is parsed
+
+    parser = IndexParser()
     parser.feed(html)
     parser.close()
     base = urlsplit(url)
@@ -235,6 +204,8 @@ def url_to_path(url: str) -> Path:
     '/srv/omni/hro_1min'
     """
     if url.startswith("file://"):
+        from urllib.request import url2pathname  # urllib.request is slow to import: only here
+
         return Path(url2pathname(urlsplit(url).path))
     return Path(url).expanduser()
 

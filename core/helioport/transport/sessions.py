@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -126,6 +125,8 @@ class Sessions:
             return self._listing
 
     def _open_listing(self) -> CachedSession:
+        import sqlite3
+
         from filelock import FileLock
         from requests_cache import CachedSession, SQLiteCache
 
@@ -248,6 +249,8 @@ def heal_database(db: Path) -> None:
     """
     if not db.exists():
         return
+    import sqlite3  # imported here: a load that opens no listing database needs none
+
     try:
         with contextlib.closing(sqlite3.connect(str(db), timeout=60)) as con:
             row = con.execute("PRAGMA quick_check").fetchone()
