@@ -37,8 +37,9 @@ import xarray as xr
 
 from ..align import find_time_dim
 from ..errors import DerivationError, InvalidRequestError
+from . import interpolate
 from .elevation import series_times, xyz_components
-from .interpolate import interp_linear
+from .interpolate import interp_linear_chunks
 
 __all__ = [
     "DEFAULT_MIN_SHAPE",
@@ -217,6 +218,15 @@ def curlometer(
     for lo in range(0, n, _BLOCK):
         hi = min(lo + _BLOCK, n)
         _kernel(r[:, lo:hi], b[:, lo:hi], curl_b[lo:hi], div_b[lo:hi], shape[lo:hi])
+    return _finish(curl_b, div_b, shape, min_shape, stacklevel=3)
+
+
+def _finish(
+    curl_b: np.ndarray, div_b: np.ndarray, shape: np.ndarray, min_shape: float, stacklevel: int
+) -> dict[str, np.ndarray]:
+    """:func:`curlometer`'s result from the blocks' ``curl_b``, ``div_b`` and ``shape``:
+    degenerate and missing samples NaN (with the warning, ``stacklevel`` as for
+    :func:`warnings.warn` from here), J and the quality."""
     bad = (shape < min_shape) | (shape == 0)  # NaN inputs give NaN results, not counted here
 
     n_bad = int(np.count_nonzero(bad))
@@ -231,7 +241,7 @@ def curlometer(
             f"curlometer: {n_bad} of {bad.size} samples have a degenerate (flat or elongated) "
             f"tetrahedron, shape factor < {min_shape:g}; their results are NaN",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
     j = curl_b * (NT_PER_KM_TO_T_PER_M / MU0)  # nT/km -> T/m, then / mu0 -> A/m^2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -278,6 +288,34 @@ def _reach_ns(da: xr.DataArray) -> int | None:
     return None if reach is None else int(reach.value)
 
 
+_VIEW_MIN = 1 << 16
+"""Inputs with at least this many samples are read in place by :func:`_xyz_columns`
+(below, :func:`xyz_components`' copy costs less than finding the columns)."""
+
+
+def _xyz_columns(da: xr.DataArray, what: str) -> np.ndarray:
+    """``xyz_components(da, what)``, as a view of ``da``'s values when it can be one.
+
+    A long float64 vector whose x, y, z are evenly spaced columns (``x, y, z,
+    tot`` for instance) is not copied: the interpolation and the kernel read
+    the columns where they are. The columns are found by :func:`xyz_components`
+    itself, on the first sample with the column numbers for values, so its
+    rules and errors are the ones that apply.
+    """
+    time_dim = find_time_dim(da)
+    if time_dim is None or da.ndim != 2 or da.dtype != np.float64 or da.sizes[time_dim] < _VIEW_MIN:
+        return xyz_components(da, what)
+    comp = da.dims[1] if da.dims[0] == time_dim else da.dims[0]
+    numbers = np.arange(da.sizes[comp], dtype=np.float64)
+    first = da.isel({time_dim: slice(0, 1)})
+    probe = first.copy(data=numbers[None, :] if da.dims[0] == time_dim else numbers[:, None])
+    pos = [int(i) for i in xyz_components(probe, what)[0]]
+    step = pos[1] - pos[0]
+    if step < 1 or pos[2] - pos[1] != step:  # not a slice: xyz_components' copy
+        return xyz_components(da, what)
+    return da.transpose(time_dim, comp).values[:, pos[0] : pos[2] + 1 : step]
+
+
 POSITION_SOURCES = ("mec", "fgm")
 """Values of the request option ``positions`` j_curl reads (default ``"mec"``)."""
 
@@ -306,6 +344,41 @@ def _positions_used(poss: Mapping[str, xr.DataArray], request: Any) -> str:
                 "positions='fgm': leave positions to 'mec'"
             )
     return f"{asked}: {', '.join(names)}"
+
+
+def _curlometer_on(
+    n: int,
+    b_first: np.ndarray,
+    sources: list[tuple[np.ndarray, np.ndarray, int | None]],
+    times: np.ndarray,
+    scales: list[float],
+    min_shape: float,
+) -> dict[str, np.ndarray]:
+    """``curlometer(r, b)`` with ``b = [b_first, interpolated B of the other three]`` and
+    ``r`` the four interpolated positions, each input times its unit's scale.
+
+    The inputs go onto the time base a chunk at a time, and the kernel runs on each chunk
+    while it is in cache: the (4, n, 3) positions and fields are never made whole. The
+    numbers are the same: the kernel and the interpolation work sample by sample.
+    """
+    curl_b = np.empty((n, 3))
+    div_b = np.empty(n)
+    shape = np.empty(n)
+    # (input, sample, xyz) as a view of (input, xyz, sample): each component contiguous, as
+    # the interpolation fills it fastest (and the kernel reads it component by component)
+    both = np.empty((8, 3, min(interpolate.CHUNK, n))).transpose(0, 2, 1)
+    for c0, c1 in interp_linear_chunks(sources, times, both[1:]):
+        m = c1 - c0
+        both[0, :m] = b_first[c0:c1]
+        for k, f in enumerate(scales):
+            if f != 1.0:  # nT and km (the usual units) need no pass over the samples
+                both[k, :m] *= f
+        b, r = both[:4, :m], both[4:, :m]
+        for lo in range(0, m, _BLOCK):
+            hi = min(lo + _BLOCK, m)
+            out = slice(c0 + lo, c0 + hi)
+            _kernel(r[:, lo:hi], b[:, lo:hi], curl_b[out], div_b[out], shape[out])
+    return _finish(curl_b, div_b, shape, min_shape, stacklevel=3)  # j_curl's line
 
 
 def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None) -> xr.Dataset:
@@ -385,30 +458,21 @@ def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None
         series_times(poss[p], f"j_curl: sc_pos of {p}")
         series_times(mags[p], f"j_curl: dc_mag of {p}")
     times = series_times(mags[first], f"j_curl: dc_mag of {first}")
-    # one interpolation of the other probes' B and all positions (x, y, z only) onto the
-    # first probe's B times; units scaled after, as the values are interpolated in their own
+    # the other probes' B and all positions (x, y, z only) interpolated onto the first probe's
+    # B times; units scaled after, as the values are interpolated in their own
     others = [(mags[p], f"dc_mag of {p}", None) for p in probes[1:]]
     others += [(poss[p], f"sc_pos of {p}", _reach_ns(poss[p])) for p in probes]
-    # (input, sample, xyz) as a view of (input, xyz, sample): each component contiguous, as
-    # the interpolation fills it fastest (and the kernel reads it component by component)
-    both = np.empty((8, 3, times.size)).transpose(0, 2, 1)
-    both[0] = xyz_components(mags[first], f"dc_mag of {first}")
-    interp_linear(
-        [(series_times(da, what), xyz_components(da, what), ext) for da, what, ext in others],
-        times,
-        out=both[1:],
-    )
+    b_first = _xyz_columns(mags[first], f"dc_mag of {first}")
+    sources = [(series_times(da, what), _xyz_columns(da, what), ext) for da, what, ext in others]
+    scales = [1.0] * 8  # B of the four probes, then their positions
     for i, p in enumerate(probes):
-        for k, f in (
-            (i, _scale(mags[p], _FIELD_UNITS_NT, "nT", "dc_mag")),
-            (4 + i, _scale(poss[p], _POSITION_UNITS_KM, "km", "sc_pos")),
-        ):
-            if f != 1.0:  # nT and km (the usual units) need no pass over the samples
-                both[k] *= f
-    b, r = both[:4], both[4:]
+        scales[i] = _scale(mags[p], _FIELD_UNITS_NT, "nT", "dc_mag")
+        scales[4 + i] = _scale(poss[p], _POSITION_UNITS_KM, "km", "sc_pos")
     options = getattr(request, "options", None) or {}
     min_shape = float(options.get("curlometer_min_shape", DEFAULT_MIN_SHAPE))
-    res = curlometer(r, b, min_shape=min_shape)
+    res = _curlometer_on(times.size, b_first, sources, times, scales, min_shape)
+    j_na = res["j"]
+    j_na *= 1e9  # A/m^2 -> nA/m^2, in place: the kernel's array is ours
 
     comp = {"time": times, "component": ["x", "y", "z"]}
     frame_attr = {"coords": frame} if frame else {}
@@ -427,7 +491,7 @@ def j_curl(inputs: Mapping[str, Mapping[str, xr.DataArray]], request: Any = None
         {
             "j_curl": (
                 ("time", "component"),
-                res["j"] * 1e9,
+                j_na,
                 {
                     "units": "nA/m^2",
                     "long_name": "current density (curlometer)",
