@@ -13,10 +13,8 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from . import errors as _errors
+from .exports import lazy_package
 
 __version__ = "0.1.0"
 
@@ -77,22 +75,4 @@ __all__ = [
     "transform",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """Import a public name, or a submodule (``helioport.cdf``), on first use."""
-    module = _LAZY.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(f".{module}", __name__), name)
-    else:
-        try:
-            value = importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+lazy_package(__name__, _LAZY)

@@ -7,7 +7,6 @@ Importing this module registers the ``.helio`` accessor (:mod:`helioport.accesso
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -25,11 +24,6 @@ from .registry import Registry, get_registry
 from .schema import MissionSpec, Request
 
 __all__ = ["load", "load_data", "mission_info", "missions", "products"]
-
-# ``helioport.align`` is the public function (the package's lazy name), but importing the
-# submodule of the same name (done above, and by the derivations) makes Python set the
-# package's attribute to the module: put the function back, once the module is loaded.
-sys.modules[__package__].align = align
 
 
 def missions(*, registry: Registry | None = None) -> list[str]:

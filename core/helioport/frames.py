@@ -28,6 +28,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import HelioportError, InvalidRequestError, quiet
+from .framenames import EARTH_FIXED, FRAMES, can_transform
 from .naming import COMPONENT, find_time_dim
 
 __all__ = [
@@ -39,34 +40,12 @@ __all__ = [
     "transform",
 ]
 
-#: helioport frame name -> SpacePy's
-FRAMES = {
-    "gse": "GSE",
-    "gsm": "GSM",
-    "sm": "SM",
-    "geo": "GEO",
-    "mag": "MAG",
-    "gei": "ECI2000",
-    "j2000": "ECI2000",
-}
 #: the longest time between two SpacePy evaluations of the rotation: 10 minutes between
 #: Sun-referenced frames (the dipole tilt swings ~11 degrees a day: linear interpolation
 #: errs by < 1e-4 of the vector), 2 minutes where an Earth-fixed frame (geo, mag) turns
 #: with the Earth (< 2e-5)
 MATRIX_STEP = np.timedelta64(600, "s")
 EARTH_FIXED_STEP = np.timedelta64(120, "s")
-_EARTH_FIXED = {"geo", "mag"}
-
-
-def can_transform(frm: str | None, to: str | None) -> bool:
-    """Whether vectors in frame ``frm`` can be given in ``to``.
-
-    Examples
-    --------
-    >>> can_transform("gse", "gsm"), can_transform("dmpa", "gsm")
-    (True, False)
-    """
-    return bool(frm) and bool(to) and str(frm).lower() in FRAMES and str(to).lower() in FRAMES
 
 
 def _spacepy() -> tuple[Any, Any]:
@@ -90,7 +69,7 @@ def rotation_matrices(times: np.ndarray, frm: str, to: str) -> np.ndarray:
     times = np.asarray(times, dtype="datetime64[ns]")
     if times.size == 0:
         return np.zeros((0, 3, 3))
-    step = EARTH_FIXED_STEP if {frm.lower(), to.lower()} & _EARTH_FIXED else MATRIX_STEP
+    step = EARTH_FIXED_STEP if {frm.lower(), to.lower()} & EARTH_FIXED else MATRIX_STEP
     t0, t1 = times.min(), times.max()
     n = int((t1 - t0) // step) + 2
     grid = times if times.size <= n else t0 + np.arange(n) * step

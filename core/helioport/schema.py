@@ -15,9 +15,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import InvalidRequestError, UnknownProductError, one_line
-from .frames import can_transform
-from .times import format_time, request_time
+from .errors import InvalidRequestError, PluginError, UnknownProductError, one_line
+from .framenames import can_transform
+
+# helioport.times imports numpy and pandas: it is imported where a request is
+# checked, so that listing missions (the registry, ``helioport missions``) does
+# not load them
 
 __all__ = [
     "Derivation",
@@ -230,6 +233,8 @@ class Request(BaseModel):
     @field_validator("start", "end", mode="before")
     @classmethod
     def _time(cls, v: Any, info) -> dt.datetime:
+        from .times import request_time
+
         return request_time(v, what=info.field_name)
 
     @field_validator("version", mode="before")
@@ -239,6 +244,8 @@ class Request(BaseModel):
 
     @model_validator(mode="after")
     def _order(self) -> Request:
+        from .times import format_time
+
         if self.start >= self.end:
             raise InvalidRequestError(
                 f"start {format_time(self.start)} is not before end {format_time(self.end)}: "
@@ -268,6 +275,8 @@ class Request(BaseModel):
         the plugin options valid besides the mission's own (those derivations
         read), name -> description.
         """
+        from .times import format_time, request_time
+
         start_t = request_time(start, what="start")
         end_t = request_time(end, what="end")
         if start_t >= end_t:
@@ -349,6 +358,8 @@ class Request(BaseModel):
 
     def describe(self) -> str:
         """A one-line text of the request, used in attrs and messages."""
+        from .times import format_time
+
         parts = [
             f"mission={self.mission}",
             f"start={format_time(self.start)}",
@@ -488,6 +499,51 @@ class RemoteFile(BaseModel):
         return self.relpath.rsplit("/", 1)[-1]
 
 
+class _Deferred:
+    """A function given as ``"package.module:function"``, imported at its first call.
+
+    Examples
+    --------
+    >>> f = _Deferred("math:hypot")
+    >>> f.__name__, f(3.0, 4.0)
+    ('hypot', 5.0)
+    """
+
+    def __init__(self, target: str) -> None:
+        module, sep, name = target.partition(":")
+        if not sep or not module or not name.isidentifier():
+            raise ValueError(
+                f"function {target!r} is neither a callable nor 'package.module:function'"
+            )
+        self.target = target
+        self.__name__ = self.__qualname__ = name
+        self.__module__ = module
+        self.__doc__ = f"{target}, imported at its first call."
+        self._function: Callable[..., Any] | None = None
+
+    def resolve(self) -> Callable[..., Any]:
+        """The function itself (importing its module the first time)."""
+        if self._function is None:
+            import importlib
+
+            module, _, name = self.target.partition(":")
+            try:
+                function = getattr(importlib.import_module(module), name)
+            except (ImportError, AttributeError) as exc:
+                raise PluginError(
+                    f"derivation function {self.target!r} cannot be imported "
+                    f"({type(exc).__name__}: {exc}); check the plugin's installation"
+                ) from exc
+            self._function = function
+        return self._function
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolve()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<deferred {self.target}>"
+
+
 class Derivation(BaseModel):
     """An L3 recipe: a product computed from other products.
 
@@ -498,7 +554,10 @@ class Derivation(BaseModel):
     function : ``function(inputs, request) -> xarray.DataArray | xarray.Dataset``.
         For a per-probe derivation ``inputs`` maps product name to the
         DataArray of one probe; for ``across_probes`` it maps product name to
-        ``{probe: DataArray}`` for every requested probe.
+        ``{probe: DataArray}`` for every requested probe. May be given as the
+        text ``"package.module:function"`` (the entry-point form): the module
+        is then imported at the first call, not when the registry is built,
+        so listing missions does not import the science code (numpy, xarray).
     across_probes : needs every probe at once (the curlometer), giving one
         variable named ``{name}`` instead of one per probe.
     min_probes : for ``across_probes``, how many probes it needs.
@@ -521,6 +580,11 @@ class Derivation(BaseModel):
     options: dict[str, str] = Field(
         default_factory=dict
     )  # request options it reads: name -> description
+
+    @field_validator("function", mode="before")
+    @classmethod
+    def _function(cls, v: Any) -> Any:
+        return _Deferred(v) if isinstance(v, str) else v
 
     def product_spec(self) -> ProductSpec:
         """The :class:`ProductSpec` under which the derivation is listed (level L3)."""

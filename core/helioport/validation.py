@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import InvalidRequestError
-from .frames import can_transform
+from .framenames import can_transform
 from .schema import MissionSpec, ProductSpec, Request
 
 __all__ = ["check_product", "option_value", "product_frame", "source_frame"]

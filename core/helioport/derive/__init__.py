@@ -15,9 +15,20 @@ array([45.])
 
 from __future__ import annotations
 
-from .beta import e_beta, i_beta, plasma_beta
-from .curlometer import curlometer, j_curl, tetrahedron_shape
-from .elevation import mag_elev_angle, mag_elev_angle_product
+from ..exports import lazy_package
+
+# public name -> its module, imported on first use: the registry loads this
+# package's plugin module to list the derivations, which needs no numpy or xarray
+_LAZY = {
+    "curlometer": "curlometer",
+    "e_beta": "beta",
+    "i_beta": "beta",
+    "j_curl": "curlometer",
+    "mag_elev_angle": "elevation",
+    "mag_elev_angle_product": "elevation",
+    "plasma_beta": "beta",
+    "tetrahedron_shape": "curlometer",
+}
 
 __all__ = [
     "curlometer",
@@ -29,3 +40,5 @@ __all__ = [
     "plasma_beta",
     "tetrahedron_shape",
 ]
+
+lazy_package(__name__, _LAZY)

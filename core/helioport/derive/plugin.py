@@ -3,7 +3,9 @@
 The core's ``pyproject.toml`` declares this module in the ``helioport.plugins``
 entry-point group (``helioport-derive = "helioport.derive.plugin"``); the
 registry loads it like any other plugin. A third-party plugin adding an L3
-product writes the same few lines.
+product writes the same few lines. The functions are named, not imported
+(``"package.module:function"``), so that building the registry imports no
+science code.
 
 Examples
 --------
@@ -15,9 +17,6 @@ from __future__ import annotations
 
 from ..hookspecs import hookimpl
 from ..schema import Derivation
-from .beta import e_beta, i_beta
-from .curlometer import j_curl
-from .elevation import mag_elev_angle_product
 
 __all__ = ["helioport_derivations"]
 
@@ -29,7 +28,7 @@ def helioport_derivations() -> list[Derivation]:
         Derivation(
             name="j_curl",
             inputs=["dc_mag", "sc_pos"],
-            function=j_curl,
+            function="helioport.derive.curlometer:j_curl",
             units="nA/m^2",
             description="Current density from four-spacecraft B by the curlometer (Chanteur 1998)",
             kind="vector",
@@ -46,7 +45,7 @@ def helioport_derivations() -> list[Derivation]:
         Derivation(
             name="mag_elev_angle",
             inputs=["dc_mag"],
-            function=mag_elev_angle_product,
+            function="helioport.derive.elevation:mag_elev_angle_product",
             units="deg",
             description="Magnetic elevation angle atan2(Bz, sqrt(Bx^2 + By^2))",
             kind="scalar",
@@ -54,7 +53,7 @@ def helioport_derivations() -> list[Derivation]:
         Derivation(
             name="i_beta",
             inputs=["i_dens", "i_temppara", "i_tempperp", "dc_mag"],
-            function=i_beta,
+            function="helioport.derive.beta:i_beta",
             units="1",
             description="Ion plasma beta n k T / (B^2 / 2 mu0), T = (T_par + 2 T_perp) / 3",
             kind="scalar",
@@ -62,7 +61,7 @@ def helioport_derivations() -> list[Derivation]:
         Derivation(
             name="e_beta",
             inputs=["e_dens", "e_temppara", "e_tempperp", "dc_mag"],
-            function=e_beta,
+            function="helioport.derive.beta:e_beta",
             units="1",
             description="Electron plasma beta n k T / (B^2 / 2 mu0), T = (T_par + 2 T_perp) / 3",
             kind="scalar",

@@ -26,16 +26,37 @@ Examples
 >>> keo = keogram(iter_frames("themis_asi", "gako", "2011-01-06T04", "2011-01-06T16"), sky)  # doctest: +SKIP
 """
 
-from .derivation import keogram_derivation
-from .frames import UINT16_FILL, frame_chunks, iter_frames
-from .geometry import default_altitude, lla2azel, lla2pixel, pixels_in_box
-from .keogram import keogram, meridian_path
-from .orientation import ORIENTATION
-from .savwriter import write_sav
-from .skymap import skymap
-from .skymapfile import from_product, read_skymap, to_product
-from .skymapfind import SkymapTemplate, choose_skymap, find_skymap_files
-from .tracks import area_intensity, conjunctions, intensity_along
+from __future__ import annotations
+
+from ..exports import lazy_package
+
+# public name -> its module, imported on first use: an imager plugin declares the
+# keogram derivation (``keogram_derivation``) when the registry is built, which
+# needs none of the imaging code (numpy, xarray, pymap3d)
+_LAZY = {
+    "ORIENTATION": "orientation",
+    "SkymapTemplate": "skymapfind",
+    "UINT16_FILL": "frames",
+    "area_intensity": "tracks",
+    "choose_skymap": "skymapfind",
+    "conjunctions": "tracks",
+    "default_altitude": "geometry",
+    "find_skymap_files": "skymapfind",
+    "frame_chunks": "frames",
+    "from_product": "skymapfile",
+    "intensity_along": "tracks",
+    "iter_frames": "frames",
+    "keogram": "keogram",
+    "keogram_derivation": "derivation",
+    "lla2azel": "geometry",
+    "lla2pixel": "geometry",
+    "meridian_path": "keogram",
+    "pixels_in_box": "geometry",
+    "read_skymap": "skymapfile",
+    "skymap": "skymap",
+    "to_product": "skymapfile",
+    "write_sav": "savwriter",
+}
 
 __all__ = [
     "ORIENTATION",
@@ -61,3 +82,5 @@ __all__ = [
     "to_product",
     "write_sav",
 ]
+
+lazy_package(__name__, _LAZY)

@@ -18,15 +18,13 @@ request's frames in memory; for long ranges use :func:`.keogram` with
 
 from __future__ import annotations
 
-from typing import Any
-
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DerivationError
 from ..schema import Derivation, Request
-from .geometry import default_altitude
-from .keogram import keogram
-from .skymapfile import from_product
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["keogram_derivation", "keogram_product"]
 
@@ -39,6 +37,13 @@ OPTIONS = {
 
 def keogram_product(inputs: dict[str, Any], request: Request) -> xr.DataArray:
     """The derivation's function: the meridian keogram of one site's frames."""
+    # imported here: declaring the derivation (when the registry is built) needs none of them
+    import xarray as xr
+
+    from .geometry import default_altitude
+    from .keogram import keogram
+    from .skymapfile import from_product
+
     image, sky = inputs["image"], inputs["skymap"]
     if not isinstance(sky, xr.Dataset):
         raise DerivationError("keogram needs the skymap product as a Dataset")

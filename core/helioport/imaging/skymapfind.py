@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import DataNotFoundError, warn_caller
 from ..schema import RemoteFile, Request
-from ..times import format_time
 from ..transport.listing import DirEntry
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
@@ -106,6 +105,8 @@ def choose_skymap(
     if before:
         return max(before)
     first = min(dates)
+    from ..times import format_time  # numpy and pandas: not needed to declare a skymap template
+
     warn_caller(
         f"no {what} starts at or before {format_time(time)}: using the earliest, valid from "
         f"{format_time(first)}; its geometry may not apply to that time"

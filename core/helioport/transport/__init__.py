@@ -11,11 +11,19 @@
 
 from __future__ import annotations
 
-from .context import ArchiveContext
-from .core import Transport
-from .listing import DirEntry, parse_index
-from .localfile import LocalFile
-from .versions import select_versions, version_key
+from ..exports import lazy_package
+
+# public name -> its module, imported on first use: a plugin's product table that
+# names a retry rule or a listing entry (``helioport missions``) needs no HTTP code
+_LAZY = {
+    "ArchiveContext": "context",
+    "DirEntry": "listing",
+    "LocalFile": "localfile",
+    "Transport": "core",
+    "parse_index": "listing",
+    "select_versions": "versions",
+    "version_key": "versions",
+}
 
 __all__ = [
     "ArchiveContext",
@@ -26,3 +34,5 @@ __all__ = [
     "select_versions",
     "version_key",
 ]
+
+lazy_package(__name__, _LAZY)

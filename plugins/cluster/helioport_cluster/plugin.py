@@ -1,17 +1,40 @@
 """helioport hooks for Cluster: the table in :mod:`.products`, CSA/SPDF files in :mod:`.csa`,
-reading in :mod:`.loading`."""
+reading in :mod:`.loading`.
+
+Finding and reading import their modules when first called: listing the
+missions (``helioport missions``, the registry) needs only the table, and
+neither numpy, pandas nor xarray.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from helioport.hookspecs import hookimpl
-from helioport.schema import MissionSpec, SampleArchive
+from helioport.schema import MissionSpec, RemoteFile, Request, SampleArchive
 
-from . import csa, loading, products
+from . import products
 
-helioport_find_files = hookimpl(csa.find_files)
-helioport_load = hookimpl(loading.load_product)
+if TYPE_CHECKING:
+    import xarray as xr
+    from helioport.transport import ArchiveContext
+
+
+@hookimpl
+def helioport_find_files(
+    request: Request, product: str, probe: str, ctx: ArchiveContext
+) -> list[RemoteFile]:
+    from .csa import find_files
+
+    return find_files(request, product, probe, ctx)
+
+
+@hookimpl
+def helioport_load(request: Request, product: str, probe: str, paths: list[Path]) -> xr.DataArray:
+    from .loading import load_product
+
+    return load_product(request, product, probe, paths)
 
 
 @hookimpl

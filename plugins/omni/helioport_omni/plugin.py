@@ -2,21 +2,25 @@
 
 The core routes only OMNI requests here, already checked against the specs
 (modes, frames, the ``hourly_source`` and ``source`` options and their choices).
+Reading imports :mod:`.loading` at its first call, so that listing the missions
+(the registry, ``helioport missions``) imports neither numpy, pandas nor xarray.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import xarray as xr
 from helioport.errors import InvalidRequestError
 from helioport.hookspecs import hookimpl
 from helioport.schema import MissionSpec, RemoteFile, Request, SampleArchive
 from helioport.templates import find_files, wants_heliocloud
-from helioport.transport import ArchiveContext
 
 from . import products
-from .loading import load_product
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from helioport.transport import ArchiveContext
 
 
 def _family(request: Request, product: str) -> str:
@@ -53,6 +57,9 @@ def helioport_find_files(
 def helioport_load(
     request: Request, product: str, probe: str | None, paths: list[Path]
 ) -> xr.DataArray | xr.Dataset:
+    # imported at the first read (numpy, pandas, xarray): listing the missions needs none
+    from .loading import load_product
+
     return load_product(request, product, _family(request, product), paths)
 
 

@@ -4,15 +4,37 @@ the ``keogram`` derivation from :mod:`helioport.imaging`, the sample in :mod:`.s
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from helioport.hookspecs import hookimpl
 from helioport.imaging import keogram_derivation
-from helioport.schema import Derivation, MissionSpec, SampleArchive
+from helioport.schema import Derivation, MissionSpec, RemoteFile, Request, SampleArchive
 
-from . import loading, products
+from . import products
 
-helioport_find_files = hookimpl(loading.find_files)
-helioport_load = hookimpl(loading.load_product)
+if TYPE_CHECKING:
+    import xarray as xr
+    from helioport.transport import ArchiveContext
+
+
+# finding and reading import their modules (numpy, xarray) at the first call: listing
+# the missions (the registry, ``helioport missions``) needs only the product table
+@hookimpl
+def helioport_find_files(
+    request: Request, product: str, probe: str | None, ctx: ArchiveContext
+) -> list[RemoteFile]:
+    from .loading import find_files
+
+    return find_files(request, product, probe, ctx)
+
+
+@hookimpl
+def helioport_load(
+    request: Request, product: str, probe: str | None, paths: list[Path]
+) -> xr.DataArray | xr.Dataset:
+    from .loading import load_product
+
+    return load_product(request, product, probe, paths)
 
 
 @hookimpl
