@@ -31,6 +31,10 @@ the machine hits both sides alike), with the ratios issue 12 asks for:
 4. **j_curl at N samples.** The wrapper (interpolation of 7 inputs onto one time
    base, checks, a labelled Dataset) against its numpy kernel on the same data.
 
+5. **command line.** ``helioport --help`` and ``helioport missions`` (which
+   imports every installed plugin to list its missions) in fresh
+   interpreters; the issue asks that both be quick.
+
 Targets: 1 <= 2x and <= 1 ms per file; 2 <= 1.3x; 3 <= 1.2x; 4 <= 3x.
 """
 
@@ -220,6 +224,40 @@ def bench_import(repeat: int) -> None:
     )
 
 
+def bench_cli(repeat: int) -> None:
+    """``helioport --help`` and ``helioport missions`` in fresh interpreters."""
+    cli = "from helioport.cli import main; main({argv!r})"
+    codes = {
+        "bare": "pass",
+        "base": "import numpy, pandas, xarray",
+        "help": cli.format(argv=["--help"]),
+        "missions": cli.format(argv=["missions"]),
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        env = _bytecode_env(folder)
+        env["HELIOPORT_CONFIG"] = os.devnull
+        quiet = {
+            k: f"import contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()):\n    "
+            f"try:\n        {c}\n    except SystemExit:\n        pass"
+            for k, c in codes.items()
+        }
+        best = _fresh_times(quiet, repeat, env)
+    from importlib.metadata import entry_points
+
+    plugins = sorted(e.name for e in entry_points(group="helioport.plugins"))
+    print(
+        f"5. command line (fresh interpreters, bytecode compiled, best of {repeat}; "
+        f"plugins installed: {', '.join(plugins)})"
+    )
+    print(f"   python -c pass                            : {best['bare']:8.3f} s")
+    print(f"   import numpy, pandas, xarray              : {best['base']:8.3f} s")
+    print(f"   helioport --help                          : {best['help']:8.3f} s")
+    print(
+        f"   helioport missions                        : {best['missions']:8.3f} s "
+        f"({best['missions'] / best['base']:.2f}x the three imports)"
+    )
+
+
 def _omni_pandas(path: Path) -> pd.DataFrame:
     """The same work with pandas.read_csv: parse, fills to NaN per column, Kp scaled."""
     from helioport_omni.ascii import COLUMNS
@@ -286,14 +324,17 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=17792, help="records per FGM burst file")
     ap.add_argument("--samples", type=int, default=1_000_000, help="j_curl samples")
     ap.add_argument(
-        "--only", default="mms,import,omni,jcurl", help="comma-separated parts to run (default all)"
+        "--only",
+        default="mms,import,omni,jcurl,cli",
+        help="comma-separated parts to run (default all)",
     )
     args = ap.parse_args()
     parts = {p.strip() for p in args.only.split(",")}
-    unknown = parts - {"mms", "import", "omni", "jcurl"}
+    unknown = parts - {"mms", "import", "omni", "jcurl", "cli"}
     if unknown:
         ap.error(
-            f"unknown part(s) {', '.join(sorted(unknown))}; choose among mms, import, omni, jcurl"
+            f"unknown part(s) {', '.join(sorted(unknown))}; "
+            "choose among mms, import, omni, jcurl, cli"
         )
     import warnings
 
@@ -306,6 +347,8 @@ def main() -> None:
         bench_omni(args.repeat)
     if "jcurl" in parts:
         bench_jcurl(max(1, min(args.repeat, 3)), args.samples)
+    if "cli" in parts:
+        bench_cli(max(5, args.repeat))
 
 
 if __name__ == "__main__":
