@@ -224,24 +224,30 @@ def bench_import(repeat: int) -> None:
     )
 
 
+def _cli_code(argv: list[str]) -> str:
+    """A fresh interpreter running ``helioport *argv`` quietly, failing as the command fails."""
+    return (
+        "import contextlib, io\n"
+        "from helioport.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        status = main({argv!r})\n"
+        "    except SystemExit as exc:  # --help exits\n"
+        "        status = exc.code\n"
+        "raise SystemExit(status)\n"
+    )
+
+
 def bench_cli(repeat: int) -> None:
     """``helioport --help`` and ``helioport missions`` in fresh interpreters."""
-    cli = "from helioport.cli import main; main({argv!r})"
     codes = {
         "bare": "pass",
         "base": "import numpy, pandas, xarray",
-        "help": cli.format(argv=["--help"]),
-        "missions": cli.format(argv=["missions"]),
+        "help": _cli_code(["--help"]),
+        "missions": _cli_code(["missions"]),
     }
     with tempfile.TemporaryDirectory() as folder:
-        env = _bytecode_env(folder)
-        env["HELIOPORT_CONFIG"] = os.devnull
-        quiet = {
-            k: f"import contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()):\n    "
-            f"try:\n        {c}\n    except SystemExit:\n        pass"
-            for k, c in codes.items()
-        }
-        best = _fresh_times(quiet, repeat, env)
+        best = _fresh_times(codes, repeat, _bytecode_env(folder))
     from importlib.metadata import entry_points
 
     plugins = sorted(e.name for e in entry_points(group="helioport.plugins"))

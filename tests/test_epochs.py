@@ -331,3 +331,20 @@ def test_leap_table_falls_back_to_cdflib_when_its_file_does_not_parse(
     spec.submodule_search_locations = [str(tmp_path)]
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
     assert E._leap_rows() == [list(r) for r in CDFepoch.LTS]
+
+
+def test_leap_table_falls_back_when_its_eras_are_not_where_cdflib_puts_them(
+    monkeypatch, tmp_path: Path
+) -> None:
+    """A file that parses but whose first whole-second row is not row 14 (cdflib's NERA1)."""
+    import importlib.machinery
+    import importlib.util
+
+    from cdflib.epochs import CDFepoch
+
+    rows = [f"{1972 + i} 1 1 {10.0 + i} 0.0 0.0" for i in range(20)]  # no drifting era
+    (tmp_path / "CDFLeapSeconds.txt").write_text("\n".join(rows) + "\n")
+    spec = importlib.machinery.ModuleSpec("cdflib", None, is_package=True)
+    spec.submodule_search_locations = [str(tmp_path)]
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
+    assert E._leap_rows() == [list(r) for r in CDFepoch.LTS]

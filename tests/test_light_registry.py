@@ -173,3 +173,84 @@ def test_functions_using_the_packages_still_pickle_for_dask_workers() -> None:
     )
     for package in (helioport, helioport.derive, helioport.imaging, helioport.transport):
         assert pickle.loads(pickle.dumps(package)) is package
+
+
+def test_a_plugin_whose_reading_code_cannot_be_imported_fails_with_a_plugin_error(
+    monkeypatch, tmp_path
+) -> None:
+    """Plugins import their code at the first call: a broken installation is named there."""
+    import helioport
+    import helioport_toy.plugin as toy
+
+    def missing(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'toy_reader'", name="toy_reader")
+
+    monkeypatch.setattr(toy, "find_files", missing)
+    with pytest.raises(PluginError) as err:
+        helioport.load("toy", "2020-01-01", "2020-01-02", products="dc_mag", base_url=str(tmp_path))
+    text = str(err.value)
+    assert "mission 'toy'" in text and "helioport_find_files" in text
+    assert "No module named 'toy_reader'" in text
+    assert "pip install --force-reinstall helioport-toy" in text
+    assert isinstance(err.value.__cause__, ModuleNotFoundError)
+
+
+def test_a_derivation_whose_function_cannot_be_imported_fails_before_any_fetch(
+    tmp_path,
+) -> None:
+    import helioport
+    import helioport_toy.plugin as toy
+    from helioport.hookspecs import hookimpl
+    from helioport.registry import Registry
+
+    class Broken:
+        @hookimpl
+        def helioport_derivations(self):
+            return [Derivation(name="b_x", inputs=["dc_mag"], function="helioport_gone.mod:f")]
+
+    reg = Registry([toy, Broken()], load_entry_points=False)
+    empty = tmp_path / "archive"  # nothing there: a fetch would fail with DataNotFoundError
+    with pytest.raises(PluginError, match=r"'helioport_gone.mod:f' cannot be imported"):
+        helioport.load(
+            "toy", "2020-01-01", "2020-01-02", products="b_x", base_url=str(empty), registry=reg
+        )
+
+
+def test_deferred_functions_compare_by_target_and_follow_dotted_attributes() -> None:
+    a = Derivation(name="x", inputs=["dc_mag"], function="math:hypot")
+    b = Derivation(name="x", inputs=["dc_mag"], function="math:hypot")
+    assert a == b and a.function == b.function and hash(a.function) == hash(b.function)
+    assert a.function != Derivation(name="x", inputs=["dc_mag"], function="math:sqrt").function
+    d = Derivation(name="x", inputs=["dc_mag"], function="datetime:datetime.fromisoformat")
+    assert d.function.__name__ == "fromisoformat"
+    assert d.function("2020-01-02").day == 2
+
+
+def test_first_use_of_the_lazy_packages_from_many_threads_at_once(tmp_path) -> None:
+    """Reads run on threads: names, plugin hooks and derivation functions reached for the first
+    time by several threads at once all resolve to the right objects."""
+    code = (
+        "import threading, types, inspect\n"
+        "import helioport, helioport.derive as d, helioport.imaging as im, helioport.transport as t\n"
+        "from helioport.derive.plugin import helioport_derivations\n"
+        "ders = helioport_derivations()\n"
+        "pkgs = [helioport, d, im, t]\n"
+        "names = [(p, n) for p in pkgs for n in p._LAZY]\n"
+        "errors, barrier = [], threading.Barrier(16)\n"
+        "def work(k):\n"
+        "    try:\n"
+        "        barrier.wait()\n"
+        "        for p, n in names[k % 7 :] + names[: k % 7]:\n"
+        "            v = getattr(p, n)\n"
+        "            if isinstance(v, types.ModuleType):\n"
+        "                errors.append((p.__name__, n))\n"
+        "        for x in ders:\n"
+        "            assert inspect.isfunction(x.function.resolve())\n"
+        "    except BaseException as exc:\n"
+        "        errors.append(repr(exc))\n"
+        "threads = [threading.Thread(target=work, args=(k,)) for k in range(16)]\n"
+        "[th.start() for th in threads]; [th.join() for th in threads]\n"
+        "print(len(names), errors)\n"
+    )
+    count, errors = _fresh(code, tmp_path).split(" ", 1)
+    assert int(count) > 40 and errors == "[]"

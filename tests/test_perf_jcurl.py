@@ -345,3 +345,21 @@ def test_j_curl_on_no_samples_gives_empty_variables():
     mags["mms1"] = mags["mms1"].isel({mags["mms1"].dims[0]: slice(0, 0)})
     ds = curlometer_module.j_curl(inputs, None)
     assert ds["j_curl"].shape == (0, 3) and ds["div_b"].shape == (0,)
+
+
+def test_samples_no_target_falls_between_are_not_differenced() -> None:
+    """Slow sources take each used pair's difference once (the "counts" path); a pair no
+    target falls between is not computed, so its infinities give no warning, as with a
+    gather of the used pairs only."""
+    ms = np.array([0, 10_200, 10_300, 10_400, 10_700, 20_000, 30_000], dtype="timedelta64[ms]")
+    t = np.datetime64("2020-01-01T00:00:00", "ns") + ms.astype("timedelta64[ns]")
+    v = np.array([0.0, 10.2, np.inf, np.inf, 10.7, 20.0, 30.0])[:, None]
+    dst = np.datetime64("2020-01-01T00:00:01", "ns") + np.arange(29) * np.timedelta64(1, "s")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = interp_linear([(t, v, None)], dst)
+    finite = np.delete(np.arange(7), [2, 3])
+    want = np.interp(
+        dst.astype(np.int64), t.astype(np.int64)[finite], v[finite, 0]
+    )  # the inf samples lie between targets: no target reads them
+    np.testing.assert_allclose(got[0, :, 0], want, rtol=1e-12)

@@ -121,7 +121,12 @@ def _leap_rows() -> list[list[float]]:
                 rows.append([int(c) for c in cells[:3]] + [float(c) for c in cells[3:6]])
         except (ValueError, IndexError):
             break
-        if len(rows) > _NERA1_ROW and all(len(r) == 6 for r in rows):
+        if (
+            len(rows) > _NERA1_ROW
+            and all(len(r) == 6 for r in rows)
+            and rows[_NERA1_ROW][5] == 0  # the first whole-second row, as cdflib's NERA1 says
+            and rows[_NERA1_ROW - 1][5] != 0
+        ):
             return rows
         break
     from cdflib.epochs import CDFepoch  # the file was not where expected: let cdflib read it

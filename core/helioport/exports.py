@@ -10,7 +10,10 @@ A submodule may share its name with a function it exports (``helioport.align``,
 ``helioport.derive.curlometer``, ``helioport.imaging.keogram``). Python sets a
 package's attribute to a submodule when that submodule is imported, which would
 replace the function by the module, depending on what was imported first: such
-a package keeps the function.
+a package keeps the function. The package attribute, and so ``import
+helioport.align as m``, is then always the function; reach the module through
+``from helioport.align import interp_to`` or :func:`importlib.import_module`
+(which is also what ``monkeypatch.setattr`` needs, given the module object).
 
 Examples
 --------

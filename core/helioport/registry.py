@@ -227,7 +227,18 @@ class Registry:
         plugin = self._owner[self.mission(mission).name]
         others = [p for p in self.pm.get_plugins() if p is not plugin]
         caller = self.pm.subset_hook_caller(hook, remove_plugins=others)
-        return caller(**kwargs)
+        try:
+            return caller(**kwargs)
+        except ImportError as exc:
+            # plugins import their finding and reading code at the first call (listing
+            # missions stays light), so a broken installation shows here, not at startup
+            spec = self.mission(mission)
+            dist = spec.distribution or "the plugin's distribution"
+            raise PluginError(
+                f"mission {spec.name!r}: {hook} failed to import code it needs "
+                f"({type(exc).__name__}: {exc}); reinstall the plugin and its dependencies: "
+                f"pip install --force-reinstall {dist}"
+            ) from exc
 
     def derivations(self) -> dict[str, Derivation]:
         """Every declared derivation by name."""

@@ -502,6 +502,9 @@ class RemoteFile(BaseModel):
 class _Deferred:
     """A function given as ``"package.module:function"``, imported at its first call.
 
+    The entry-point form: ``"package.module:Class.method"`` names an attribute
+    of an attribute. Two deferred functions naming the same target are equal.
+
     Examples
     --------
     >>> f = _Deferred("math:hypot")
@@ -510,13 +513,15 @@ class _Deferred:
     """
 
     def __init__(self, target: str) -> None:
-        module, sep, name = target.partition(":")
-        if not sep or not module or not name.isidentifier():
+        module, sep, attrs = target.partition(":")
+        parts = attrs.split(".")
+        if not sep or not module or not all(p.isidentifier() for p in parts):
             raise ValueError(
                 f"function {target!r} is neither a callable nor 'package.module:function'"
             )
         self.target = target
-        self.__name__ = self.__qualname__ = name
+        self.__name__ = parts[-1]
+        self.__qualname__ = attrs
         self.__module__ = module
         self.__doc__ = f"{target}, imported at its first call."
         self._function: Callable[..., Any] | None = None
@@ -526,9 +531,11 @@ class _Deferred:
         if self._function is None:
             import importlib
 
-            module, _, name = self.target.partition(":")
+            module, _, attrs = self.target.partition(":")
             try:
-                function = getattr(importlib.import_module(module), name)
+                function: Any = importlib.import_module(module)
+                for part in attrs.split("."):
+                    function = getattr(function, part)
             except (ImportError, AttributeError) as exc:
                 raise PluginError(
                     f"derivation function {self.target!r} cannot be imported "
@@ -539,6 +546,12 @@ class _Deferred:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.resolve()(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Deferred) and other.target == self.target
+
+    def __hash__(self) -> int:
+        return hash(self.target)
 
     def __repr__(self) -> str:
         return f"<deferred {self.target}>"

@@ -225,7 +225,10 @@ def _fill(y: np.ndarray, column: np.ndarray, k: _Weights) -> None:
         # (y1 - y0) of each pair of samples once, then repeated: the same numbers
         window = column[k.start : k.start + k.counts.size + 1]
         y0 = np.repeat(window[:-1], k.counts)
-        np.multiply(np.repeat(window[1:] - window[:-1], k.counts), k.w, out=y)
+        # only the pairs some target falls between, as the gather would (inf - inf warns)
+        step = np.zeros(k.counts.size)
+        np.subtract(window[1:], window[:-1], out=step, where=k.counts > 0)
+        np.multiply(np.repeat(step, k.counts), k.w, out=y)
     else:
         # the samples the chunk reads, contiguous (take copies a strided source whole)
         window = np.ascontiguousarray(column[k.start : k.stop])

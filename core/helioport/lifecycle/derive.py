@@ -147,7 +147,7 @@ class Values:
             inputs = {n: _main(self.get(n, probe)) for n in d.inputs}
         try:
             out = d.function(inputs, request)
-        except (DerivationError, InvalidRequestError):
+        except (DerivationError, InvalidRequestError, PluginError):
             raise
         except Exception as exc:
             raise DerivationError(

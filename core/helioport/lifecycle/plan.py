@@ -74,6 +74,9 @@ def make_plan(spec: MissionSpec, derivations: dict[str, Derivation], request: Re
         if name in spec.product_names:
             needed[name] = chain[0] if chain else None
             return
+        resolve = getattr(derivations[name].function, "resolve", None)
+        if resolve is not None:  # a function named "package.module:function": import it now,
+            resolve()  # so that a broken plugin fails before any file is fetched
         for inp in derivations[name].inputs:
             visit(inp, chain + (name,))
 
