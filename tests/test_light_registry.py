@@ -8,32 +8,13 @@ check that the deferred parts still work and fail clearly.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
+from fresh_python import run_fresh
 from helioport.errors import PluginError
 from helioport.schema import Derivation
 from pydantic import ValidationError
 
 HEAVY = ("numpy", "pandas", "xarray", "scipy", "dask", "cdflib", "pycdfpp", "requests")
-
-
-def _fresh(code: str, tmp_path) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOPORT_")}
-    env["HELIOPORT_CONFIG"] = os.devnull
-    env["HELIOPORT_CACHE_DIR"] = str(tmp_path / "cache")
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
 
 
 def test_listing_missions_imports_no_numpy_pandas_or_xarray(tmp_path) -> None:
@@ -50,7 +31,7 @@ def test_listing_missions_imports_no_numpy_pandas_or_xarray(tmp_path) -> None:
         f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
         "print(';'.join([','.join(names), ','.join(derived), ','.join(heavy)]))\n"
     )
-    names, derived, heavy = _fresh(code, tmp_path).split(";")
+    names, derived, heavy = run_fresh(code, tmp_path).split(";")
     assert names.split(",") == ["cluster", "mms", "omni", "rego", "themis_asi"]
     assert {"j_curl", "mag_elev_angle", "i_beta", "e_beta", "keogram"} <= set(derived.split(","))
     assert heavy == ""
@@ -73,7 +54,7 @@ def test_the_missions_command_lists_them_without_the_science_stack(tmp_path) -> 
         f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
         "print(len(out.getvalue().splitlines()), ','.join(heavy))\n"
     )
-    assert _fresh(code, tmp_path) == "5"
+    assert run_fresh(code, tmp_path) == "5"
 
 
 def test_a_deferred_derivation_function_imports_at_its_first_call() -> None:
@@ -110,7 +91,9 @@ def test_a_malformed_function_text_is_refused_when_declared(target: str) -> None
 )
 def test_an_unimportable_function_fails_clearly_at_its_call(target: str, missing: str) -> None:
     d = Derivation(name="x", inputs=["dc_mag"], function=target)
-    with pytest.raises(PluginError, match=rf"{target!s}.*{missing}.*plugin's installation"):
+    with pytest.raises(
+        PluginError, match=rf"{target!s}.*{missing}.*reinstall the plugin that names it"
+    ):
         d.function({}, None)
 
 
@@ -151,7 +134,7 @@ def test_a_submodule_never_replaces_the_function_of_its_name(
         + f"mod = importlib.import_module('{package}.{name}')\n"
         + f"print(inspect.isfunction(f), pkg.{name} is f is mod.{name})\n"
     )
-    assert _fresh(code, tmp_path) == "True True"
+    assert run_fresh(code, tmp_path) == "True True"
 
 
 def test_functions_using_the_packages_still_pickle_for_dask_workers() -> None:
@@ -252,5 +235,31 @@ def test_first_use_of_the_lazy_packages_from_many_threads_at_once(tmp_path) -> N
         "[th.start() for th in threads]; [th.join() for th in threads]\n"
         "print(len(names), errors)\n"
     )
-    count, errors = _fresh(code, tmp_path).split(" ", 1)
+    count, errors = run_fresh(code, tmp_path).split(" ", 1)
     assert int(count) > 40 and errors == "[]"
+
+
+def test_reading_hooks_import_their_functions_at_the_first_call(tmp_path) -> None:
+    """The hooks the mission plugins declare with reading_hooks: named, imported when called."""
+    code = (
+        "import sys\n"
+        "import helioport_mms.plugin as p\n"
+        "before = 'helioport_mms.loading' in sys.modules, 'helioport_mms.sources' in sys.modules\n"
+        "import inspect\n"
+        "print(before, list(inspect.signature(p.helioport_load).parameters),"
+        " list(inspect.signature(p.helioport_find_files).parameters))\n"
+    )
+    assert run_fresh(code, tmp_path) == (
+        "(False, False) ['request', 'product', 'probe', 'paths'] "
+        "['request', 'product', 'probe', 'ctx']"
+    )
+
+
+def test_a_reading_hook_whose_module_is_missing_raises_a_plugin_error() -> None:
+    from helioport.hookspecs import reading_hooks
+
+    find, load = reading_hooks("helioport_gone.sources:find_files", "math:no_such_fn")
+    with pytest.raises(PluginError, match=r"'helioport_gone.sources:find_files' cannot be"):
+        find(None, "dc_mag", None, None)
+    with pytest.raises(PluginError, match=r"'math:no_such_fn' cannot be imported.*AttributeError"):
+        load(None, "dc_mag", None, [])

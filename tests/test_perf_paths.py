@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from cdf_samples import B, vector_series_file
+from fresh_python import run_fresh
 from helioport import cdfpycdfpp
 from helioport.cdf import read_variables
 from helioport.cdfbackends import READER_ENV
@@ -135,19 +136,7 @@ def test_loading_data_imports_neither_requests_cache_nor_imaging_nor_test_toolin
         "heavy = ['requests_cache', 'pymap3d', 'astropy', 'helioport.testing']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOPORT_")}
-    env["HELIOPORT_CONFIG"] = os.devnull
-    env["HELIOPORT_CACHE_DIR"] = str(tmp_path / "cache")
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == ""
+    assert run_fresh(code, tmp_path) == ""
 
 
 def test_a_warm_load_from_a_folder_imports_no_http_store_lock_or_progress_library(

@@ -32,7 +32,7 @@ warning naming it and the hook, and the others keep working.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -45,6 +45,40 @@ if TYPE_CHECKING:  # pragma: no cover
 PROJECT = "helioport"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+def reading_hooks(find_files: str, load_product: str) -> tuple[Any, Any]:
+    """``helioport_find_files`` and ``helioport_load`` calling functions named, not imported.
+
+    Every installed plugin is imported to list the missions (``helioport
+    missions``); a plugin whose finding and reading need numpy or xarray names
+    them (``"package.module:function"``, each called with the hook's arguments)
+    and they are imported at the first call, so that listing stays light. A
+    function that cannot be imported raises :class:`~helioport.errors.PluginError`.
+
+    Examples
+    --------
+    >>> helioport_find_files, helioport_load = reading_hooks(
+    ...     "helioport_mms.sources:find_files", "helioport_mms.loading:load_product"
+    ... )
+    """
+    from .schema import _Deferred
+
+    find, load = _Deferred(find_files), _Deferred(load_product)
+
+    @hookimpl
+    def helioport_find_files(
+        request: Request, product: str, probe: str | None, ctx: ArchiveContext
+    ) -> list[RemoteFile]:
+        return find(request, product, probe, ctx)
+
+    @hookimpl
+    def helioport_load(
+        request: Request, product: str, probe: str | None, paths: list[Path]
+    ) -> xr.DataArray | xr.Dataset:
+        return load(request, product, probe, paths)
+
+    return helioport_find_files, helioport_load
 
 
 @hookspec

@@ -538,8 +538,8 @@ class _Deferred:
                     function = getattr(function, part)
             except (ImportError, AttributeError) as exc:
                 raise PluginError(
-                    f"derivation function {self.target!r} cannot be imported "
-                    f"({type(exc).__name__}: {exc}); check the plugin's installation"
+                    f"function {self.target!r} cannot be imported ({type(exc).__name__}: "
+                    f"{exc}); reinstall the plugin that names it, with its dependencies"
                 ) from exc
             self._function = function
         return self._function

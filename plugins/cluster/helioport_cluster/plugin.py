@@ -9,32 +9,17 @@ neither numpy, pandas nor xarray.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from helioport.hookspecs import hookimpl
-from helioport.schema import MissionSpec, RemoteFile, Request, SampleArchive
+from helioport.hookspecs import hookimpl, reading_hooks
+from helioport.schema import MissionSpec, SampleArchive
 
 from . import products
 
-if TYPE_CHECKING:
-    import xarray as xr
-    from helioport.transport import ArchiveContext
-
-
-@hookimpl
-def helioport_find_files(
-    request: Request, product: str, probe: str, ctx: ArchiveContext
-) -> list[RemoteFile]:
-    from .csa import find_files
-
-    return find_files(request, product, probe, ctx)
-
-
-@hookimpl
-def helioport_load(request: Request, product: str, probe: str, paths: list[Path]) -> xr.DataArray:
-    from .loading import load_product
-
-    return load_product(request, product, probe, paths)
+# finding and reading are named, not imported: their modules (numpy, xarray) load at
+# the first call, so listing the missions (``helioport missions``) needs only the table
+helioport_find_files, helioport_load = reading_hooks(
+    "helioport_cluster.csa:find_files", "helioport_cluster.loading:load_product"
+)
 
 
 @hookimpl

@@ -18,37 +18,18 @@ Options a request may carry (``helioport.load("mms", ..., source="spdf")``):
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from helioport.hookspecs import hookimpl
-from helioport.schema import MissionSpec, RemoteFile, Request, SampleArchive
+from helioport.hookspecs import hookimpl, reading_hooks
+from helioport.schema import MissionSpec, SampleArchive
 
 from . import products
 
-if TYPE_CHECKING:
-    import xarray as xr
-    from helioport.transport import ArchiveContext
-
-
 # the core calls these with a request it has checked against the specs, for MMS only;
-# finding and reading import their modules (numpy, xarray) at the first call: listing
-# the missions (the registry, ``helioport missions``) needs only the product table
-@hookimpl
-def helioport_find_files(
-    request: Request, product: str, probe: str | None, ctx: ArchiveContext
-) -> list[RemoteFile]:
-    from .sources import find_files
-
-    return find_files(request, product, probe, ctx)
-
-
-@hookimpl
-def helioport_load(
-    request: Request, product: str, probe: str | None, paths: list[Path]
-) -> xr.DataArray | xr.Dataset:
-    from .loading import load_product
-
-    return load_product(request, product, probe, paths)
+# finding and reading are named, not imported: their modules (numpy, xarray) load at
+# the first call, so listing the missions (``helioport missions``) needs only the table
+helioport_find_files, helioport_load = reading_hooks(
+    "helioport_mms.sources:find_files", "helioport_mms.loading:load_product"
+)
 
 
 @hookimpl

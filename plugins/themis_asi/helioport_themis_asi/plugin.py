@@ -4,37 +4,18 @@ the ``keogram`` derivation from :mod:`helioport.imaging`, the sample in :mod:`.s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from helioport.hookspecs import hookimpl
+from helioport.hookspecs import hookimpl, reading_hooks
 from helioport.imaging import keogram_derivation
-from helioport.schema import Derivation, MissionSpec, RemoteFile, Request, SampleArchive
+from helioport.schema import Derivation, MissionSpec, SampleArchive
 
 from . import products
 
-if TYPE_CHECKING:
-    import xarray as xr
-    from helioport.transport import ArchiveContext
-
-
-# finding and reading import their modules (numpy, xarray) at the first call: listing
-# the missions (the registry, ``helioport missions``) needs only the product table
-@hookimpl
-def helioport_find_files(
-    request: Request, product: str, probe: str | None, ctx: ArchiveContext
-) -> list[RemoteFile]:
-    from .loading import find_files
-
-    return find_files(request, product, probe, ctx)
-
-
-@hookimpl
-def helioport_load(
-    request: Request, product: str, probe: str | None, paths: list[Path]
-) -> xr.DataArray | xr.Dataset:
-    from .loading import load_product
-
-    return load_product(request, product, probe, paths)
+# finding and reading are named, not imported: their modules (numpy, xarray) load at
+# the first call, so listing the missions (``helioport missions``) needs only the table
+helioport_find_files, helioport_load = reading_hooks(
+    "helioport_themis_asi.loading:find_files", "helioport_themis_asi.loading:load_product"
+)
 
 
 @hookimpl
