@@ -105,33 +105,35 @@ def _leap_rows() -> list[list[float]]:
     cdflib itself built (``CDFepoch.LTS``).
     """
     spec = importlib.util.find_spec("cdflib")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for folder in locations:
-        path = Path(folder) / "CDFLeapSeconds.txt"
-        try:
-            text = path.read_text()
-        except OSError:
-            continue
-        rows = []
-        try:
-            for line in text.splitlines():
-                if not line.strip() or line.startswith(";"):
-                    continue  # comments start with ";" in column 1, as cdflib reads them
-                cells = line.split()
-                rows.append([int(c) for c in cells[:3]] + [float(c) for c in cells[3:6]])
-        except (ValueError, IndexError):
-            break
-        if (
-            len(rows) > _NERA1_ROW
-            and all(len(r) == 6 for r in rows)
-            and rows[_NERA1_ROW][5] == 0  # the first whole-second row, as cdflib's NERA1 says
-            and rows[_NERA1_ROW - 1][5] != 0
-        ):
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        rows = _read_leap_file(Path(folder) / "CDFLeapSeconds.txt")
+        if rows is not None:
             return rows
-        break
     from cdflib.epochs import CDFepoch  # the file was not where expected: let cdflib read it
 
     return [list(r) for r in CDFepoch.LTS]
+
+
+def _read_leap_file(path: Path) -> list[list[float]] | None:
+    """The rows of a ``CDFLeapSeconds.txt``; ``None`` if it is unreadable or not as cdflib's."""
+    try:
+        text = path.read_text()
+        rows = [
+            [int(c) for c in cells[:3]] + [float(c) for c in cells[3:6]]
+            for cells in (
+                line.split() for line in text.splitlines() if not line.startswith(";")
+            )  # comments: ";" in column 1
+            if cells
+        ]
+    except (OSError, ValueError):
+        return None
+    ok = (
+        len(rows) > _NERA1_ROW
+        and all(len(r) == 6 for r in rows)
+        and rows[_NERA1_ROW][5] == 0  # the first whole-second row, as cdflib's NERA1 says
+        and rows[_NERA1_ROW - 1][5] != 0
+    )
+    return rows if ok else None
 
 
 def _leap_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import DerivationError
-from ..schema import Derivation, MissionSpec, Request
+from ..schema import Derivation, MissionSpec, Request, _Deferred
 from ..times import format_time
 from ..validation import check_product
 
@@ -74,9 +74,9 @@ def make_plan(spec: MissionSpec, derivations: dict[str, Derivation], request: Re
         if name in spec.product_names:
             needed[name] = chain[0] if chain else None
             return
-        resolve = getattr(derivations[name].function, "resolve", None)
-        if resolve is not None:  # a function named "package.module:function": import it now,
-            resolve()  # so that a broken plugin fails before any file is fetched
+        function = derivations[name].function
+        if isinstance(function, _Deferred):  # named "package.module:function": import it
+            function.resolve()  # now, so that a broken plugin fails before any file is fetched
         for inp in derivations[name].inputs:
             visit(inp, chain + (name,))
 
